@@ -1,0 +1,1 @@
+"""Tinta desktop package."""

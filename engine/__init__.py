@@ -1,0 +1,1 @@
+"""Tinta engine package."""

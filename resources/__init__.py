@@ -1,0 +1,1 @@
+"""Shipped data: models and their cards, colour-bin tables, sample photos, icons."""

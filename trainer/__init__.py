@@ -1,0 +1,1 @@
+"""Tinta trainer: data, models, losses, training, ONNX export and evaluation (PyTorch)."""
