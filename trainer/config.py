@@ -1,0 +1,82 @@
+"""Training configuration: a dataclass with `--field value` command-line overrides, saved beside checkpoints."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class TrainConfig:
+    data: list[str] = field(default_factory=lambda: ["../shared/data/train"])
+    out: str = "runs/default"
+    # data
+    crop: int = 128              # a multiple of 32
+    scale_min: float = 1.0
+    scale_max: float = 1.6
+    hint_prob: float = 0.5
+    val_images: int = 256
+    prior_images: int = 2000
+    # model
+    reg_head: bool = True
+    class_head: bool = True
+    scene_head: bool = True
+    seg_classes: int = 0
+    latent_dim: int = 0
+    # loss weights
+    w_reg: float = 1.0
+    w_cls: float = 1.0
+    w_scene: float = 0.1
+    w_seg: float = 0.5
+    w_kl: float = 0.02
+    free_bits: float = 0.25
+    kl_anneal_frac: float = 0.3
+    rebalance_lambda: float = 0.5
+    # optimisation
+    batch: int = 32
+    lr: float = 1e-3
+    encoder_lr_mult: float = 0.3
+    weight_decay: float = 1e-4
+    warmup: int = 200
+    max_steps: int = 2000
+    minutes: float = 0.0          # >0: train for this wall time; steps are set from the measured rate
+    grad_clip: float = 1.0
+    workers: int = 4
+    seed: int = 0
+    device: str = "auto"
+    # bookkeeping
+    log_every: int = 20
+    ckpt_every: int = 500
+    resume: bool = True
+    init_from: str = ""           # start from another run's weights (e.g. the VAE from the deterministic model)
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(dataclasses.asdict(self), indent=1))
+        tmp.replace(path)
+
+
+def _parse_bool(s: str) -> bool:
+    if s.lower() in ("1", "true", "yes", "on"):
+        return True
+    if s.lower() in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"not a boolean: {s}")
+
+
+def parse_config(argv: list[str] | None = None, base: TrainConfig | None = None) -> TrainConfig:
+    """Every field is a flag: `--batch 64 --minutes 6 --data a.tar,b.tar --scene_head false`."""
+    base = base or TrainConfig()
+    ap = argparse.ArgumentParser(description="Train a Tinta colorization model.")
+    for f in dataclasses.fields(TrainConfig):
+        default = getattr(base, f.name)
+        if isinstance(default, bool):
+            kind = _parse_bool
+        elif isinstance(default, list):
+            kind = lambda s: [x for x in s.split(",") if x]  # noqa: E731
+        else:
+            kind = type(default)
+        ap.add_argument(f"--{f.name}", type=kind, default=default)
+    return TrainConfig(**vars(ap.parse_args(argv)))

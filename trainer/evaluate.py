@@ -1,0 +1,311 @@
+"""Evaluate the exported ONNX colorizer on colour photos: metrics table, hint sweep vs Levin 2004, plot.
+
+    python -m trainer.evaluate [FOLDERS...] [--model NAME] [--size N] [--limit N] [--hints 0,1,2,...]
+                               [--vividness 0.5,2] [--out runs/eval] [--no-levin] [--quick]
+
+Each photo is reduced to its L* and shown to the model as an 8-bit gray photo, through the same
+engine.colorizer.Colorizer code path as the app; outputs are scored against the true photo.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import zlib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from engine.color import lab_to_srgb, luminance
+from engine.errors import TintaError
+from engine.hints import Hint
+from trainer import metrics
+from trainer.eval_report import ALL, EvalReport, Row, SweepPoint, write_report
+from trainer.levin import LONG_SIDE as LEVIN_SIDE, levin_colorize
+
+DEFAULT_ROOT = Path("/work/shared/data/eval")
+DEFAULT_HINTS = (0, 1, 2, 5, 10, 20, 50, 100)
+QUICK_HINTS = (0, 2, 10, 50)
+QUICK_LIMIT = 4
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
+# All photos are held in memory (about 8 bytes a pixel); larger ones are scored at this long side.
+MAX_SIDE = 1024
+HINT_RADIUS = 1  # a 3x3 patch on the colorizer's working grid, as in Zhang et al.'s evaluation
+
+
+class EvalError(Exception):
+    """A user-facing problem (bad folder, unreadable photo): str() is one line naming it."""
+
+
+@dataclass
+class Photo:
+    dataset: str
+    path: Path
+    rgb: np.ndarray    # HxWx3 uint8, the true photo
+    L: np.ndarray      # HxW float32 CIE L* 0..100 of the gray version actually shown to the model
+    gray: np.ndarray   # HxW uint8 sRGB gray, what a scanned b/w photo would be
+    downscaled: bool = False
+
+
+def to_rgb8(srgb01: np.ndarray) -> np.ndarray:
+    return np.clip(srgb01 * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def load_photo(path: Path, dataset: str) -> Photo:
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise EvalError(f"{path}: cannot be read as an image")
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    big = max(rgb.shape[:2]) > MAX_SIDE
+    if big:
+        s = MAX_SIDE / max(rgb.shape[:2])
+        rgb = cv2.resize(rgb, (max(1, round(rgb.shape[1] * s)), max(1, round(rgb.shape[0] * s))),
+                         interpolation=cv2.INTER_AREA)
+    L = luminance(rgb)
+    gray = to_rgb8(lab_to_srgb(L, np.zeros_like(L), np.zeros_like(L)))[..., 0]
+    return Photo(dataset, path, rgb, luminance(gray), gray, big)
+
+
+def find_photos(folders, limit: int | None = None) -> tuple[dict[str, str], list[Photo]]:
+    """Photos under each folder (recursively, sorted), at most `limit` per folder; dataset = folder name."""
+    datasets, photos = {}, []
+    for folder in folders:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise EvalError(f"{folder}: not a folder")
+        name = folder.name if folder.name not in datasets else str(folder)
+        files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTS and p.is_file())
+        if not files:
+            raise EvalError(f"{folder}: no photos ({', '.join(sorted(IMAGE_EXTS))}) found")
+        datasets[name] = str(folder)
+        photos += [load_photo(p, name) for p in files[:limit]]
+    return datasets, photos
+
+
+def default_folders() -> list[Path]:
+    if not DEFAULT_ROOT.is_dir():
+        raise EvalError(f"{DEFAULT_ROOT}: default evaluation folder not found; name folders on the command line")
+    return sorted(p for p in DEFAULT_ROOT.iterdir() if p.is_dir())
+
+
+def sample_hints(rgb: np.ndarray, n: int, key: str, work_scale: float = 1.0,
+                 radius: int = HINT_RADIUS) -> list[Hint]:
+    """n simulated user hints from the true photo (HxWx3 uint8), deterministic per (key, n).
+
+    Centres follow trainer.hints_sim: a 2-D Gaussian around the image centre, sigma (H/4, W/4),
+    clipped inside. The colour is the mean true colour over the full-resolution area that the
+    hint's (2*radius+1)^2 working-grid patch covers (work_scale = working size / full size).
+    Draws are sequential, so the first k of n hints are the k-hint set: curves compare like sets.
+    """
+    h, w = rgb.shape[:2]
+    half = max(0, int(round(((2 * radius + 1) / work_scale - 1) / 2)))
+    rng = np.random.default_rng(zlib.crc32(key.encode("utf-8")))
+    hints = []
+    for _ in range(n):
+        cy, cx = rng.normal((h / 2.0, w / 2.0), (h / 4.0, w / 4.0))
+        cy = int(np.clip(round(cy), 0, h - 1))
+        cx = int(np.clip(round(cx), 0, w - 1))
+        patch = rgb[max(0, cy - half):cy + half + 1, max(0, cx - half):cx + half + 1]
+        mean = np.round(patch.reshape(-1, 3).mean(0)).astype(int)
+        hints.append(Hint(float(cx), float(cy), "#%02x%02x%02x" % tuple(mean), radius))
+    return hints
+
+
+def levin_psnrs(photo: Photo, hint_sets: list[list[Hint]], work_scale: float, side: int) -> list[float]:
+    """PSNR of Levin et al. from each hint set (a worker task: one photo, all hint counts)."""
+    out = []
+    for hints in hint_sets:
+        rgb = levin_colorize(photo.L, hints, long_side=side, hint_scale=work_scale)
+        out.append(metrics.psnr(rgb, photo.rgb))
+    return out
+
+
+class _Scores:
+    """Per-photo metrics of one method, plus the small copies the Lite0 probe needs (so full-size
+    outputs are never kept)."""
+
+    def __init__(self):
+        self.psnr, self.ssim, self.colourfulness, self.views = [], [], [], []
+
+    def add(self, output: np.ndarray, truth: np.ndarray) -> None:
+        self.psnr.append(metrics.psnr(output, truth))
+        self.ssim.append(metrics.ssim(output, truth))
+        self.colourfulness.append(metrics.colourfulness(output))
+        self.views.append(metrics.probe_view(output))
+
+
+def _rows(method: str, photos: list[Photo], sc: _Scores, truth: _Scores, probe, true_probe) -> list[Row]:
+    feats, top1 = probe(sc.views)
+    true_feats, true_top1 = true_probe
+    rows = []
+    for ds in list(dict.fromkeys(p.dataset for p in photos)) + [ALL]:
+        idx = np.array([i for i, p in enumerate(photos) if ds in (ALL, p.dataset)])
+        rows.append(Row(
+            dataset=ds, method=method, images=len(idx), psnr=float(np.mean(np.take(sc.psnr, idx))),
+            ssim=float(np.mean(np.take(sc.ssim, idx))),
+            colourfulness=float(np.mean(np.take(sc.colourfulness, idx))),
+            colourfulness_true=float(np.mean(np.take(truth.colourfulness, idx))),
+            frechet=metrics.frechet_distance(feats[idx], true_feats[idx]) if len(idx) >= 2 else None,
+            top1=float(np.mean(top1[idx] == true_top1[idx]))))
+    return rows
+
+
+def evaluate(folders=None, model: str | None = None, provider: str | None = None, size: int | None = None,
+             limit: int | None = None, hints=DEFAULT_HINTS, vividness=(), levin: bool = True,
+             levin_side: int = LEVIN_SIDE, workers: int | None = None, log=None) -> EvalReport:
+    """Score the colorizer (and the gray and Levin baselines) on the photos under `folders`.
+
+    folders: paths (default: every folder in DEFAULT_ROOT), one dataset each; model/provider as for
+    engine.colorizer.Colorizer; size: working long side (None: the card's); limit: photos per folder;
+    hints: hint counts of the sweep (0 is always included; only 0 means no sweep); vividness: extra
+    values scored as their own rows; workers: processes for Levin (None: CPU count).
+    """
+    from engine.colorizer import Colorizer
+
+    t0 = time.perf_counter()
+    log = log or (lambda msg: None)
+    counts = sorted({int(n) for n in hints} | {0})
+    if counts[0] < 0:
+        raise EvalError(f"hint counts must be >= 0, got {counts[0]}")
+    nonzero = counts[1:]
+    datasets, photos = find_photos(folders if folders else default_folders(), limit)
+    colorizer = Colorizer(model=model, provider=provider)
+    vivid = [1.0] + list(dict.fromkeys(float(v) for v in vividness if float(v) != 1.0))
+    label = {v: "model" if v == 1.0 else f"model (vividness {v:g})" for v in vivid}
+    scores = {m: _Scores() for m in ["model", "gray"] + [label[v] for v in vivid[1:]]}
+    truth = _Scores()
+    scales, hint_sets, sweep = [], [], {("model", n): [] for n in nonzero}
+    model_time = 0.0
+    for k, p in enumerate(photos):
+        log(f"[{k + 1}/{len(photos)}] {p.dataset}/{p.path.name}")
+        truth.add(p.rgb, p.rgb)
+        scores["gray"].add(np.repeat(p.gray[..., None], 3, axis=2), p.rgb)
+        for v in vivid:
+            t = time.perf_counter()
+            res = colorizer.colorize(p.gray, size=size, vividness=v)
+            if v == 1.0:
+                model_time += time.perf_counter() - t
+                scales.append(max(res.work_shape) / max(p.rgb.shape[:2]))
+            scores[label[v]].add(np.asarray(res.rgb), p.rgb)
+        key = f"{p.dataset}/{p.path.relative_to(datasets[p.dataset]).as_posix()}"
+        hint_sets.append([sample_hints(p.rgb, n, key, scales[-1]) for n in nonzero])
+        for n, hs in zip(nonzero, hint_sets[-1]):
+            res = colorizer.colorize(p.gray, hints=hs, size=size)
+            sweep[("model", n)].append(metrics.psnr(np.asarray(res.rgb), p.rgb))
+    if nonzero:
+        sweep[("model", 0)] = scores["model"].psnr
+    if levin and nonzero:
+        log(f"Levin et al. 2004 on {len(photos)} photos x {len(nonzero)} hint counts")
+        workers = workers or min(os.cpu_count() or 1, len(photos))
+        args = (photos, hint_sets, scales, [levin_side] * len(photos))
+        if workers > 1:
+            with ProcessPoolExecutor(workers) as pool:
+                results = list(pool.map(levin_psnrs, *args))
+        else:
+            results = list(map(levin_psnrs, *args))
+        sweep[("Levin 2004", 0)] = scores["gray"].psnr  # no hints: Levin's output is the gray image
+        for j, n in enumerate(nonzero):
+            sweep[("Levin 2004", n)] = [r[j] for r in results]
+
+    log("EfficientNet-Lite0 features")
+    probe = metrics.Lite0Probe()
+    report = EvalReport(model=colorizer.card.name, provider=str(colorizer.provider), size=size,
+                        datasets=datasets)
+    true_probe = probe(truth.views)
+    for method, sc in scores.items():
+        report.rows += _rows(method, photos, sc, truth, probe, true_probe)
+    order = list(datasets) + [ALL]
+    report.rows.sort(key=lambda r: order.index(r.dataset))  # stable: methods keep their order
+    report.sweep = _sweep_points(sweep, photos)
+    report.model_seconds = model_time / len(photos)
+    report.seconds = time.perf_counter() - t0
+    report.notes = NOTES + [f"Levin et al. solved at long side {levin_side}; its chroma is brought to full "
+                            "size by the app's own guided-filter renderer."]
+    if any(p.downscaled for p in photos):
+        report.notes.append(f"Photos longer than {MAX_SIDE} px were downscaled to {MAX_SIDE} px before scoring.")
+    return report
+
+
+def _sweep_points(sweep: dict, photos: list[Photo]) -> list[SweepPoint]:
+    points = []
+    for (method, n), vals in sorted(sweep.items(), key=lambda kv: (kv[0][0] != "model", kv[0][1])):
+        vals = np.asarray(vals)
+        for ds in list(dict.fromkeys(p.dataset for p in photos)) + [ALL]:
+            sel = [i for i, p in enumerate(photos) if ds in (ALL, p.dataset)]
+            points.append(SweepPoint(method, ds, n, len(sel), float(vals[sel].mean())))
+    return points
+
+
+NOTES = [
+    "Inputs are each photo's CIE L* rendered as an 8-bit gray image; outputs are compared with the "
+    "true photo in 8-bit RGB (PSNR capped at 100 dB, SSIM from scikit-image over RGB).",
+    "Colourfulness is Hasler & Suesstrunk's M (2003); 'true' is the same measure on the photos.",
+    "Frechet distance: EfficientNet-Lite0 (ImageNet) pooled 1280-d features, images squashed to "
+    "224x224; with fewer photos than dimensions the covariances are rank-deficient, so the value is "
+    "only comparable between rows of the same run. Top-1: share of photos whose predicted ImageNet "
+    "class on the output equals that on the true photo.",
+    "Hints: simulated clicks at Gaussian-distributed positions (sigma = size/4 around the centre), "
+    "each a 3x3 patch on the model's working grid coloured with the mean true colour under it "
+    "(Zhang et al. 2017 protocol); sets are nested and fixed per photo; Levin gets the same hints. "
+    "At 0 hints Levin is the gray image.",
+]
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def _float_list(text: str) -> list[float]:
+    try:
+        vals = [float(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if any(v <= 0 for v in vals):
+        raise argparse.ArgumentTypeError("vividness values must be positive")
+    return vals
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m trainer.evaluate", description=__doc__.splitlines()[0])
+    ap.add_argument("folders", nargs="*", help=f"folders of colour photos (default: those in {DEFAULT_ROOT})")
+    ap.add_argument("--model", help="model name (default: the default model)")
+    ap.add_argument("--provider", help="ONNX Runtime execution provider")
+    ap.add_argument("--size", type=int, help="working long side (default: the model card's)")
+    ap.add_argument("--limit", type=int, help="at most N photos per folder")
+    ap.add_argument("--hints", type=_int_list, help="hint counts, default " + ",".join(map(str, DEFAULT_HINTS)))
+    ap.add_argument("--vividness", type=_float_list, default=[], help="extra vividness values to score")
+    ap.add_argument("--out", default="runs/eval", help="output folder (default runs/eval)")
+    ap.add_argument("--no-levin", action="store_true", help="skip the Levin et al. 2004 baseline")
+    ap.add_argument("--levin-side", type=int, default=LEVIN_SIDE, help="Levin solve long side")
+    ap.add_argument("--quick", action="store_true",
+                    help=f"{QUICK_LIMIT} photos per folder, hints {','.join(map(str, QUICK_HINTS))}")
+    ap.add_argument("--workers", type=int, help="processes for the Levin baseline (default: CPU count)")
+    args = ap.parse_args(argv)
+    for opt in ("limit", "size", "levin_side", "workers"):
+        if getattr(args, opt) is not None and getattr(args, opt) < 1:
+            ap.error(f"--{opt.replace('_', '-')} must be >= 1")
+    hints = args.hints if args.hints is not None else (QUICK_HINTS if args.quick else DEFAULT_HINTS)
+    limit = args.limit if args.limit is not None else (QUICK_LIMIT if args.quick else None)
+    try:
+        report = evaluate(args.folders, model=args.model, provider=args.provider, size=args.size, limit=limit,
+                          hints=hints, vividness=args.vividness, levin=not args.no_levin,
+                          levin_side=args.levin_side, workers=args.workers,
+                          log=lambda m: print(m, file=sys.stderr, flush=True))
+        paths = write_report(report, args.out)
+    except (EvalError, TintaError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(report.to_markdown())
+    print("wrote " + ", ".join(map(str, paths)), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Multi-task colorization losses: smooth-L1 regression, rebalanced soft-encoded class loss, scene KL, seg CE, VAE KL."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from trainer.bins import nearest_bin, soft_encode
+
+
+@dataclass
+class LossWeights:
+    reg: float = 1.0
+    cls: float = 1.0
+    scene: float = 0.1
+    seg: float = 0.5
+    kl: float = 1.0          # final weight of the VAE KL after annealing
+    free_bits: float = 0.25  # nats per latent dim that cost nothing, so z stays in use
+
+
+def teacher_targets(teacher_logits: torch.Tensor, k: int = 5) -> torch.Tensor:
+    """The teacher's top-k probabilities renormalised to 1, zero elsewhere (the seed's label smoothing)."""
+    p = F.softmax(teacher_logits.float(), dim=1)
+    top, idx = p.topk(k, dim=1)
+    return torch.zeros_like(p).scatter_(1, idx, top / top.sum(1, keepdim=True))
+
+
+def class_loss(logits: torch.Tensor, ab: torch.Tensor, bins: torch.Tensor, weights: torch.Tensor | None):
+    """Cross-entropy against soft-encoded targets at the logits' resolution, weighted per pixel by rarity."""
+    ab_s = F.adaptive_avg_pool2d(ab, logits.shape[-2:])
+    target = soft_encode(ab_s, bins)
+    logp = F.log_softmax(logits.float(), dim=1)
+    ce = -(target * logp).sum(1)  # [N,h,w]
+    if weights is not None:
+        ce = ce * weights[nearest_bin(ab_s, bins)]
+    return ce.mean()
+
+
+def regression_loss(pred: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+    # Huber on ab/10 with beta 0.1: L1 beyond one ab unit so rare vivid pixels don't dominate,
+    # and /10 keeps its size next to the class cross-entropy's.
+    return F.smooth_l1_loss(pred.float() / 10.0, ab / 10.0, beta=0.1)
+
+
+def scene_loss(student_logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return F.kl_div(F.log_softmax(student_logits.float(), dim=1), target, reduction="batchmean")
+
+
+def seg_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    up = F.interpolate(logits.float(), size=labels.shape[-2:], mode="bilinear", align_corners=False)
+    return F.cross_entropy(up, labels, ignore_index=255)
+
+
+def kl_loss(mu: torch.Tensor, logvar: torch.Tensor, free_bits: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(loss with free bits per dimension, raw KL per sample) for q = N(mu, exp(logvar)) against N(0, I)."""
+    kl = 0.5 * (mu.float() ** 2 + logvar.float().exp() - 1 - logvar.float())  # [N, D]
+    per_dim = kl.mean(0)
+    return torch.clamp(per_dim, min=free_bits).sum(), kl.sum(1).mean()

@@ -1,0 +1,154 @@
+"""Pack photos from shards/folders into one compact WebP tar (size-capped) to carry to a remote GPU machine."""
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+import tarfile
+import tempfile
+import warnings
+from dataclasses import dataclass
+from itertools import zip_longest
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from trainer.data import ByteReader, DataWarning, decode_rgb, index_sources, mean_chroma
+
+MIB = 1 << 20
+
+
+@dataclass
+class PackResult:
+    count: int        # photos written
+    bytes: int        # final tar size
+    skipped_gray: int
+    skipped_bad: int
+    complete: bool    # False when the size cap stopped packing early
+
+
+def shrink(rgb: np.ndarray, short_side: int) -> np.ndarray:
+    """HxWx3 uint8 -> same, short side reduced to `short_side` with INTER_AREA; never upscales."""
+    h, w = rgb.shape[:2]
+    if min(h, w) <= short_side:
+        return rgb
+    f = short_side / min(h, w)
+    size = (max(short_side, round(w * f)), max(short_side, round(h * f)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+
+
+def _member_name(name: str, file: str, is_tar_member: bool) -> str:
+    if is_tar_member:
+        return os.path.splitext(name)[0] + ".webp"
+    # A loose photo becomes <its folder>/<stem>.webp, keeping the <group>/<name> layout of shards.
+    p = Path(file)
+    return f"{p.parent.name or 'photos'}/{p.stem}.webp"
+
+
+def _round_robin(file_id: np.ndarray, files: list[str], sizes: np.ndarray) -> list[int]:
+    """Photo order taking one from each shard in turn (loose photos count as one source per folder)."""
+    groups: dict[str, list[int]] = {}
+    for i, fid in enumerate(file_id):
+        key = files[fid] if sizes[i] >= 0 else str(Path(files[fid]).parent)
+        groups.setdefault(key, []).append(i)
+    return [i for batch in zip_longest(*groups.values()) for i in batch if i is not None]
+
+
+def _padded(n: int) -> int:
+    return -(-n // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
+
+
+def pack(sources: list[str | Path], out: Path, short_side: int = 128, quality: int = 60, max_mb: float = 46.0,
+         gray_threshold: float = 0.0) -> PackResult:
+    """Write `out` atomically; stops before the tar (incl. end blocks and record padding) would exceed max_mb MiB."""
+    out = Path(out)
+    index = index_sources(sources)
+    for f in index.files:
+        if out.exists() and out.resolve() == Path(f).resolve():
+            raise ValueError(f"{out}: output would overwrite an input")
+    reader, cap = ByteReader(index.files), int(max_mb * MIB)
+    count = gray = bad = 0
+    complete, seen = True, set()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=out.name + ".", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as fobj:
+            with tarfile.open(fileobj=fobj, mode="w", format=tarfile.PAX_FORMAT) as tar:
+                for i in _round_robin(index.file_id, index.files, index.size):
+                    where = str(index.names[i]) if index.size[i] < 0 else \
+                        f"{index.files[index.file_id[i]]}:{index.names[i]}"
+                    try:
+                        rgb = decode_rgb(reader.read(int(index.file_id[i]), int(index.offset[i]),
+                                                     int(index.size[i])))
+                    except OSError:
+                        rgb = None
+                    if rgb is None:
+                        warnings.warn(f"{where}: unreadable photo; skipped", DataWarning, stacklevel=2)
+                        bad += 1
+                        continue
+                    if gray_threshold > 0 and mean_chroma(rgb) < gray_threshold:
+                        gray += 1
+                        continue
+                    ok, buf = cv2.imencode(".webp", cv2.cvtColor(shrink(rgb, short_side), cv2.COLOR_RGB2BGR),
+                                           [cv2.IMWRITE_WEBP_QUALITY, int(quality)])
+                    if not ok:
+                        warnings.warn(f"{where}: WebP encoding failed; skipped", DataWarning, stacklevel=2)
+                        bad += 1
+                        continue
+                    name = _member_name(str(index.names[i]), index.files[index.file_id[i]], index.size[i] >= 0)
+                    if name in seen:  # same <group>/<name> in two sources: keep both
+                        name = f"{name[:-5]}__{i}.webp"
+                    info = tarfile.TarInfo(name)
+                    info.size, info.mtime, info.mode = len(buf), 0, 0o644
+                    header = len(info.tobuf(tar.format, tar.encoding, tar.errors))
+                    end = tar.offset + header + _padded(len(buf)) + 2 * tarfile.BLOCKSIZE
+                    if -(-end // tarfile.RECORDSIZE) * tarfile.RECORDSIZE > cap:
+                        complete = False
+                        break
+                    tar.addfile(info, io.BytesIO(buf.tobytes()))
+                    seen.add(name)
+                    count += 1
+            fobj.flush()
+            os.fsync(fobj.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it owner-only; give the usual file mode
+        os.replace(tmp, out)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return PackResult(count, out.stat().st_size, gray, bad, complete)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m trainer.pack", description=__doc__)
+    ap.add_argument("sources", nargs="+", help="tar shards, photo folders or photos")
+    ap.add_argument("-o", "--out", required=True, type=Path, help="output .tar (written atomically)")
+    ap.add_argument("--short-side", type=int, default=128, help="target short side in px (never upscales)")
+    ap.add_argument("--quality", type=int, default=60, help="WebP quality 1..100")
+    ap.add_argument("--max-mb", type=float, default=46.0, help="size cap in MiB; packing stops before it")
+    ap.add_argument("--gray-threshold", type=float, default=0.0,
+                    help="drop near-gray photos (mean chroma below this; training skips them anyway); 0 keeps all")
+    a = ap.parse_args(argv)
+    if a.short_side < 1 or not 1 <= a.quality <= 100 or a.max_mb <= 0:
+        print("error: need --short-side >= 1, --quality in 1..100 and --max-mb > 0", file=sys.stderr)
+        return 2
+    with warnings.catch_warnings():  # one plain line per skipped photo, no source location
+        warnings.simplefilter("always", DataWarning)
+        warnings.showwarning = lambda msg, *args, **kw: print(f"warning: {msg}", file=sys.stderr)
+        try:
+            r = pack(a.sources, a.out, a.short_side, a.quality, a.max_mb, a.gray_threshold)
+        except (OSError, ValueError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+    note = "" if r.complete else f" (stopped at the {a.max_mb:g} MiB cap)"
+    print(f"{a.out}: {r.count} images, {r.bytes / MIB:.2f} MiB{note}; "
+          f"skipped {r.skipped_gray} gray, {r.skipped_bad} unreadable")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

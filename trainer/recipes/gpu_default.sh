@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The recipe that trained the shipped default model and its variant sampler on one GPU, in one
+# fixed time budget. Inputs: a packed shard set (python -m trainer.pack) and the Lite0 weights file.
+#   PACK=.pack/train.tar TINTA_LITE0_WEIGHTS=.pack/lite0.pth OUT=out BASE_MIN=6 VAE_MIN=1.8 \
+#       bash trainer/recipes/gpu_default.sh
+# Writes OUT/base.pt.part*, OUT/vae.pt.part* (weights only, split under 15 MiB to travel) and OUT/logs.tar.
+set -u -o pipefail
+PACK=${PACK:-.pack/train.tar}
+OUT=${OUT:-out}
+BASE_MIN=${BASE_MIN:-6}
+VAE_MIN=${VAE_MIN:-1.8}
+BATCH=${BATCH:-128}
+WORKERS=${WORKERS:-$(( $(nproc) > 2 ? $(nproc) - 2 : 1 ))}
+WORK=${WORK:-/tmp/tinta_runs}
+export PYTHONUNBUFFERED=1
+mkdir -p "$OUT" "$WORK"
+python3 - <<'PY'
+import torch, os
+print("torch", torch.__version__, "cuda", torch.cuda.is_available(),
+      torch.cuda.get_device_name() if torch.cuda.is_available() else "")
+from trainer.lite0 import EfficientNetLite0, load_pretrained
+print("lite0 weights", os.environ.get("TINTA_LITE0_WEIGHTS"))
+PY
+common=(--data "$PACK" --batch "$BATCH" --workers "$WORKERS" --crop 128 --log_every 25 --ckpt_every 1000
+        --prior_images 4000 --val_images 512)
+timeout $(python3 -c "print(int($BASE_MIN*60+150))") \
+    python3 -m trainer.train "${common[@]}" --out "$WORK/base" --minutes "$BASE_MIN" --lr 2e-3 --warmup 300
+echo "base exit $?"
+python3 -m trainer.slim "$WORK/base/last.pt" "$OUT/base.pt" || echo "slim base failed"
+if [ -f "$WORK/base/last.pt" ] && [ "$VAE_MIN" != "0" ]; then
+    timeout $(python3 -c "print(int($VAE_MIN*60+120))") \
+        python3 -m trainer.train "${common[@]}" --out "$WORK/vae" --minutes "$VAE_MIN" --latent_dim 16 \
+        --init_from "$WORK/base/last.pt" --lr 1e-3 --warmup 100 --hint_prob 0.3
+    echo "vae exit $?"
+    python3 -m trainer.slim "$WORK/vae/last.pt" "$OUT/vae.pt" || echo "slim vae failed"
+fi
+tar -cf "$OUT/logs.tar" -C "$WORK" $(cd "$WORK" && ls -d */log.jsonl */loss.png */config.json 2>/dev/null)
+ls -la "$OUT"

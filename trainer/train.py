@@ -1,0 +1,369 @@
+"""Train a Tinta colorization model (optionally a conditional VAE) on tar shards or photo folders.
+
+One process (CPU, or CUDA with bf16 autocast and channels_last):
+    python -m trainer.train --data ../shared/data/train --out runs/base --batch 64 --max_steps 20000
+DDP on N processes (NCCL on GPUs, gloo on CPU):
+    torchrun --nproc_per_node N -m trainer.train --data ../shared/data/train --out runs/base
+A fixed wall-time budget instead of a step count (steps are set from the measured rate):
+    python -m trainer.train --minutes 6 ...
+Variant sampler (conditional VAE) from a trained deterministic model:
+    python -m trainer.train --latent_dim 16 --init_from runs/base/last.pt --out runs/vae
+Every flag is a TrainConfig field (trainer/config.py); the config is saved as OUT/config.json,
+checkpoints as OUT/last.pt (atomic), the log as OUT/log.jsonl and the curve as OUT/loss.png.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import platform
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Sampler
+
+from trainer import losses
+from trainer.bins import default_bins_path, load_bins, nearest_bin, rebalance_weights, smoothed_prior
+from trainer.config import TrainConfig, parse_config
+from trainer.data import ColorDataset, _worker_init
+from trainer.lite0 import EfficientNetLite0, load_pretrained, normalize
+from trainer.model import ModelConfig, TintaNet, build_model
+
+
+class ResumableSampler(Sampler[int]):
+    """A seeded permutation per epoch, sharded over ranks, that can start mid-epoch (exact resume)."""
+
+    def __init__(self, indices: np.ndarray, batch: int, rank: int, world: int, seed: int):
+        self.indices, self.batch, self.rank, self.world, self.seed = indices, batch, rank, world, seed
+        self.epoch, self.start_batch = 0, 0
+
+    def batches_per_epoch(self) -> int:
+        return len(self.indices) // (self.batch * self.world)
+
+    def __iter__(self):
+        perm = np.random.default_rng([self.seed, self.epoch]).permutation(self.indices)
+        n = self.batches_per_epoch() * self.batch
+        mine = perm[self.rank * n:(self.rank + 1) * n]
+        return iter(mine[self.start_batch * self.batch:].tolist())
+
+    def __len__(self) -> int:
+        return (self.batches_per_epoch() - self.start_batch) * self.batch
+
+
+def _setup_distributed() -> tuple[int, int, torch.device]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    if world > 1:
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+    if torch.cuda.is_available():
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local)
+        return rank, world, torch.device("cuda", local)
+    return rank, world, torch.device("cpu")
+
+
+def _split(n: int, val: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    perm = np.random.default_rng(seed + 12345).permutation(n)
+    val = min(val, n // 10)
+    return np.sort(perm[val:]), np.sort(perm[:val])
+
+
+def compute_prior(ds: ColorDataset, idx: np.ndarray, bins: torch.Tensor, n_images: int, device,
+                  workers: int) -> np.ndarray:
+    """Empirical ab-bin frequencies over the ab of `n_images` crops (at stride 4, like the class head)."""
+    sub = torch.utils.data.Subset(ds, idx[np.linspace(0, len(idx) - 1, min(n_images, len(idx))).astype(int)])
+    counts = torch.zeros(len(bins), dtype=torch.float64, device=device)
+    loader = DataLoader(sub, batch_size=64, num_workers=workers, worker_init_fn=_worker_init if workers else None)
+    for b in loader:
+        ab = F.avg_pool2d(b["ab"].to(device), 4)
+        counts += torch.bincount(nearest_bin(ab, bins.to(device)).flatten(), minlength=len(bins)).double()
+    return counts.cpu().numpy()
+
+
+def lr_factor(step: int, total: int, warmup: int) -> float:
+    if step < warmup:
+        return (step + 1) / warmup
+    t = min(1.0, (step - warmup) / max(1, total - warmup))
+    return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t))
+
+
+def save_atomic(obj, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def init_weights_from(model: TintaNet, path: str) -> None:
+    """Copy matching weights; FiLM layers that gained latent inputs keep the old columns, new ones start at 0."""
+    src = torch.load(path, map_location="cpu", weights_only=False)["model"]
+    own = model.state_dict()
+    for k, v in src.items():
+        if k not in own:
+            continue
+        if own[k].shape == v.shape:
+            own[k] = v
+        elif own[k].dim() == 2 and own[k].shape[0] == v.shape[0] and own[k].shape[1] > v.shape[1]:
+            own[k] = torch.zeros_like(own[k])
+            own[k][:, :v.shape[1]] = v
+        else:
+            raise RuntimeError(f"{path}: weight {k} {tuple(v.shape)} cannot initialise {tuple(own[k].shape)}")
+    model.load_state_dict(own, strict=True)
+
+
+def plot_curve(log_path: Path, png: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rows = [json.loads(x) for x in log_path.read_text().splitlines() if x.strip()]
+    train = [r for r in rows if r.get("kind") == "train"]
+    val = [r for r in rows if r.get("kind") == "val"]
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.5))
+    for key in ("loss", "cls", "reg", "scene", "kl"):
+        pts = [(r["step"], r[key]) for r in train if key in r]
+        if pts:
+            ax[0].plot(*zip(*pts), label=key)
+    ax[0].set_xlabel("step"); ax[0].set_yscale("log"); ax[0].legend(); ax[0].set_title("training losses")
+    if val:
+        ax[1].plot([r["step"] for r in val], [r["ab_rmse"] for r in val], "o-")
+        ax[1].set_xlabel("step"); ax[1].set_title("validation ab RMSE")
+    fig.tight_layout()
+    tmp = png.with_name(png.name + ".tmp.png")
+    fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+    os.replace(tmp, png)
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig):
+        if cfg.crop % 32:
+            raise SystemExit(f"--crop {cfg.crop}: must be a multiple of 32 (the network's coarsest stride)")
+        self.cfg = cfg
+        self.rank, self.world, self.device = _setup_distributed()
+        self.cuda = self.device.type == "cuda"
+        self.out = Path(cfg.out)
+        if self.rank == 0:
+            self.out.mkdir(parents=True, exist_ok=True)
+            cfg.save(self.out / "config.json")
+        torch.manual_seed(cfg.seed + self.rank)
+        random.seed(cfg.seed)
+        bins = torch.as_tensor(load_bins(default_bins_path()))
+        self.ds = ColorDataset(cfg.data, crop=cfg.crop, scale=(cfg.scale_min, cfg.scale_max),
+                               hint_prob=cfg.hint_prob, seed=cfg.seed, train=True, with_seg=cfg.seg_classes > 0)
+        self.val_ds = ColorDataset(cfg.data, crop=cfg.crop, hint_prob=0.0, seed=cfg.seed, train=False)
+        self.train_idx, self.val_idx = _split(len(self.ds), cfg.val_images, cfg.seed)
+        mcfg = ModelConfig(num_bins=len(bins), reg_head=cfg.reg_head, class_head=cfg.class_head,
+                           scene_head=cfg.scene_head, seg_classes=cfg.seg_classes, latent_dim=cfg.latent_dim)
+        self.model = build_model(mcfg, bins).to(self.device)
+        self.state = {"step": 0, "epoch": 0, "batch_in_epoch": 0, "total_steps": cfg.max_steps,
+                      "wall": 0.0, "prior": None}
+        ckpt = self.out / "last.pt"
+        if cfg.resume and ckpt.exists():
+            self._load(ckpt)
+        else:
+            if cfg.init_from:
+                init_weights_from(self.model, cfg.init_from)
+            self.state["prior"] = self._prior(bins).tolist()
+        prior = np.asarray(self.state["prior"], np.float32)
+        self.class_w = torch.as_tensor(rebalance_weights(prior, cfg.rebalance_lambda), device=self.device)
+        self.teacher = None
+        if cfg.scene_head:
+            self.teacher = load_pretrained(EfficientNetLite0()).to(self.device).eval().requires_grad_(False)
+        if self.cuda:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.net = self.model
+        if self.world > 1:
+            self.net = torch.nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.cuda else None,
+                find_unused_parameters=not cfg.scene_head)
+        enc = [p for n, p in self.model.named_parameters() if n.startswith("encoder.")]
+        rest = [p for n, p in self.model.named_parameters() if not n.startswith("encoder.")]
+        self.opt = torch.optim.AdamW([{"params": enc, "lr": cfg.lr * cfg.encoder_lr_mult},
+                                      {"params": rest, "lr": cfg.lr}], weight_decay=cfg.weight_decay)
+        for g in self.opt.param_groups:
+            g["base_lr"] = g["lr"]
+        if getattr(self, "_opt_state", None):
+            self.opt.load_state_dict(self._opt_state)
+        self.sampler = ResumableSampler(self.train_idx, cfg.batch, self.rank, self.world, cfg.seed)
+        self.loader = DataLoader(self.ds, batch_size=cfg.batch, sampler=self.sampler, num_workers=cfg.workers,
+                                 drop_last=True, pin_memory=self.cuda, worker_init_fn=_worker_init if cfg.workers else None,
+                                 prefetch_factor=4 if cfg.workers else None, persistent_workers=False)
+        self.log = (self.out / "log.jsonl").open("a") if self.rank == 0 else None
+
+    # -- state ------------------------------------------------------------------------------
+    def _prior(self, bins: torch.Tensor) -> np.ndarray:
+        counts = compute_prior(self.ds, self.train_idx, bins, self.cfg.prior_images // self.world + 1,
+                               self.device, self.cfg.workers)
+        if self.world > 1:
+            t = torch.as_tensor(counts, device=self.device)
+            dist.all_reduce(t)
+            counts = t.cpu().numpy()
+        return smoothed_prior(counts, bins.numpy())
+
+    def _load(self, path: Path) -> None:
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+        saved = ck["config"]
+        for key in ("reg_head", "class_head", "scene_head", "seg_classes", "latent_dim", "seed", "batch"):
+            if saved[key] != getattr(self.cfg, key):
+                raise RuntimeError(f"{path}: cannot resume, {key} was {saved[key]!r}, now {getattr(self.cfg, key)!r}")
+        self.model.load_state_dict(ck["model"], strict=True)
+        self._opt_state = ck["opt"]
+        self.state = ck["state"]
+        torch.set_rng_state(ck["rng"][self.rank] if self.rank < len(ck["rng"]) else ck["rng"][0])
+
+    def _save(self) -> None:
+        if self.rank != 0:
+            return
+        ck = {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "state": self.state,
+              "config": dataclasses.asdict(self.cfg), "model_config": dataclasses.asdict(self.model.cfg),
+              "rng": [torch.get_rng_state()], "hardware": hardware()}
+        save_atomic(ck, self.out / "last.pt")
+
+    # -- steps ------------------------------------------------------------------------------
+    def _losses(self, b: dict[str, torch.Tensor], step: int) -> tuple[torch.Tensor, dict[str, float]]:
+        cfg = self.cfg
+        L, ab = b["L"], b["ab"]
+        temp = torch.tensor([0.38], device=self.device)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cuda):
+            out = self.net(L, b["hint_ab"], b["hint_mask"], temp, ab_true=ab if cfg.latent_dim else None)
+        terms: dict[str, torch.Tensor] = {}
+        if cfg.class_head:
+            terms["cls"] = cfg.w_cls * losses.class_loss(out["logits"], ab, self.model.bins, self.class_w)
+        if cfg.reg_head or not cfg.class_head:
+            terms["reg"] = cfg.w_reg * losses.regression_loss(out["ab_reg"], ab)
+        if cfg.scene_head:
+            with torch.no_grad(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cuda):
+                t_logits = self.teacher(normalize(b["rgb"]))
+            terms["scene"] = cfg.w_scene * losses.scene_loss(out["scene"], losses.teacher_targets(t_logits))
+        if cfg.seg_classes:
+            terms["seg"] = cfg.w_seg * losses.seg_loss(out["seg"], b["seg"])
+        stats = {}
+        if cfg.latent_dim:
+            kl, raw = losses.kl_loss(out["mu"], out["logvar"], cfg.free_bits)
+            anneal = min(1.0, step / max(1, cfg.kl_anneal_frac * self.state["total_steps"]))
+            terms["kl"] = cfg.w_kl * anneal * kl
+            stats["kl_nats"] = float(raw)
+        total = sum(terms.values())
+        stats.update({k: float(v.detach()) for k, v in terms.items()})
+        stats["loss"] = float(total.detach())
+        return total, stats
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        self.model.eval()
+        sub = torch.utils.data.Subset(self.val_ds, self.val_idx)
+        se, n = 0.0, 0
+        for b in DataLoader(sub, batch_size=64, num_workers=min(2, self.cfg.workers)):
+            L, ab = b["L"].to(self.device), b["ab"].to(self.device)
+            z = torch.zeros_like(b["hint_ab"]).to(self.device)
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cuda):
+                out = self.model(L, z, z[:, :1], torch.tensor([0.38], device=self.device))
+            se += float(((out["ab"].float() - ab) ** 2).mean(1).sum())
+            n += ab.shape[0] * ab.shape[2] * ab.shape[3]
+        self.model.train()
+        return {"ab_rmse": math.sqrt(se / max(n, 1))}
+
+    def fit(self) -> None:
+        cfg, st = self.cfg, self.state
+        self.model.train()
+        t_start = time.time() - st["wall"]
+        rate_mark = None
+        bar = None
+        if self.rank == 0:
+            from tqdm import tqdm
+            bar = tqdm(total=st["total_steps"], initial=st["step"], desc="train", dynamic_ncols=True,
+                       disable=not sys.stderr.isatty() and os.environ.get("TINTA_PROGRESS") != "1")
+        while st["step"] < st["total_steps"]:
+            self.sampler.epoch, self.sampler.start_batch = st["epoch"], st["batch_in_epoch"]
+            self.ds.set_epoch(st["epoch"])
+            for b in self.loader:
+                b = {k: v.to(self.device, non_blocking=True) for k, v in b.items()}
+                if self.cuda:
+                    b = {k: (v.contiguous(memory_format=torch.channels_last) if v.dim() == 4 else v)
+                         for k, v in b.items()}
+                f = lr_factor(st["step"], st["total_steps"], min(cfg.warmup, st["total_steps"] // 5 + 1))
+                for g in self.opt.param_groups:
+                    g["lr"] = g["base_lr"] * f
+                loss, stats = self._losses(b, st["step"])
+                self.opt.zero_grad(set_to_none=True)
+                loss.backward()
+                gn = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+                self.opt.step()
+                st["step"] += 1
+                st["batch_in_epoch"] += 1
+                st["wall"] = time.time() - t_start
+                if cfg.minutes > 0:
+                    rate_mark = self._retarget(rate_mark)
+                if bar is not None:
+                    bar.total = st["total_steps"]
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{stats['loss']:.3f}")
+                if self.log and st["step"] % cfg.log_every == 0:
+                    self._write({"kind": "train", "step": st["step"], "wall": round(st["wall"], 1),
+                                 "lr": self.opt.param_groups[1]["lr"], "grad_norm": float(gn), **stats})
+                if st["step"] % cfg.ckpt_every == 0 or st["step"] >= st["total_steps"]:
+                    self._checkpoint()
+                if st["step"] >= st["total_steps"]:
+                    break
+            else:
+                st["epoch"] += 1
+                st["batch_in_epoch"] = 0
+        if bar is not None:
+            bar.close()
+
+    def _retarget(self, mark):
+        """With a wall-time budget, set total steps from the rate seen between steps 10 and 40."""
+        st = self.state
+        if st["step"] == 10:
+            return (10, time.time())
+        if mark and st["step"] == 40:
+            rate = (40 - mark[0]) / (time.time() - mark[1])
+            left = self.cfg.minutes * 60 - st["wall"]
+            total = torch.tensor([st["step"] + int(rate * left * 0.97)], device=self.device)
+            if self.world > 1:
+                dist.broadcast(total, 0)
+            st["total_steps"] = int(total)
+        return mark
+
+    def _checkpoint(self) -> None:
+        if self.rank == 0:
+            v = self.validate()
+            self._write({"kind": "val", "step": self.state["step"], **v})
+            self._save()
+            plot_curve(self.out / "log.jsonl", self.out / "loss.png")
+        if self.world > 1:
+            dist.barrier()
+
+    def _write(self, row: dict) -> None:
+        self.log.write(json.dumps(row) + "\n")
+        self.log.flush()
+
+
+def hardware() -> str:
+    if torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name()} x{max(1, int(os.environ.get('WORLD_SIZE', '1')))}"
+    return f"CPU {platform.processor() or platform.machine()} ({os.cpu_count()} threads)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    cfg = parse_config(argv)
+    if torch.cuda.is_available():
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
+    t = Trainer(cfg)
+    t.fit()
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
