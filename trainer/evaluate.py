@@ -172,8 +172,8 @@ def evaluate(folders=None, model: str | None = None, provider: str | None = None
     if counts[0] < 0:
         raise EvalError(f"hint counts must be >= 0, got {counts[0]}")
     nonzero = counts[1:]
+    colorizer = Colorizer(model=model, provider=provider)  # first: a missing model fails fast
     datasets, photos = find_photos(folders if folders else default_folders(), limit)
-    colorizer = Colorizer(model=model, provider=provider)
     vivid = [1.0] + list(dict.fromkeys(float(v) for v in vividness if float(v) != 1.0))
     label = {v: "model" if v == 1.0 else f"model (vividness {v:g})" for v in vivid}
     scores = {m: _Scores() for m in ["model", "gray"] + [label[v] for v in vivid[1:]]}

@@ -1,0 +1,170 @@
+"""Engine benchmark: preview latency, 12 MP end to end, 50 MP peak RSS, ORT vs torch eager (prints figures)."""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from engine.colorizer import Colorizer  # noqa: E402
+from engine.errors import ModelError  # noqa: E402
+from engine.imageio import read_image, write_image  # noqa: E402
+
+SAMPLES = sorted(p for p in Path("/work/shared/data/eval/Kodak24").glob("*") if p.suffix in (".png", ".jpg"))
+
+
+def ensure_model(tmp: Path) -> str:
+    """Use the installed default model, else build the tiny test model; returns a description."""
+    try:
+        c = Colorizer()
+        return f"installed default model {c.card.name!r}"
+    except ModelError:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from engine_fixtures import make_test_model
+        make_test_model(tmp / "models")
+        os.environ["TINTA_MODELS_DIR"] = str(tmp / "models")
+        return "tiny TEST model from tests/engine_fixtures.py (no default model installed)"
+
+
+def photo(width: int, height: int) -> np.ndarray:
+    """A gray photo of the given size: a Kodak sample resized when available, else smooth noise."""
+    if SAMPLES:
+        img = cv2.imread(str(SAMPLES[0]), cv2.IMREAD_GRAYSCALE)
+    else:
+        img = cv2.GaussianBlur(np.random.default_rng(0).integers(0, 256, (480, 640), np.uint8), (0, 0), 3)
+    return cv2.resize(img, (width, height), interpolation=cv2.INTER_CUBIC)
+
+
+def preview(c: Colorizer) -> None:
+    img = photo(256, 171)
+    c.colorize(img, size=256)
+    times = []
+    for _ in range(20):
+        t = time.perf_counter()
+        c.colorize(img, size=256)
+        times.append(time.perf_counter() - t)
+    L = np.full((1, 1, 192, 256), 50, np.float32)
+    net = []
+    for _ in range(20):
+        t = time.perf_counter()
+        c.predict(L)
+        net.append(time.perf_counter() - t)
+    print(f"preview (long side 256): colorize p50 {np.median(times) * 1e3:.1f} ms, "
+          f"network only p50 {np.median(net) * 1e3:.1f} ms (goal <= 80 ms)")
+
+
+def twelve_mp(c: Colorizer, tmp: Path) -> None:
+    src = tmp / "12mp.jpg"
+    cv2.imwrite(str(src), cv2.cvtColor(photo(4000, 3000), cv2.COLOR_GRAY2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
+    for ext in ("png", "jpg"):
+        t0 = time.perf_counter()
+        pic = read_image(src)
+        t1 = time.perf_counter()
+        res = c.colorize(pic.pixels, size=512)
+        t2 = time.perf_counter()
+        write_image(tmp / f"out.{ext}", res.rgb)
+        t3 = time.perf_counter()
+        print(f"12 MP JPEG -> {ext}: {t3 - t0:.2f} s (read {t1 - t0:.2f}, colorize {t2 - t1:.2f} "
+              f"[network+upsample], write {t3 - t2:.2f}) (goal <= 3 s)")
+
+
+def rss_child(path: str, out: str) -> None:
+    c = Colorizer()
+    pic = read_image(path)
+    res = c.colorize(pic.pixels, size=512)
+    write_image(out, res.rgb)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def fifty_mp(tmp: Path) -> None:
+    src = tmp / "50mp.jpg"
+    img = photo(8660, 5774)
+    cv2.imwrite(str(src), cv2.merge([img, img, img]), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    del img
+    t = time.perf_counter()
+    run = subprocess.run([sys.executable, __file__, "--rss-child", str(src), str(tmp / "50mp.png")],
+                         capture_output=True, text=True, env=os.environ)
+    if run.returncode:
+        print("50 MP: child failed:", run.stderr.strip().splitlines()[-1:])
+        return
+    kb = int(run.stdout.strip().splitlines()[-1])
+    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, KiB on Linux
+    print(f"50 MP RGB JPEG (read, colorize at 512, write PNG): peak RSS {kb * scale / 2**30:.2f} GiB, "
+          f"{time.perf_counter() - t:.1f} s (goal < 2.5 GB)")
+
+
+def torch_ratio(tmp: Path) -> None:
+    """The trainer's network (untrained weights) in torch eager vs its ONNX export in onnxruntime, 256 x 256."""
+    try:
+        import torch
+        from trainer.export import ColorizerGraph, export_onnx
+        from trainer.model import build_model
+    except Exception as exc:  # trainer or torch not importable here
+        print(f"onnxruntime vs torch eager: skipped ({exc.__class__.__name__}: {exc})")
+        return
+    try:
+        import onnxruntime as ort
+
+        from engine.providers import physical_cores
+        torch.set_num_threads(physical_cores())
+        net = build_model().eval()
+        graph = ColorizerGraph(net)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer chatter from the exporter
+            export_onnx(net, tmp / "trainer_net.onnx")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = physical_cores()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        sess = ort.InferenceSession(str(tmp / "trainer_net.onnx"), opts, providers=["CPUExecutionProvider"])
+        shape = (1, 1, 256, 256)
+        args = (torch.full(shape, 50.0), torch.zeros(1, 2, 256, 256), torch.zeros(shape), torch.tensor([0.38]))
+        feeds = dict(zip(("L", "hint_ab", "hint_mask", "temperature"), (a.numpy() for a in args)))
+        eager, onnx_rt = [], []
+        with torch.inference_mode():
+            graph(*args)
+            sess.run(None, feeds)
+            for _ in range(10):
+                s = time.perf_counter()
+                graph(*args)
+                eager.append(time.perf_counter() - s)
+                s = time.perf_counter()
+                sess.run(None, feeds)
+                onnx_rt.append(time.perf_counter() - s)
+        te, to = np.median(eager), np.median(onnx_rt)
+        print(f"trainer network 256x256 p50: torch eager {te * 1e3:.1f} ms, onnxruntime {to * 1e3:.1f} ms "
+              f"(onnxruntime is {te / to:.2f}x faster)")
+    except Exception as exc:
+        print(f"onnxruntime vs torch eager: skipped ({exc.__class__.__name__}: {str(exc)[:200]})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--rss-child", nargs=2, metavar=("IN", "OUT"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.rss_child:
+        rss_child(*args.rss_child)
+        return
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        which = ensure_model(tmp)
+        c = Colorizer()
+        print(f"model: {which}; provider {c.provider}; {os.cpu_count()} logical CPUs")
+        preview(c)
+        twelve_mp(c, tmp)
+        fifty_mp(tmp)
+        torch_ratio(tmp)
+
+
+if __name__ == "__main__":
+    main()

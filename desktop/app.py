@@ -1,0 +1,78 @@
+"""`tinta-desktop` entry point: builds the application and window, or runs the headless demo story."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+APP_NAME = "Tinta"
+ORG_NAME = "Tinta"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="tinta-desktop", description="Colorize old black-and-white photos.")
+    p.add_argument("photo", nargs="?", help="photo to open")
+    p.add_argument("--demo", metavar="IMAGE", help="run the scripted demo story on IMAGE and quit")
+    p.add_argument("--screenshots", metavar="DIR", help="with --demo: save a PNG of the window at each step")
+    p.add_argument("--provider", help="execution provider for this run (cpu, cuda, directml, coreml)")
+    return p.parse_args(argv)
+
+
+def create_app(argv: list[str] | None = None):
+    from PySide6.QtWidgets import QApplication
+    app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORG_NAME)
+    return app
+
+
+def build_window(settings=None, colorizer=None, load_model: bool = True, provider: str | None = None):
+    """The controller + window pair; the model loads in the background unless one is given."""
+    from desktop.controller import EditorController
+    from desktop.mainwindow import MainWindow
+    from desktop.settings import Settings
+    controller = EditorController(settings or Settings(), colorizer=colorizer)
+    window = MainWindow(controller)
+    if colorizer is None and load_model:
+        controller.load_model(provider)
+    return window
+
+
+def install_excepthook(window) -> None:
+    """A bug in a slot becomes a logged traceback and a one-line message, never a dead window."""
+    log = logging.getLogger("desktop")
+
+    def hook(kind, value, tb):
+        log.error("unexpected error", exc_info=(kind, value, tb))
+        text = (str(value).strip().splitlines() or [kind.__name__])[0]
+        window.show_error("Unexpected error", f"{kind.__name__}: {text}")
+
+    sys.excepthook = hook
+
+
+def main(argv: list[str] | None = None) -> int:
+    started = time.perf_counter()
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.screenshots and not args.demo:
+        print("tinta-desktop: --screenshots needs --demo IMAGE", file=sys.stderr)
+        return 2
+    app = create_app(sys.argv[:1])
+    from desktop.settings import Settings, apply_theme
+    settings = Settings()
+    apply_theme(settings.theme)
+    if args.demo:
+        from desktop.demo import run_demo
+        return run_demo(app, args.demo, args.screenshots, args.provider)
+    window = build_window(settings, provider=args.provider)
+    install_excepthook(window)
+    window.show()
+    if args.photo:
+        window.ctl.open_path(args.photo)
+    logging.getLogger(__name__).info("window ready in %.2f s", time.perf_counter() - started)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

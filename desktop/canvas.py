@@ -1,0 +1,285 @@
+"""The photo canvas (QGraphicsView): zoom, pan, before/after split, hint overlay and tool strokes.
+
+Scene coordinates are full-image pixels, so 100 % zoom is one original pixel per screen pixel
+even though the pixmaps shown are the smaller preview.
+"""
+from __future__ import annotations
+
+import enum
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsView
+
+ZOOM_STEP = 1.25
+ZOOM_RANGE = (0.02, 32.0)
+
+
+class Tool(enum.Enum):
+    BRUSH = "brush"
+    ERASER = "eraser"
+    REGION_PAINT = "region-paint"
+    REGION_LASSO = "region-lasso"
+    EYEDROPPER = "eyedropper"
+    PAN = "pan"
+
+
+STROKE_TOOLS = (Tool.BRUSH, Tool.ERASER, Tool.REGION_PAINT, Tool.REGION_LASSO)
+
+
+class ImageItem(QGraphicsItem):
+    """Draws 'before' left of the split and 'after' right of it, stretched over the full-image rect."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.before: QPixmap | None = None
+        self.after: QPixmap | None = None
+        self.rect = QRectF()
+        self.split = 0.0          # fraction of the width that shows 'before'
+        self.show_before = False  # the B toggle: show the original everywhere
+
+    def set_images(self, before: QPixmap | None, after: QPixmap | None, size: tuple[int, int]) -> None:
+        self.prepareGeometryChange()
+        self.before, self.after = before, after
+        self.rect = QRectF(0, 0, size[0], size[1])
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self.rect
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        if self.before is None:
+            return
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        after = None if self.show_before else self.after
+        split = 1.0 if after is None else min(max(self.split, 0.0), 1.0)
+        r = self.rect
+        x = r.width() * split
+        if split > 0:
+            self._draw(painter, self.before, QRectF(0, 0, x, r.height()))
+        if split < 1:
+            self._draw(painter, after, QRectF(x, 0, r.width() - x, r.height()))
+        if after is not None and 0 < split < 1:
+            pen = QPen(QColor(255, 255, 255, 220), 2)
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            painter.drawLine(QPointF(x, 0), QPointF(x, r.height()))
+
+    def _draw(self, painter: QPainter, pix: QPixmap, target: QRectF) -> None:
+        sx = pix.width() / self.rect.width()
+        sy = pix.height() / self.rect.height()
+        source = QRectF(target.x() * sx, target.y() * sy, target.width() * sx, target.height() * sy)
+        painter.drawPixmap(target, pix, source)
+
+
+class HintOverlay(QGraphicsItem):
+    """Hint dots: filled with the hint colour, ringed black and white so they show on any photo."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hints: list = []
+        self.rect = QRectF()
+        self.unit = 1.0  # full-image pixels per working pixel (hint radii are in working pixels)
+
+    def set_hints(self, hints, size: tuple[int, int]) -> None:
+        self.prepareGeometryChange()
+        self.hints = list(hints)
+        self.rect = QRectF(0, 0, size[0], size[1])
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        pad = 64 * self.unit + 64
+        return self.rect.adjusted(-pad, -pad, pad, pad)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        outer = QPen(QColor(0, 0, 0, 200), 3)
+        inner = QPen(QColor(255, 255, 255, 230), 1.2)
+        for pen in (outer, inner):
+            pen.setCosmetic(True)
+        # A dot covers the hint's patch, but never less than 4 screen pixels so it stays findable.
+        min_r = 4.0 / max(painter.worldTransform().m11(), 1e-6)
+        for h in self.hints:
+            c = QPointF(h.x, h.y)
+            r = max((h.radius + 0.5) * self.unit, min_r)
+            painter.setBrush(QColor(h.color))
+            painter.setPen(outer)
+            painter.drawEllipse(c, r, r)
+            painter.setPen(inner)
+            painter.drawEllipse(c, r, r)
+
+
+class Canvas(QGraphicsView):
+    """Shows the photo and turns mouse gestures into tool signals; it decides nothing itself."""
+
+    strokeFinished = Signal(object, list)       # Tool, [(x, y)] full-image pixels
+    pointPicked = Signal(float, float)          # eyedropper click, full-image pixels
+    zoomChanged = Signal(float)                 # scale: screen pixels per original pixel
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.image = ImageItem()
+        self.overlay = HintOverlay()
+        self.scene().addItem(self.image)
+        self.scene().addItem(self.overlay)
+        self.live = QGraphicsPathItem()
+        self.live.setZValue(10)
+        self.scene().addItem(self.live)
+        self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setBackgroundBrush(QColor(48, 48, 48))
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self.tool = Tool.BRUSH
+        self.brush_radius = 12.0      # full-image pixels
+        self.brush_color = QColor("#c04030")
+        self._points: list[tuple[float, float]] = []
+        self._stroking = False
+        self._panning_from: QPointF | None = None
+        self._space = False
+        self._size = (0, 0)
+
+    # --- content -------------------------------------------------------------------------------
+    def set_photo(self, before: QPixmap, size: tuple[int, int]) -> None:
+        self._size = size
+        self.image.set_images(before, None, size)
+        self.overlay.set_hints([], size)
+        self.scene().setSceneRect(QRectF(0, 0, size[0], size[1]))
+        self.fit()
+
+    def set_result(self, after: QPixmap | None) -> None:
+        self.image.set_images(self.image.before, after, self._size)
+
+    def set_hints(self, hints) -> None:
+        self.overlay.set_hints(hints, self._size)
+
+    def set_hints_visible(self, on: bool) -> None:
+        self.overlay.setVisible(on)
+
+    def set_split(self, fraction: float) -> None:
+        self.image.split = fraction
+        self.image.update()
+
+    def set_show_before(self, on: bool) -> None:
+        self.image.show_before = on
+        self.image.update()
+
+    # --- zoom ----------------------------------------------------------------------------------
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def fit(self) -> None:
+        if self._size[0] > 0:
+            self.fitInView(self.image, Qt.AspectRatioMode.KeepAspectRatio)
+            self.zoomChanged.emit(self.zoom())
+
+    def actual_size(self) -> None:
+        self.set_zoom(1.0)
+
+    def set_zoom(self, scale: float) -> None:
+        scale = min(max(scale, ZOOM_RANGE[0]), ZOOM_RANGE[1])
+        factor = scale / self.zoom()
+        self.scale(factor, factor)
+        self.zoomChanged.emit(self.zoom())
+
+    def zoom_by(self, factor: float) -> None:
+        self.set_zoom(self.zoom() * factor)
+
+    def wheelEvent(self, event) -> None:
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.zoom_by(ZOOM_STEP ** steps)
+        event.accept()
+
+    # --- gestures ------------------------------------------------------------------------------
+    def _pan_gesture(self, event) -> bool:
+        return (event.button() == Qt.MouseButton.MiddleButton or self._space or self.tool is Tool.PAN)
+
+    def mousePressEvent(self, event) -> None:
+        if self._size[0] == 0:
+            return super().mousePressEvent(event)
+        if self._pan_gesture(event):
+            self._panning_from = event.position()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        if event.button() != Qt.MouseButton.LeftButton:
+            return super().mousePressEvent(event)
+        p = self.mapToScene(event.position().toPoint())
+        if self.tool is Tool.EYEDROPPER:
+            self.pointPicked.emit(p.x(), p.y())
+        elif self.tool in STROKE_TOOLS:
+            self._stroking = True
+            self._points = [(p.x(), p.y())]
+            self._draw_live()
+        event.accept()
+
+    def mouseMoveEvent(self, event) -> None:
+        # Button state is tracked here, not read from the event: synthetic events may omit it.
+        if self._panning_from is not None:
+            d = event.position() - self._panning_from
+            self._panning_from = event.position()
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - round(d.x()))
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - round(d.y()))
+            event.accept()
+        elif self._stroking:
+            p = self.mapToScene(event.position().toPoint())
+            self._points.append((p.x(), p.y()))
+            self._draw_live()
+            event.accept()
+        else:
+            super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._panning_from is not None:
+            self._panning_from = None
+            self.viewport().unsetCursor()
+            event.accept()
+        elif self._stroking:
+            p = self.mapToScene(event.position().toPoint())
+            if (p.x(), p.y()) != self._points[-1]:
+                self._points.append((p.x(), p.y()))
+            self._stroking = False
+            points, self._points = self._points, []
+            self.live.setPath(QPainterPath())
+            self.strokeFinished.emit(self.tool, points)
+            event.accept()
+        else:
+            super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self.viewport().unsetCursor()
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def _draw_live(self) -> None:
+        path = QPainterPath(QPointF(*self._points[0]))
+        for x, y in self._points[1:]:
+            path.lineTo(x, y)
+        if self.tool is Tool.REGION_LASSO:
+            pen = QPen(QColor(255, 255, 255), 1.5, Qt.PenStyle.DashLine)
+            pen.setCosmetic(True)
+            path.closeSubpath()
+        elif self.tool is Tool.ERASER:
+            pen = QPen(QColor(255, 255, 255, 110), 2 * self.brush_radius)
+        else:
+            c = QColor(self.brush_color)
+            c.setAlpha(140)
+            pen = QPen(c, 2 * self.brush_radius)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        self.live.setPen(pen)
+        self.live.setPath(path)

@@ -1,0 +1,70 @@
+"""Undoable edits (QUndoCommand): every change to hints, variant or settings goes through one."""
+from __future__ import annotations
+
+from PySide6.QtGui import QUndoCommand
+
+from desktop.document import Document, VariantChoice
+
+_SETTING_ID = 1000  # consecutive moves of one slider merge into one undo step
+
+
+class SetHints(QUndoCommand):
+    """Replace the whole hint list (a stroke, a region, an erase or clear-all).
+
+    Hint lists are short (tens to hundreds), so keeping both copies is cheaper and safer than
+    recording diffs.
+    """
+
+    def __init__(self, doc: Document, hints, text: str) -> None:
+        super().__init__(text)
+        self.doc = doc
+        self.old = tuple(doc.hints)
+        self.new = tuple(hints)
+
+    def redo(self) -> None:
+        self.doc.set_hints(self.new)
+
+    def undo(self) -> None:
+        self.doc.set_hints(self.old)
+
+
+class SetVariant(QUndoCommand):
+    def __init__(self, doc: Document, choice: VariantChoice | None, text: str = "Apply variant") -> None:
+        super().__init__(text)
+        self.doc = doc
+        self.old = doc.variant
+        self.new = choice
+
+    def redo(self) -> None:
+        self.doc.set_variant(self.new)
+
+    def undo(self) -> None:
+        self.doc.set_variant(self.old)
+
+
+class SetSetting(QUndoCommand):
+    """Change working size or vividness; drags of the same control merge into one step."""
+
+    _KEYS = {"size": 0, "vividness": 1}
+
+    def __init__(self, doc: Document, name: str, value, text: str | None = None) -> None:
+        super().__init__(text or f"Change {name}")
+        self.doc = doc
+        self.name = name
+        self.old = getattr(doc, name)
+        self.new = value
+
+    def id(self) -> int:
+        return _SETTING_ID + self._KEYS[self.name]
+
+    def mergeWith(self, other) -> bool:
+        if not isinstance(other, SetSetting) or other.name != self.name:
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        self.doc.set_setting(self.name, self.new)
+
+    def undo(self) -> None:
+        self.doc.set_setting(self.name, self.old)

@@ -1,0 +1,330 @@
+"""Main window (view only): menus, toolbar, canvas, docks and status bar wired to the EditorController."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QPixmap
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
+                               QProgressBar, QSlider, QSpinBox, QToolBar, QWidget)
+
+from desktop.canvas import Canvas, Tool
+from desktop.colorpanel import ColorPanel
+from desktop.controller import EditorController
+from desktop.exporter import ExportRequest
+from desktop.prefs import SIZES, PreferencesDialog
+from desktop.qimage import array_to_qimage
+from desktop.settings import apply_theme
+from desktop.variants_panel import VariantsPanel
+
+OPEN_FILTER = "Photos (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp);;All files (*)"
+EXPORT_FILTERS = {"PNG, 8-bit (*.png)": (".png", 8), "PNG, 16-bit (*.png)": (".png", 16),
+                  "JPEG (*.jpg)": (".jpg", 8), "TIFF, 8-bit (*.tif)": (".tif", 8),
+                  "TIFF, 16-bit (*.tif)": (".tif", 16)}
+TOOL_KEYS = {Tool.BRUSH: ("Hint brush", "D"), Tool.ERASER: ("Hint eraser", "E"),
+             Tool.REGION_PAINT: ("Paint region", "R"), Tool.REGION_LASSO: ("Lasso region", "L"),
+             Tool.EYEDROPPER: ("Eyedropper", "I"), Tool.PAN: ("Pan", "H")}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, controller: EditorController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctl = controller
+        self.last_error: tuple[str, str] | None = None
+        self.setWindowTitle("Tinta")
+        self.setAcceptDrops(True)
+        self.resize(1280, 820)
+        self.canvas = Canvas(self)
+        self.setCentralWidget(self.canvas)
+        self.colors = ColorPanel(self)
+        self.variants = VariantsPanel(self)
+        self._build_actions()
+        self._build_toolbar()
+        self._build_docks()
+        self._build_status()
+        self._connect()
+        self.ctl.ask_resume = self._ask_resume
+        self._update_recent(self.ctl.settings.recent_files())
+        self._on_tool(Tool.BRUSH)
+        self._set_doc_actions(False)
+
+    # --- construction ------------------------------------------------------------------------------
+    def _action(self, text: str, slot, shortcut=None, checkable=False, tip: str | None = None) -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+        a.setCheckable(checkable)
+        if tip:
+            a.setToolTip(tip)
+        a.triggered.connect(slot)
+        self.addAction(a)  # shortcuts work even when the menu bar is hidden
+        return a
+
+    def _build_actions(self) -> None:
+        ctl = self.ctl
+        self.act_open = self._action("&Open…", self._on_open, QKeySequence.StandardKey.Open)
+        self.act_save = self._action("&Save session", ctl.save_session, QKeySequence.StandardKey.Save)
+        self.act_export = self._action("&Export…", self._on_export, "Ctrl+E")
+        self.act_prefs = self._action("&Preferences…", self._on_prefs, QKeySequence.StandardKey.Preferences)
+        self.act_quit = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.act_undo = ctl.undo.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcut(QKeySequence.StandardKey.Undo)
+        self.act_redo = ctl.undo.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcuts([QKeySequence.StandardKey.Redo, QKeySequence("Ctrl+Y")])
+        self.act_clear = self._action("&Clear all hints", ctl.clear_hints, "Ctrl+Shift+Del")
+        self.act_colorize = self._action("&Colorize", ctl.colorize, "Ctrl+R", tip="Colorize the photo (Ctrl+R)")
+        self.act_cancel = self._action("Cancel", ctl.cancel, "Esc", tip="Stop the running job (Esc)")
+        self.act_fit = self._action("&Fit to window", self.canvas.fit, "Ctrl+0")
+        self.act_100 = self._action("&Actual size (100 %)", self.canvas.actual_size, "Ctrl+1")
+        self.act_zoom_in = self._action("Zoom &in", lambda: self.canvas.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
+        self.act_zoom_out = self._action("Zoom &out", lambda: self.canvas.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut)
+        self.act_compare = self._action("Show &before (B)", self.canvas.set_show_before, "B", checkable=True,
+                                        tip="Toggle between the original and the colorized photo (B)")
+        self.act_hints = self._action("Show &hints", self.canvas.set_hints_visible, checkable=True)
+        self.act_hints.setChecked(True)
+        self.tool_group = QActionGroup(self)
+        self.tool_actions: dict[Tool, QAction] = {}
+        for tool, (text, key) in TOOL_KEYS.items():
+            a = self._action(text, lambda _=False, t=tool: self._on_tool(t), key, checkable=True,
+                             tip=f"{text} ({key})")
+            self.tool_group.addAction(a)
+            self.tool_actions[tool] = a
+        self.undo_actions = (self.act_undo, self.act_redo)
+        for a in self.undo_actions:
+            self.addAction(a)
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        m.addAction(self.act_open)
+        self.recent_menu = m.addMenu("Open &recent")
+        m.addAction(self.act_save)
+        m.addAction(self.act_export)
+        m.addSeparator()
+        m.addAction(self.act_prefs)
+        m.addAction(self.act_quit)
+        m = mb.addMenu("&Edit")
+        for a in (self.act_undo, self.act_redo, self.act_clear):
+            m.addAction(a)
+        m = mb.addMenu("&View")
+        for a in (self.act_fit, self.act_100, self.act_zoom_in, self.act_zoom_out, self.act_compare, self.act_hints):
+            m.addAction(a)
+        m = mb.addMenu("&Tools")
+        for a in self.tool_actions.values():
+            m.addAction(a)
+        m = mb.addMenu("&Colorize")
+        m.addAction(self.act_colorize)
+        m.addAction(self.act_cancel)
+
+    def _build_toolbar(self) -> None:
+        tb = QToolBar("Main", self)
+        tb.setObjectName("mainToolbar")
+        self.addToolBar(tb)
+        tb.addAction(self.act_open)
+        tb.addAction(self.act_colorize)
+        tb.addAction(self.act_cancel)
+        tb.addAction(self.act_export)
+        tb.addSeparator()
+        for a in self.tool_actions.values():
+            tb.addAction(a)
+        tb.addSeparator()
+        tb.addWidget(QLabel(" Hint size ", self))
+        self.radius = QSpinBox(self)
+        self.radius.setRange(0, 16)
+        self.radius.setValue(self.ctl.hint_radius)
+        self.radius.setToolTip("Half-size of each hint patch, in network pixels")
+        tb.addWidget(self.radius)
+        tb.addWidget(QLabel(" Size ", self))
+        self.size_box = QComboBox(self)
+        for s in SIZES:
+            self.size_box.addItem("Model default" if s == 0 else str(s), s)
+        self.size_box.setToolTip("Network working size (long side); bigger is slower and finer")
+        tb.addWidget(self.size_box)
+        tb.addWidget(QLabel(" Vividness ", self))
+        self.vivid = QSlider(Qt.Orientation.Horizontal, self)
+        self.vivid.setRange(50, 250)
+        self.vivid.setValue(100)
+        self.vivid.setFixedWidth(110)
+        self.vivid.setToolTip("Colour saturation of the model's guess (100 = as trained)")
+        tb.addWidget(self.vivid)
+        tb.addWidget(QLabel(" Before|After ", self))
+        self.split = QSlider(Qt.Orientation.Horizontal, self)
+        self.split.setRange(0, 100)
+        self.split.setValue(0)
+        self.split.setFixedWidth(130)
+        self.split.setToolTip("Drag to compare: the original is shown left of the line")
+        tb.addWidget(self.split)
+        tb.addAction(self.act_compare)
+        # Vividness applies when the slider is let go (or by keyboard), not at every pixel of a drag.
+        self.vivid_timer = QTimer(self, singleShot=True, interval=150)
+
+    def _build_docks(self) -> None:
+        for title, widget, name in (("Colour", self.colors, "colourDock"), ("Variants", self.variants, "variantsDock")):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(name)
+            dock.setWidget(widget)
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+
+    def _build_status(self) -> None:
+        sb = self.statusBar()
+        self.status_model = QLabel("Loading model…", self)
+        self.status_zoom = QLabel("", self)
+        self.busy_bar = QProgressBar(self)
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setMaximumWidth(120)
+        self.busy_bar.hide()
+        sb.addPermanentWidget(self.busy_bar)
+        sb.addPermanentWidget(self.status_zoom)
+        sb.addPermanentWidget(self.status_model)
+
+    def _connect(self) -> None:
+        ctl, cv = self.ctl, self.canvas
+        ctl.modelReady.connect(self._on_model_ready)
+        ctl.modelFailed.connect(lambda msg: self.status_model.setText("No model"))
+        ctl.documentOpened.connect(self._on_document)
+        ctl.resultChanged.connect(self._on_result)
+        ctl.hintsChanged.connect(cv.set_hints)
+        ctl.busyChanged.connect(self._on_busy)
+        ctl.statusMessage.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        ctl.errorRaised.connect(self.show_error)
+        ctl.likelyColors.connect(self.colors.set_likely)
+        ctl.colorPicked.connect(self._on_color_picked)
+        ctl.variantsAvailable.connect(self.variants.set_available)
+        ctl.variantsChanged.connect(self.variants.set_variants)
+        ctl.recentChanged.connect(self._update_recent)
+        ctl.exported.connect(lambda p: self.statusBar().showMessage(f"Exported {p}", 8000))
+        cv.strokeFinished.connect(ctl.stroke)
+        cv.pointPicked.connect(ctl.pick)
+        cv.zoomChanged.connect(lambda z: self.status_zoom.setText(f"{z * 100:.0f} %"))
+        self.colors.colorChosen.connect(self._on_color_chosen)
+        self.colors.eyedropperToggled.connect(
+            lambda on: self._on_tool(Tool.EYEDROPPER if on else Tool.BRUSH))
+        self.variants.sampleRequested.connect(lambda n: ctl.sample_variants(n))
+        self.variants.applyRequested.connect(ctl.apply_variant)
+        self.variants.moreLikeRequested.connect(lambda i: ctl.sample_variants(like=i))
+        self.variants.originalRequested.connect(ctl.clear_variant)
+        self.radius.valueChanged.connect(self._on_radius)
+        self.size_box.activated.connect(lambda i: ctl.set_size(self.size_box.itemData(i) or None))
+        self.vivid.valueChanged.connect(lambda v: self.vivid_timer.start())
+        self.vivid_timer.timeout.connect(lambda: ctl.set_vividness(self.vivid.value() / 100.0))
+        self.split.valueChanged.connect(lambda v: cv.set_split(v / 100.0))
+
+    # --- slots -------------------------------------------------------------------------------------
+    def _on_model_ready(self, name: str, provider: str) -> None:
+        self.status_model.setText(f"{name} · {provider.replace('ExecutionProvider', '')}")
+        self.act_colorize.setEnabled(self.ctl.doc is not None)
+
+    def _on_document(self, doc) -> None:
+        self.setWindowTitle(f"{doc.path.name} — Tinta")
+        self.canvas.set_photo(QPixmap.fromImage(array_to_qimage(doc.preview)), doc.full_size)
+        self.act_compare.setChecked(False)
+        self.canvas.set_show_before(False)
+        self._set_doc_actions(True)
+        self._sync_controls()
+        doc.settingsChanged.connect(self._sync_controls)
+        self._on_radius(self.radius.value())
+
+    def _sync_controls(self) -> None:
+        doc = self.ctl.doc
+        if doc is None:
+            return
+        self.size_box.setCurrentIndex(max(0, self.size_box.findData(doc.size or 0)))
+        self.vivid.blockSignals(True)
+        self.vivid.setValue(round(doc.vividness * 100))
+        self.vivid.blockSignals(False)
+        self._on_radius(self.radius.value())
+
+    def _on_result(self, rgb) -> None:
+        self.canvas.set_result(None if rgb is None else QPixmap.fromImage(array_to_qimage(rgb)))
+
+    def _on_busy(self, busy: bool) -> None:
+        self.busy_bar.setVisible(busy)
+        self.act_cancel.setEnabled(busy)
+
+    def _on_tool(self, tool: Tool) -> None:
+        self.canvas.tool = tool
+        self.tool_actions[tool].setChecked(True)
+        self.colors.dropper.blockSignals(True)
+        self.colors.dropper.setChecked(tool is Tool.EYEDROPPER)
+        self.colors.dropper.blockSignals(False)
+        self._on_radius(self.radius.value())
+
+    def _on_radius(self, value: int) -> None:
+        self.ctl.set_hint_radius(value)
+        self.canvas.overlay.unit = self.ctl.work_unit()
+        wide = self.canvas.tool in (Tool.ERASER, Tool.REGION_PAINT)
+        self.canvas.brush_radius = self.ctl.region_radius() if wide else self.ctl.brush_extent()
+
+    def _on_color_chosen(self, color: str) -> None:
+        self.ctl.set_color(color)
+        self.canvas.brush_color = QColor(color)
+
+    def _on_color_picked(self, color: str) -> None:
+        self.colors.set_color(color)
+        self._on_color_chosen(color)
+
+    def _set_doc_actions(self, on: bool) -> None:
+        for a in (self.act_save, self.act_export, self.act_colorize, self.act_clear):
+            a.setEnabled(on)
+        self.act_cancel.setEnabled(self.ctl.runner.busy)
+
+    # --- files -------------------------------------------------------------------------------------
+    def _on_open(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open photo", self.ctl.settings.last_dir, OPEN_FILTER)
+        if path:
+            self.ctl.open_path(path)
+
+    def _update_recent(self, paths: list[str]) -> None:
+        self.recent_menu.clear()
+        for p in paths:
+            self.recent_menu.addAction(Path(p).name, lambda p=p: self.ctl.open_path(p)).setToolTip(p)
+        self.recent_menu.setEnabled(bool(paths))
+
+    def _on_export(self) -> None:
+        doc = self.ctl.doc
+        if doc is None:
+            return
+        suggested = str(doc.path.with_name(doc.path.stem + "-color.png"))
+        path, chosen = QFileDialog.getSaveFileName(self, "Export colorized photo", suggested,
+                                                   ";;".join(EXPORT_FILTERS))
+        if path:
+            ext, bits = EXPORT_FILTERS.get(chosen, (".png", 8))
+            p = Path(path)
+            if p.suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
+                p = p.with_name(p.name + ext)
+            self.export_to(p, bits)
+
+    def export_to(self, path, bits: int = 8) -> bool:
+        return self.ctl.export(ExportRequest(Path(path), bits))
+
+    def _ask_resume(self, session_file: Path) -> bool:
+        answer = QMessageBox.question(self, "Resume editing?",
+                                      f"{session_file.name} holds earlier edits of this photo. Load them?")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _on_prefs(self) -> None:
+        dialog = PreferencesDialog(self.ctl.settings, self)
+        if dialog.exec():
+            dialog.store()
+            apply_theme(self.ctl.settings.theme)
+
+    def show_error(self, title: str, message: str) -> None:
+        """Window-modal but non-blocking, so background work and tests keep running."""
+        self.last_error = (title, message)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    # --- drag and drop / close ---------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if files:
+            self.ctl.open_path(files[0])
+            event.acceptProposedAction()
+
+    def closeEvent(self, event) -> None:
+        self.ctl.shutdown()
+        self.ctl.settings.sync()
+        super().closeEvent(event)

@@ -1,0 +1,125 @@
+"""Geometry of edits: brush strokes and painted/lassoed regions become hint points (numpy + OpenCV).
+
+All coordinates are full-image pixels (x right, y down), like engine Hint.x/.y; a hint's radius is
+in the network's working pixels, and `unit` is how many full-image pixels one working pixel spans.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable, Sequence
+
+import cv2
+import numpy as np
+
+from engine.hints import Hint
+
+MASK_LONG_SIDE = 1024  # regions are rasterised at most this big: a mask of a 100 MP scan is waste
+
+
+def resample(points: Sequence[tuple[float, float]], spacing: float) -> np.ndarray:
+    """Points every `spacing` pixels along the polyline (first and last kept); returns Nx2 float."""
+    pts = np.asarray(points, np.float64).reshape(-1, 2)
+    if len(pts) < 2:
+        return pts
+    seg = np.hypot(*np.diff(pts, axis=0).T)
+    dist = np.concatenate([[0.0], np.cumsum(seg)])
+    if dist[-1] == 0:
+        return pts[:1]
+    n = max(1, int(math.ceil(dist[-1] / max(spacing, 1e-6))))
+    at = np.linspace(0.0, dist[-1], n + 1)
+    return np.stack([np.interp(at, dist, pts[:, 0]), np.interp(at, dist, pts[:, 1])], axis=1)
+
+
+def hint_extent(radius: int, unit: float) -> float:
+    """Half-width in full-image pixels of the square patch a hint of `radius` covers."""
+    return (radius + 0.5) * unit
+
+
+def brush_hints(points: Sequence[tuple[float, float]], color: str, radius: int,
+                size: tuple[int, int], unit: float) -> list[Hint]:
+    """Hints along a brush stroke, one patch-width apart, clipped to the image (size = (w, h))."""
+    spacing = max(2.0, 2.0 * hint_extent(radius, unit))
+    return [Hint(float(x), float(y), color, int(radius))
+            for x, y in resample(points, spacing) if _inside(x, y, size)]
+
+
+def erase_hints(hints: Iterable[Hint], points: Sequence[tuple[float, float]], radius: float) -> list[Hint]:
+    """The hints that lie farther than `radius` from every point of the eraser stroke."""
+    kept = list(hints)
+    if not kept or not points:
+        return kept
+    path = resample(points, max(1.0, radius / 2))
+    centres = np.array([[h.x, h.y] for h in kept])
+    d2 = ((centres[:, None, :] - path[None, :, :]) ** 2).sum(axis=2).min(axis=1)
+    return [h for h, d in zip(kept, d2) if d > radius * radius]
+
+
+def _inside(x: float, y: float, size: tuple[int, int]) -> bool:
+    return 0 <= x < size[0] and 0 <= y < size[1]
+
+
+def _mask_scale(size: tuple[int, int]) -> float:
+    return min(1.0, MASK_LONG_SIDE / max(size))
+
+
+def lasso_mask(polygon: Sequence[tuple[float, float]], size: tuple[int, int]) -> tuple[np.ndarray, float]:
+    """Rasterise a closed lasso; returns (mask HxW uint8 {0,1} at reduced scale, scale full->mask)."""
+    s = _mask_scale(size)
+    w, h = max(1, round(size[0] * s)), max(1, round(size[1] * s))
+    mask = np.zeros((h, w), np.uint8)
+    pts = np.round(np.asarray(polygon, np.float64).reshape(-1, 2) * s).astype(np.int32)
+    if len(pts) >= 3:
+        cv2.fillPoly(mask, [pts], 1)
+    return mask, s
+
+
+def paint_mask(points: Sequence[tuple[float, float]], radius: float,
+               size: tuple[int, int]) -> tuple[np.ndarray, float]:
+    """Rasterise a painted stroke of the given radius; same return as lasso_mask."""
+    s = _mask_scale(size)
+    w, h = max(1, round(size[0] * s)), max(1, round(size[1] * s))
+    mask = np.zeros((h, w), np.uint8)
+    pts = np.round(np.asarray(points, np.float64).reshape(-1, 2) * s).astype(np.int32)
+    r = max(1, round(radius * s))
+    if len(pts) == 1:
+        cv2.circle(mask, tuple(int(v) for v in pts[0]), r, 1, -1)
+    elif len(pts) > 1:
+        cv2.polylines(mask, [pts], False, 1, thickness=2 * r, lineType=cv2.LINE_8)
+        for p in pts[[0, -1]]:
+            cv2.circle(mask, tuple(int(v) for v in p), r, 1, -1)
+    return mask, s
+
+
+def grid_hints(mask: np.ndarray, scale: float, color: str, radius: int, unit: float,
+               spacing: float | None = None) -> list[Hint]:
+    """Hints on a regular grid inside `mask` (from lasso_mask/paint_mask), in full-image pixels.
+
+    The grid spacing defaults to about a sixth of the region's extent, never closer than 2 patches,
+    so a region gets a few dozen hints at most. A region too thin for the grid gets one hint at
+    the pixel deepest inside it.
+    """
+    ys, xs = np.nonzero(mask)
+    if len(xs) == 0:
+        return []
+    if spacing is None:
+        extent = max(xs.max() - xs.min(), ys.max() - ys.min()) / scale
+        spacing = max(4.0 * hint_extent(radius, unit), extent / 6.0)
+    step = max(1.0, spacing * scale)
+    # Points are kept off the border so a hint's disc stays mostly inside the region.
+    inner = cv2.erode(mask, np.ones((3, 3), np.uint8), iterations=max(0, int(hint_extent(radius, unit) * scale)))
+    gy, gx = _axis(ys.min(), ys.max(), step), _axis(xs.min(), xs.max(), step)
+    pts = [(x, y) for y in gy for x in gx if inner[int(y), int(x)]]
+    if not pts:  # too thin to keep off the border: any grid point inside will do
+        pts = [(x, y) for y in gy for x in gx if mask[int(y), int(x)]]
+    if not pts:
+        dist = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+        y, x = np.unravel_index(int(np.argmax(dist)), dist.shape)
+        pts = [(float(x), float(y))]
+    return [Hint(float(x / scale), float(y / scale), color, int(radius)) for x, y in pts]
+
+
+def _axis(lo: int, hi: int, step: float) -> np.ndarray:
+    """Grid positions across [lo, hi], `step` apart and centred, so even a thin band gets a row."""
+    n = int((hi - lo) // step) + 1
+    start = lo + ((hi - lo) - (n - 1) * step) / 2
+    return start + step * np.arange(n)

@@ -1,0 +1,165 @@
+"""sRGB <-> CIE L*a*b* (D65) conversions and chroma-only gamut mapping, vectorised in float32."""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+WHITE = np.array([0.95047, 1.0, 1.08883], np.float32)  # D65, Y = 1
+_RGB2XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
+                     [0.2126729, 0.7151522, 0.0721750],
+                     [0.0193339, 0.1191920, 0.9503041]], np.float64)
+_XYZ2RGB = np.linalg.inv(_RGB2XYZ).astype(np.float32)
+_Y_ROW = _RGB2XYZ[1].astype(np.float32)
+_EPS = 216.0 / 24389.0
+_KAPPA = 24389.0 / 27.0
+_GAMUT_TOL = 1e-5
+_BISECT_STEPS = 9  # chroma scale resolved to 1/512: below a visible step
+
+
+def srgb_to_linear(v: np.ndarray) -> np.ndarray:
+    """sRGB-encoded values in [0, 1] -> linear light (same shape, float32)."""
+    v = np.asarray(v, np.float32)
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def linear_to_srgb(v: np.ndarray) -> np.ndarray:
+    """Linear light in [0, 1] -> sRGB-encoded values (same shape, float32); clips first."""
+    v = np.clip(v, 0.0, 1.0, dtype=np.float32)
+    return np.where(v <= 0.0031308, v * 12.92, 1.055 * np.power(v, 1 / 2.4) - 0.055).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=4)
+def linear_lut(levels: int) -> np.ndarray:
+    """Integer code (0..levels-1) -> linear light, float32; for uint8 (256) and uint16 (65536) inputs."""
+    return srgb_to_linear(np.arange(levels, dtype=np.float32) / (levels - 1))
+
+
+def _f(t: np.ndarray) -> np.ndarray:
+    return np.where(t > _EPS, np.cbrt(t), (_KAPPA * t + 16.0) / 116.0).astype(np.float32)
+
+
+def _finv(t: np.ndarray) -> np.ndarray:
+    t3 = t * t * t
+    return np.where(t > np.float32(6 / 29), t3, (t - np.float32(16 / 116)) * np.float32(116 / _KAPPA))
+
+
+def L_from_Y(y: np.ndarray) -> np.ndarray:
+    """Relative luminance Y in [0, 1] -> CIE L* in [0, 100], float32."""
+    return (116.0 * _f(np.asarray(y, np.float32)) - 16.0).astype(np.float32)
+
+
+def luminance(pixels: np.ndarray) -> np.ndarray:
+    """L* (HxW float32, 0..100) of gray HxW or colour HxWx3/4 pixels (uint8, uint16 or float 0..1).
+
+    A gray value g is an sRGB gray; a colour pixel is reduced to the L of its Lab (alpha ignored).
+    """
+    if pixels.dtype == np.uint8 or pixels.dtype == np.uint16:
+        lin = linear_lut(256 if pixels.dtype == np.uint8 else 65536)
+        if pixels.ndim == 2:
+            return _gray_L_lut(pixels.dtype.itemsize)[pixels]
+        y = lin[pixels[..., 0]] * _Y_ROW[0]
+        y += lin[pixels[..., 1]] * _Y_ROW[1]
+        y += lin[pixels[..., 2]] * _Y_ROW[2]
+        return L_from_Y(y)
+    p = np.clip(pixels.astype(np.float32, copy=False), 0.0, 1.0)
+    if p.ndim == 2:
+        return L_from_Y(srgb_to_linear(p))
+    return L_from_Y(sum(srgb_to_linear(p[..., i]) * _Y_ROW[i] for i in range(3)))
+
+
+@functools.lru_cache(maxsize=2)
+def _gray_L_lut(itemsize: int) -> np.ndarray:
+    return L_from_Y(linear_lut(256 if itemsize == 1 else 65536))
+
+
+def lab_to_linear(L: np.ndarray, a: np.ndarray, b: np.ndarray):
+    """Lab arrays (same shape S) -> linear (R, G, B) arrays of shape S, float32, NOT clipped.
+
+    Planar per-channel arithmetic: numpy's (N x 3) @ (3 x 3) is many times slower than this.
+    """
+    fy = (L + np.float32(16.0)) * np.float32(1 / 116.0)
+    return _linear_from(fy, _finv(fy), a, b)
+
+
+def _linear_from(fy, y, a, b):
+    x = _finv(fy + a * np.float32(1 / 500.0)) * WHITE[0]
+    z = _finv(fy - b * np.float32(1 / 200.0)) * WHITE[2]
+    m = _XYZ2RGB
+    return tuple(m[i, 0] * x + m[i, 1] * y + m[i, 2] * z for i in range(3))
+
+
+def _in_gamut(rgb) -> np.ndarray:
+    r, g, b = rgb
+    lo = np.minimum(np.minimum(r, g), b)
+    hi = np.maximum(np.maximum(r, g), b)
+    return (lo >= -_GAMUT_TOL) & (hi <= 1.0 + _GAMUT_TOL)
+
+
+def gamut_map(L: np.ndarray, a: np.ndarray, b: np.ndarray):
+    """Scale (a, b) toward 0 per pixel, keeping L, until the colour fits sRGB; returns ((R, G, B) linear, scale).
+
+    Bisection on the chroma scale runs only on pixels that start out of gamut; gray (scale 0)
+    is always inside for L in [0, 100]. Y depends on L alone, so it is computed once.
+    """
+    L = np.clip(L, 0.0, 100.0)
+    fy = (L + np.float32(16.0)) * np.float32(1 / 116.0)
+    y = _finv(fy)
+    rgb = _linear_from(fy, y, a, b)
+    scale = np.ones(L.shape, np.float32)
+    out = ~_in_gamut(rgb)
+    if out.any():
+        fyo, yo, ao, bo = fy[out], y[out], a[out], b[out]
+        lo = np.zeros(fyo.shape, np.float32)
+        hi = np.ones(fyo.shape, np.float32)
+        for _ in range(_BISECT_STEPS):
+            mid = (lo + hi) * np.float32(0.5)
+            ok = _in_gamut(_linear_from(fyo, yo, ao * mid, bo * mid))
+            lo = np.where(ok, mid, lo)
+            hi = np.where(ok, hi, mid)
+        fixed = _linear_from(fyo, yo, ao * lo, bo * lo)
+        for channel, value in zip(rgb, fixed):
+            channel[out] = value
+        scale[out] = lo
+    return rgb, scale
+
+
+def lab_to_srgb(L: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Lab arrays (shape S) -> gamut-mapped sRGB in [0, 1], shape S+(3,), float32; L is kept."""
+    rgb, _ = gamut_map(L, a, b)
+    if out is None:
+        out = np.empty(L.shape + (3,), np.float32)
+    for i in range(3):
+        out[..., i] = linear_to_srgb(rgb[i])
+    return out
+
+
+def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """sRGB in [0, 1], shape S+(3,) -> Lab, shape S+(3,), float32."""
+    lin = srgb_to_linear(rgb)
+    m = _RGB2XYZ.astype(np.float32)
+    f = _f(np.stack([sum(lin[..., j] * m[i, j] for j in range(3)) / WHITE[i] for i in range(3)], axis=-1))
+    return np.stack([116.0 * f[..., 1] - 16.0, 500.0 * (f[..., 0] - f[..., 1]),
+                     200.0 * (f[..., 1] - f[..., 2])], axis=-1).astype(np.float32)
+
+
+def hex_to_rgb(color: str) -> np.ndarray:
+    """'#rrggbb' -> sRGB float32 (3,) in [0, 1]; raises ValueError on anything else."""
+    s = color.strip()
+    if len(s) != 7 or s[0] != "#":
+        raise ValueError(f"colour {color!r} is not of the form '#rrggbb'")
+    try:
+        return np.array([int(s[i:i + 2], 16) for i in (1, 3, 5)], np.float32) / 255.0
+    except ValueError:
+        raise ValueError(f"colour {color!r} is not of the form '#rrggbb'") from None
+
+
+def hex_to_lab(color: str) -> np.ndarray:
+    """'#rrggbb' -> Lab float32 (3,)."""
+    return srgb_to_lab(hex_to_rgb(color))
+
+
+def lab_to_hex(L: float, a: float, b: float) -> str:
+    """One Lab colour -> gamut-mapped '#rrggbb'."""
+    rgb = lab_to_srgb(np.float32([L]), np.float32([a]), np.float32([b]))[0]
+    return "#" + "".join(f"{int(round(float(c) * 255)):02x}" for c in rgb)

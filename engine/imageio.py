@@ -1,0 +1,207 @@
+"""Reading and atomically writing PNG, JPEG, TIFF, BMP and WebP images as RGB(A) numpy arrays."""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import tifffile
+
+from .errors import ImageError
+from .imageheader import sniff
+
+MAX_PIXELS = 300_000_000  # decompression-bomb guard
+WRITE_FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff",
+                 ".bmp": "bmp", ".webp": "webp"}
+_UMASK = os.umask(0o22)
+os.umask(_UMASK)  # mkstemp makes 0600 files; outputs get the usual permissions instead
+_ORIENT = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+           5: lambda a: a.swapaxes(0, 1), 6: lambda a: np.rot90(a, -1),
+           7: lambda a: np.rot90(a, 1)[::-1], 8: lambda a: np.rot90(a, 1)}
+
+
+@dataclass
+class Picture:
+    """Decoded image: pixels HxW (gray) or HxWx3/4 (RGB/RGBA), uint8 or uint16, orientation applied."""
+
+    pixels: np.ndarray
+    path: str
+    bit_depth: int
+    has_alpha: bool
+
+
+def _check_size(path, w, h) -> None:
+    if w is not None and h is not None:
+        if w <= 0 or h <= 0:
+            raise ImageError(path, f"image has no pixels ({w}x{h})")
+        if w * h > MAX_PIXELS:
+            raise ImageError(path, f"image is {w}x{h} ({w * h / 1e6:.0f} megapixels), over the "
+                                   f"{MAX_PIXELS // 1_000_000} megapixel limit")
+
+
+def read_image(path) -> Picture:
+    """Decode an image file; raises ImageError(path, problem) for anything unreadable or absurd."""
+    p = Path(path)
+    if not p.exists():
+        raise ImageError(path, "file does not exist")
+    if p.is_dir():
+        raise ImageError(path, "is a folder, not an image")
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(32)
+            if not head:
+                raise ImageError(path, "file is empty")
+            header = sniff(head)
+            if header is None:
+                raise ImageError(path, "not an image (or an unsupported format; use PNG, JPEG, TIFF, BMP or WebP)")
+            if header.format == "tiff":
+                pixels = _read_tiff(p)
+            else:
+                data = head + fh.read()
+                pixels = _read_cv(p, data)
+    except OSError as exc:
+        raise ImageError(path, f"cannot read file ({exc.strerror or exc.__class__.__name__})") from None
+    if pixels.dtype not in (np.uint8, np.uint16):
+        raise ImageError(path, f"unsupported sample type {pixels.dtype}")
+    has_alpha = pixels.ndim == 3 and pixels.shape[2] == 4
+    return Picture(np.ascontiguousarray(pixels), str(path), 8 * pixels.dtype.itemsize, has_alpha)
+
+
+def _read_cv(path, data: bytes) -> np.ndarray:
+    header = sniff(data)
+    _check_size(path, header.width, header.height)
+    if header.format == "jpeg" and (header.scan_start < 0 or data.find(b"\xff\xd9", header.scan_start) < 0):
+        raise ImageError(path, "JPEG data is truncated (no end-of-image marker)")
+    # IMREAD_UNCHANGED would skip EXIF orientation, so keep it only where alpha must survive.
+    keep_alpha = header.has_alpha or header.format in ("webp", "bmp")
+    flags = cv2.IMREAD_UNCHANGED if keep_alpha else cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH
+    try:
+        img = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    except cv2.error:
+        img = None
+    if img is None:
+        raise ImageError(path, f"corrupt or truncated {header.format.upper()} data")
+    _check_size(path, img.shape[1], img.shape[0])
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[..., 0]
+    if img.ndim == 3:
+        img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA if img.shape[2] == 4 else cv2.COLOR_BGR2RGB)
+    return img
+
+
+def _read_tiff(path: Path) -> np.ndarray:
+    try:
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages[0]
+            shape = page.shape
+            planar = page.planarconfig == tifffile.PLANARCONFIG.SEPARATE and len(shape) == 3
+            h, w = (shape[1], shape[2]) if planar else (shape[0], shape[1])
+            _check_size(path, w, h)
+            arr = page.asarray()
+            orientation = page.tags.get(274)
+            photometric = page.photometric
+            colormap = page.colormap
+    except ImageError:
+        raise
+    except Exception as exc:  # tifffile raises many types for corrupt data
+        raise ImageError(path, f"corrupt or unsupported TIFF ({exc.__class__.__name__}: {str(exc)[:80]})") from None
+    if planar:
+        arr = np.moveaxis(arr, 0, -1)
+    if photometric == tifffile.PHOTOMETRIC.PALETTE and colormap is not None:
+        arr = np.moveaxis(colormap, 0, -1)[arr]
+    elif photometric == tifffile.PHOTOMETRIC.MINISWHITE:
+        arr = np.iinfo(arr.dtype).max - arr if arr.dtype.kind == "u" else 1.0 - arr
+    arr = _to_uint(path, arr)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.ndim == 3 and arr.shape[2] > 4:
+        arr = arr[..., :4]
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] == 2):
+        raise ImageError(path, f"unsupported TIFF layout {arr.shape}")
+    if orientation is not None and orientation.value in _ORIENT:
+        arr = _ORIENT[orientation.value](arr)
+    return arr
+
+
+def _to_uint(path, arr: np.ndarray) -> np.ndarray:
+    if arr.dtype in (np.uint8, np.uint16):
+        return arr
+    if arr.dtype == bool:
+        return arr.astype(np.uint8) * 255
+    if arr.dtype.kind == "f":  # float TIFFs hold 0..1 intensities
+        return (np.clip(np.nan_to_num(arr), 0, 1) * 65535 + 0.5).astype(np.uint16)
+    raise ImageError(path, f"unsupported TIFF sample type {arr.dtype}")
+
+
+def write_image(path, pixels: np.ndarray, quality: int = 95) -> None:
+    """Write HxW / HxWx3 / HxWx4 RGB(A) uint8 or uint16 pixels atomically; format from the extension.
+
+    PNG and TIFF keep 16 bits; JPEG, BMP and WebP are written at 8 bits (JPEG drops alpha).
+    """
+    p = Path(path)
+    fmt = WRITE_FORMATS.get(p.suffix.lower())
+    if fmt is None:
+        raise ImageError(path, f"cannot write {p.suffix or 'extension-less'} files; use .png, .jpg or .tif")
+    px = _prepare(pixels, fmt)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.stem}.", suffix=".part")
+    except OSError as exc:
+        raise ImageError(path, f"cannot write here ({exc.strerror or exc.__class__.__name__})") from None
+    os.close(fd)
+    try:
+        if fmt == "tiff":
+            photometric = "rgb" if px.ndim == 3 else "minisblack"
+            extra = ["unassalpha"] if px.ndim == 3 and px.shape[2] == 4 else None
+            tifffile.imwrite(tmp, px, photometric=photometric, extrasamples=extra, compression="zlib",
+                             compressionargs={"level": 3})
+        else:
+            ok, buf = cv2.imencode("." + ("jpg" if fmt == "jpeg" else fmt), _to_bgr(px), _params(fmt, quality))
+            if not ok:
+                raise ImageError(path, f"encoder refused the image {px.shape} {px.dtype}")
+            with open(tmp, "wb") as fh:
+                fh.write(buf.data)
+        os.chmod(tmp, 0o666 & ~_UMASK)
+        os.replace(tmp, p)
+    except ImageError:
+        _unlink(tmp)
+        raise
+    except (OSError, cv2.error, ValueError) as exc:
+        _unlink(tmp)
+        raise ImageError(path, f"cannot write ({getattr(exc, 'strerror', None) or exc})") from None
+
+
+def _prepare(pixels: np.ndarray, fmt: str) -> np.ndarray:
+    px = pixels
+    if px.dtype.kind == "f":
+        px = (np.clip(px, 0, 1) * 65535 + 0.5).astype(np.uint16)
+    if px.dtype == np.uint16 and fmt in ("jpeg", "bmp", "webp"):
+        px = ((px.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    if fmt == "jpeg" and px.ndim == 3 and px.shape[2] == 4:
+        px = px[..., :3]
+    return np.ascontiguousarray(px)
+
+
+def _to_bgr(px: np.ndarray) -> np.ndarray:
+    if px.ndim == 2:
+        return px
+    return cv2.cvtColor(px, cv2.COLOR_RGBA2BGRA if px.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+
+
+def _params(fmt: str, quality: int) -> list[int]:
+    if fmt == "jpeg":
+        return [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    if fmt == "png":
+        return [cv2.IMWRITE_PNG_COMPRESSION, 3]
+    if fmt == "webp":
+        return [cv2.IMWRITE_WEBP_QUALITY, int(quality)]
+    return []
+
+
+def _unlink(tmp: str) -> None:
+    try:
+        os.unlink(tmp)
+    except OSError:
+        pass

@@ -1,0 +1,100 @@
+"""ONNX Runtime execution providers: preference order, user override, cached sessions."""
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import onnxruntime as ort
+
+from .errors import ProviderError
+
+CPU = "CPUExecutionProvider"
+ALIASES = {"cpu": CPU, "cuda": "CUDAExecutionProvider", "directml": "DmlExecutionProvider",
+           "dml": "DmlExecutionProvider", "coreml": "CoreMLExecutionProvider"}
+# Accelerators tried in this order before falling back to the CPU.
+PREFERENCE = ("CUDAExecutionProvider", "DmlExecutionProvider", "CoreMLExecutionProvider")
+_PLATFORMS = {"CUDAExecutionProvider": ("linux", "win32"), "DmlExecutionProvider": ("win32",),
+              "CoreMLExecutionProvider": ("darwin",)}
+
+
+class ProviderWarning(UserWarning):
+    """The provider in use is not the one that was asked for."""
+
+
+def canonical(name: str) -> str:
+    """'cuda' -> 'CUDAExecutionProvider'; full ORT names pass through; unknown names raise ProviderError."""
+    n = name.strip()
+    if n.lower() in ALIASES:
+        return ALIASES[n.lower()]
+    if n.endswith("ExecutionProvider"):
+        return n
+    raise ProviderError(f"unknown provider {name!r}: use cpu, cuda, directml, coreml "
+                        "or a full ONNX Runtime provider name")
+
+
+def platform_ok(provider: str) -> bool:
+    """False for providers that cannot work on this operating system (e.g. DirectML off Windows)."""
+    return sys.platform in _PLATFORMS.get(provider, (sys.platform,))
+
+
+def available() -> list[str]:
+    """Providers this onnxruntime build offers and this platform can use."""
+    return [p for p in ort.get_available_providers() if platform_ok(p)]
+
+
+def preference(requested: str | None = None) -> list[str]:
+    """Provider list to hand to ORT: the requested one (if usable) or the best accelerator, then CPU."""
+    avail = available()
+    if requested is not None:
+        want = canonical(requested)
+        if want == CPU:
+            return [CPU]
+        if want in avail:
+            return [want, CPU]
+        warnings.warn(f"provider {want} is not available here (available: {', '.join(avail)}); "
+                      f"using {CPU}", ProviderWarning, stacklevel=3)
+        return [CPU]
+    return [p for p in PREFERENCE if p in avail] + [CPU]
+
+
+def physical_cores() -> int:
+    """Physical core count (hyper-threads excluded where the OS tells us), at least 1."""
+    try:
+        import psutil  # optional; not a dependency
+        n = psutil.cpu_count(logical=False)
+        if n:
+            return int(n)
+    except ImportError:
+        pass
+    topo = Path("/sys/devices/system/cpu")
+    cores = set()
+    for d in topo.glob("cpu[0-9]*/topology"):
+        try:
+            cores.add(((d / "physical_package_id").read_text().strip(), (d / "core_id").read_text().strip()))
+        except OSError:
+            continue
+    logical = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(len(cores), logical) if cores else logical)
+
+
+_sessions: dict[tuple, ort.InferenceSession] = {}
+
+
+def session_for(model_path: Path, sha256: str, requested: str | None = None):
+    """A cached InferenceSession for (model sha, provider choice) and the provider that actually runs it."""
+    chain = preference(requested)
+    key = (sha256, tuple(chain))
+    sess = _sessions.get(key)
+    if sess is None:
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = physical_cores()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.log_severity_level = 3  # ORT's own fallback chatter is replaced by our one-line warning
+        sess = ort.InferenceSession(str(model_path), sess_options=opts, providers=chain)
+        _sessions[key] = sess
+    actual = sess.get_providers()[0]
+    if requested is not None and actual != canonical(requested) and chain[0] != CPU:
+        warnings.warn(f"provider {chain[0]} was asked for but {actual} is in use", ProviderWarning, stacklevel=2)
+    return sess, actual

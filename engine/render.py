@@ -1,0 +1,94 @@
+"""Full-resolution rendering: guided-filter chroma upsampling steered by L, then Lab -> sRGB, in row bands."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import cv2
+import numpy as np
+
+from .color import lab_to_srgb
+from .providers import physical_cores
+
+BAND_PIXELS = 1 << 20  # ~1 M pixels per band keeps each worker's float temporaries near 60 MB
+
+
+def guide_radius(work_long_side: int) -> int:
+    """Box radius in working pixels: about 4 at 512, never under 2."""
+    return max(2, int(round(work_long_side / 128)))
+
+
+def guided_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: float = 1e-3) -> np.ndarray:
+    """Fast-guided-filter coefficients at working resolution.
+
+    guide: h x w float32 L/100 in [0, 1]; src: h x w x C float32 (chroma).
+    Returns h x w x 2C float32: C slopes A then C offsets B, so that src ~ A * guide + B locally.
+    """
+    k = (2 * radius + 1, 2 * radius + 1)
+
+    def box(x):
+        return cv2.boxFilter(x, -1, k, borderType=cv2.BORDER_REFLECT)
+
+    mean_i = box(guide)
+    var_i = box(guide * guide) - mean_i * mean_i
+    mean_p = box(src)
+    cov = box(src * guide[..., None]) - mean_p * mean_i[..., None]
+    a = cov / (var_i[..., None] + eps)
+    b = mean_p - a * mean_i[..., None]
+    return np.concatenate([box(a), box(b)], axis=-1).astype(np.float32)
+
+
+def upsample_band(coef: np.ndarray, full_shape: tuple[int, int], y0: int, y1: int) -> np.ndarray:
+    """Rows y0..y1 of coef (h x w x C, C <= 4) bilinearly resized to full_shape (H, W): (y1-y0) x W x C float32.
+
+    One affine warp per band (half-pixel centres, edge replicated), so the full-size map never exists.
+    """
+    H, W = full_shape
+    h, w = coef.shape[:2]
+    sx, sy = w / W, h / H
+    m = np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, (y0 + 0.5) * sy - 0.5]], np.float64)
+    band = cv2.warpAffine(coef, m, (W, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
+    return band if band.ndim == 3 else band[..., None]
+
+
+def band_rows(width: int) -> int:
+    """Rows per band for images `width` pixels wide."""
+    return max(1, BAND_PIXELS // max(1, width))
+
+
+def quantise(rgb: np.ndarray, dtype) -> np.ndarray:
+    """sRGB float32 in [0, 1] -> uint8 / uint16 (rounded) or float32."""
+    if dtype == np.uint8:
+        return (rgb * 255.0 + 0.5).astype(np.uint8)
+    if dtype == np.uint16:
+        return (rgb * 65535.0 + 0.5).astype(np.uint16)
+    return rgb.astype(np.float32)
+
+
+def render(L_full: np.ndarray, coef: np.ndarray, out: np.ndarray) -> None:
+    """Write gamut-mapped sRGB into out[..., :3] (H x W x 3/4, uint8/uint16/float32) band by band.
+
+    L_full: H x W float32 L* 0..100; coef: guided-filter coefficients from guided_coefficients
+    (h x w x 4: slope a, slope b, offset a, offset b).
+    """
+    H, W = L_full.shape
+    step = band_rows(W)
+
+    def one(y0: int) -> None:
+        y1 = min(H, y0 + step)
+        L = L_full[y0:y1]
+        c = upsample_band(coef, (H, W), y0, y1)
+        guide = L * np.float32(0.01)
+        a = c[..., 0] * guide + c[..., 2]
+        b = c[..., 1] * guide + c[..., 3]
+        out[y0:y1, :, :3] = quantise(lab_to_srgb(L, a, b), out.dtype)
+
+    starts = range(0, H, step)
+    workers = min(physical_cores(), len(starts))
+    if workers <= 1:
+        for y0 in starts:
+            one(y0)
+        return
+    # numpy releases the GIL inside its loops, so bands in threads use all cores.
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(one, starts))

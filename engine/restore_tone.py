@@ -1,0 +1,149 @@
+"""Toned prints: detect sepia/cyanotype toning, strip it to neutral gray, or re-apply it as a look."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .restore_tiles import check_image, from_float, process_tiled, to_float
+
+# sRGB primaries, D65: linear-light luminance Y, which alone fixes CIE L*.
+_Y_WEIGHTS = np.array([0.212671, 0.715160, 0.072169], dtype=np.float32)
+_STATS_LONG_SIDE = 512        # tone statistics are global, a small copy is plenty
+_NEUTRAL_CHROMA = 3.0         # mean chroma below this reads as an untoned (neutral) print
+_MONO_SPREAD = 6.0            # 90th pct. of chroma off the tone curve (Lab units); toned
+                              # prints measure 1-4, colour photos 8 and up
+_SEPIA_HUES = (10.0, 110.0)   # degrees of atan2(b, a): red-browns through yellows
+_CYANO_HUES = (180.0, 310.0)  # cyans and Prussian blues
+
+
+@dataclass(frozen=True)
+class ToneInfo:
+    """What toning a print shows.
+
+    kind: 'neutral' | 'sepia' | 'cyanotype' | 'other' ('other' also covers colour photos,
+    see is_monochrome); strength: mean chroma C*ab; hue_deg: hue of the mean ab, 0..360;
+    ab_mean: mean (a*, b*); is_monochrome: colour follows lightness alone; spread: the
+    90th percentile of |ab - mean ab of pixels with that L*|, in Lab units.
+    """
+    kind: str
+    strength: float
+    hue_deg: float
+    ab_mean: tuple[float, float]
+    is_monochrome: bool
+    spread: float
+
+
+def _lab(rgb_f: np.ndarray) -> np.ndarray:
+    """HxWx3 float32 sRGB 0..1 -> HxWx3 float32 CIE Lab (L 0..100), D65."""
+    return cv2.cvtColor(rgb_f, cv2.COLOR_RGB2Lab)
+
+
+def detect_tone(rgb: np.ndarray) -> ToneInfo:
+    """Classify the toning of an HxWx3 RGB image (uint8/uint16/float32); HxW is neutral.
+
+    A toned monochrome print has low chroma variance once lightness is accounted for
+    (its ab is a function of density); a colour photograph's ab varies widely at any L*.
+    """
+    check_image(rgb, "detect_tone input")
+    if rgb.ndim == 2:
+        return ToneInfo("neutral", 0.0, 0.0, (0.0, 0.0), True, 0.0)
+    h, w = rgb.shape[:2]
+    scale = min(1.0, _STATS_LONG_SIDE / max(h, w))
+    small = rgb if scale == 1.0 else cv2.resize(
+        rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    lab = _lab(to_float(small).astype(np.float32, copy=False)).reshape(-1, 3)
+    # Near black and paper white the chroma is noise or paper base, not the toner.
+    keep = (lab[:, 0] > 8.0) & (lab[:, 0] < 97.0)
+    ab = lab[keep, 1:] if keep.sum() >= 64 else lab[:, 1:]
+    mean = ab.mean(axis=0)
+    chroma = np.hypot(ab[:, 0], ab[:, 1])
+    strength = float(chroma.mean())
+    spread = _conditional_spread(lab_l=(lab[keep, 0] if keep.sum() >= 64 else lab[:, 0]), ab=ab)
+    hue = float(np.degrees(np.arctan2(mean[1], mean[0])) % 360.0)
+    mono = spread <= _MONO_SPREAD
+    if mono and strength < _NEUTRAL_CHROMA:
+        kind = "neutral"
+    elif mono and _SEPIA_HUES[0] <= hue < _SEPIA_HUES[1]:
+        kind = "sepia"
+    elif mono and _CYANO_HUES[0] <= hue < _CYANO_HUES[1]:
+        kind = "cyanotype"
+    else:
+        kind = "other"
+    return ToneInfo(kind, strength, hue, (float(mean[0]), float(mean[1])), bool(mono), spread)
+
+
+def _conditional_spread(lab_l: np.ndarray, ab: np.ndarray, bins: int = 24) -> float:
+    """90th percentile of |ab - mean ab at that L*|: how far colours stray from one tone curve.
+
+    A toned print's chroma is a function of density (L*) alone; a colour photo, even one
+    dominated by a single hue, holds differently coloured things at the same lightness.
+    """
+    idx = np.clip((lab_l * (bins / 100.0)).astype(int), 0, bins - 1)
+    counts = np.bincount(idx, minlength=bins).astype(np.float32)
+    curve = np.stack([np.bincount(idx, ab[:, c], minlength=bins) for c in (0, 1)], axis=1)
+    curve /= np.maximum(counts, 1.0)[:, None]
+    resid = np.hypot(*(ab - curve[idx]).T)
+    return float(np.percentile(resid, 90))
+
+
+def _srgb_to_linear(x: np.ndarray) -> np.ndarray:
+    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def _linear_to_srgb(y: np.ndarray) -> np.ndarray:
+    y = np.clip(y, 0.0, 1.0)
+    return np.where(y <= 0.0031308, y * 12.92,
+                    1.055 * np.power(y, 1.0 / 2.4) - 0.055).astype(np.float32)
+
+
+def _linear_lut(dtype: np.dtype) -> np.ndarray | None:
+    """Integer code -> linear light, so 8/16-bit inputs skip the per-pixel power."""
+    if np.dtype(dtype).kind != "u":
+        return None
+    codes = np.arange(np.iinfo(dtype).max + 1, dtype=np.float32) / np.iinfo(dtype).max
+    return _srgb_to_linear(codes)
+
+
+def remove_tone(rgb: np.ndarray, band: int = 1024) -> np.ndarray:
+    """HxWx3 toned RGB -> HxW gray of the same dtype: its L* rendered as neutral sRGB.
+
+    L* depends only on linear luminance Y, so gray = sRGB-encode(Y); this is exactly
+    Lab(L*, 0, 0) converted back to sRGB.  HxW input is returned as a copy.
+    """
+    check_image(rgb, "remove_tone input")
+    if rgb.ndim == 2:
+        return rgb.copy()
+    lut = _linear_lut(rgb.dtype)
+
+    def fn(part: np.ndarray) -> np.ndarray:
+        lin = lut[part] if lut is not None else _srgb_to_linear(np.clip(part, 0.0, 1.0))
+        y = lin @ _Y_WEIGHTS
+        return from_float(_linear_to_srgb(y), rgb.dtype)
+
+    return process_tiled(rgb, fn, band=band, overlap=0)
+
+
+def apply_tone(rgb_colorized: np.ndarray, tone: ToneInfo, amount: float = 0.5,
+               band: int = 1024) -> np.ndarray:
+    """Blend `tone`'s mean ab into the colours of an HxWx3 (or HxW) image; L* is kept.
+
+    ab_out = (1 - amount) * ab + amount * tone.ab_mean, so amount 0 is the input and 1 a
+    uniformly toned print.  Returns HxWx3 of the input dtype (out-of-gamut colours clip).
+    """
+    check_image(rgb_colorized, "apply_tone input")
+    if not 0.0 <= amount <= 1.0:
+        raise ValueError(f"apply_tone: amount must be in 0..1, got {amount}")
+    img = rgb_colorized if rgb_colorized.ndim == 3 else np.repeat(
+        rgb_colorized[:, :, None], 3, axis=2)
+    if amount == 0.0:
+        return img.copy()
+    target = np.array(tone.ab_mean, dtype=np.float32)
+
+    def fn(part: np.ndarray) -> np.ndarray:
+        lab = _lab(to_float(part).astype(np.float32, copy=True))
+        lab[:, :, 1:] = (1.0 - amount) * lab[:, :, 1:] + amount * target
+        return from_float(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), img.dtype)
+
+    return process_tiled(img, fn, band=band, overlap=0)

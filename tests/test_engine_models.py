@@ -1,0 +1,100 @@
+"""Model registry (cards, SHA-256 check, clear errors) and execution-provider choice."""
+import json
+import warnings
+
+import onnxruntime as ort
+import pytest
+
+from engine import providers
+from engine.colorizer import Colorizer
+from engine.errors import ModelError, ProviderError
+from engine.models import find_card, list_cards, verify
+from engine_fixtures import make_test_model
+
+
+@pytest.fixture
+def models(tmp_path, monkeypatch):
+    d = tmp_path / "models"
+    make_test_model(d, "tiny", default=True)
+    make_test_model(d, "other", default=False)
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path / "empty") + ":" + str(d))
+    return d
+
+
+def test_default_and_named_lookup(models):
+    assert find_card().name == "tiny"
+    card = find_card("other")
+    assert card.name == "other" and not card.default and card.bins.shape == (16, 2)
+    assert verify(card) == models / "other.onnx"
+    with pytest.raises(ModelError, match="no model called 'nope'.*installed: other, tiny"):
+        find_card("nope")
+
+
+def test_no_model_says_how_to_get_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
+    with pytest.raises(ModelError, match=r"no colorization model is installed.*python -m trainer\.export"):
+        Colorizer()
+
+
+def test_altered_and_missing_model_files(models):
+    onnx_file = models / "tiny.onnx"
+    onnx_file.write_bytes(onnx_file.read_bytes() + b"x")
+    with pytest.raises(ModelError, match=r"does not match its card.*reinstall Tinta.*trainer\.train"):
+        Colorizer("tiny")
+    onnx_file.unlink()
+    with pytest.raises(ModelError, match="is missing"):
+        Colorizer("tiny")
+
+
+def test_malformed_card_is_reported_not_fatal(models):
+    (models / "broken.json").write_text("{nope")
+    cards, problems = list_cards()
+    assert {c.name for c in cards} == {"tiny", "other"}
+    assert len(problems) == 1 and "broken.json" in problems[0]
+    (models / "partial.json").write_text(json.dumps({"name": "p"}))
+    assert any("lacks one of" in p for p in list_cards()[1])
+
+
+def test_provider_names():
+    assert providers.canonical("cuda") == "CUDAExecutionProvider"
+    assert providers.canonical("DirectML") == "DmlExecutionProvider"
+    assert providers.canonical("CPUExecutionProvider") == "CPUExecutionProvider"
+    with pytest.raises(ProviderError, match="unknown provider 'gpu'"):
+        providers.canonical("gpu")
+    assert providers.preference()[-1] == "CPUExecutionProvider"
+    assert providers.preference("cpu") == ["CPUExecutionProvider"]
+    assert "AzureExecutionProvider" not in providers.preference()
+
+
+def test_platform_checks(monkeypatch):
+    monkeypatch.setattr(providers.sys, "platform", "linux")
+    assert not providers.platform_ok("DmlExecutionProvider") and not providers.platform_ok("CoreMLExecutionProvider")
+    assert providers.platform_ok("CUDAExecutionProvider")
+    monkeypatch.setattr(providers.ort, "get_available_providers",
+                        lambda: ["CoreMLExecutionProvider", "DmlExecutionProvider", "CUDAExecutionProvider",
+                                 "CPUExecutionProvider"])
+    assert providers.preference() == ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    monkeypatch.setattr(providers.sys, "platform", "darwin")
+    assert providers.preference() == ["CoreMLExecutionProvider", "CPUExecutionProvider"]
+
+
+def test_unavailable_provider_falls_back_to_cpu_with_warning(models):
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        pytest.skip("CUDA is available here")
+    with pytest.warns(providers.ProviderWarning, match="CUDAExecutionProvider is not available"):
+        c = Colorizer(provider="cuda")
+    assert c.provider == "CPUExecutionProvider"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert Colorizer(provider="cpu").provider == "CPUExecutionProvider"
+
+
+def test_sessions_are_cached_per_model_and_provider(models):
+    a, b = Colorizer("tiny", "cpu"), Colorizer("tiny", "cpu")
+    assert a._session is b._session
+    assert Colorizer("tiny")._session is not None
+
+
+def test_session_uses_physical_cores():
+    n = providers.physical_cores()
+    assert 1 <= n <= (__import__("os").cpu_count() or 1)
