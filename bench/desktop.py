@@ -105,6 +105,7 @@ def main() -> None:
     ap.add_argument("--photo", help="photo to edit (default: a historical photo scaled to 2048 px)")
     ap.add_argument("--strokes", type=int, default=20)
     ap.add_argument("--tiny", action="store_true", help="use the tiny test model")
+    ap.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
     args = ap.parse_args()
     import numpy as np
     with tempfile.TemporaryDirectory(prefix="tinta-bench-") as d:
@@ -128,6 +129,19 @@ def main() -> None:
               f"p90 {np.percentile(ms, 90):.0f} ms, max {ms.max():.0f} ms "
               f"(render job p50 {np.median(eng) * 1000:.0f} ms)")
         print("setup: " + ", ".join(f"{k} {v}" for k, v in info.items()) + f", cores {os.cpu_count()}")
+    if args.json:
+        figures = {"launch_shown_s": shown, "launch_ready_s": ready, "launch_wall_s": wall,
+                   "stroke_p50_ms": float(np.percentile(ms, 50)), "stroke_p90_ms": float(np.percentile(ms, 90)),
+                   "render_p50_ms": float(np.median(eng) * 1000), "tiny_model": use_tiny, **info}
+        _write_json(Path(args.json), figures)
+
+
+def _write_json(path: Path, figures: dict) -> None:
+    """Atomic: a temp file in the same folder, then os.replace."""
+    import json
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _default_photo(tmp: Path) -> Path:

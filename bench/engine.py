@@ -21,6 +21,8 @@ from engine.colorizer import Colorizer  # noqa: E402
 from engine.errors import ModelError  # noqa: E402
 from engine.imageio import read_image, write_image  # noqa: E402
 
+# Figures for --json (bench/report.py reads them); the printed lines stay the human-readable record.
+FIGURES: dict = {}
 SAMPLES = sorted(p for p in Path("/work/shared/data/eval/Kodak24").glob("*") if p.suffix in (".png", ".jpg"))
 
 
@@ -60,6 +62,7 @@ def preview(c: Colorizer) -> None:
         t = time.perf_counter()
         c.predict(L)
         net.append(time.perf_counter() - t)
+    FIGURES.update(preview_ms=float(np.median(times) * 1e3), preview_network_ms=float(np.median(net) * 1e3))
     print(f"preview (long side 256): colorize p50 {np.median(times) * 1e3:.1f} ms, "
           f"network only p50 {np.median(net) * 1e3:.1f} ms (goal <= 80 ms)")
 
@@ -75,6 +78,7 @@ def twelve_mp(c: Colorizer, tmp: Path) -> None:
         t2 = time.perf_counter()
         write_image(tmp / f"out.{ext}", res.rgb)
         t3 = time.perf_counter()
+        FIGURES[f"twelve_mp_{ext}_s"] = t3 - t0
         print(f"12 MP JPEG -> {ext}: {t3 - t0:.2f} s (read {t1 - t0:.2f}, colorize {t2 - t1:.2f} "
               f"[network+upsample], write {t3 - t2:.2f}) (goal <= 3 s)")
 
@@ -100,6 +104,7 @@ def fifty_mp(tmp: Path) -> None:
         return
     kb = int(run.stdout.strip().splitlines()[-1])
     scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, KiB on Linux
+    FIGURES.update(fifty_mp_peak_rss_gib=kb * scale / 2**30, fifty_mp_s=time.perf_counter() - t)
     print(f"50 MP RGB JPEG (read, colorize at 512, write PNG): peak RSS {kb * scale / 2**30:.2f} GiB, "
           f"{time.perf_counter() - t:.1f} s (goal < 2.5 GB)")
 
@@ -142,6 +147,7 @@ def torch_ratio(tmp: Path) -> None:
                 sess.run(None, feeds)
                 onnx_rt.append(time.perf_counter() - s)
         te, to = np.median(eager), np.median(onnx_rt)
+        FIGURES.update(torch_eager_ms=float(te * 1e3), onnxruntime_ms=float(to * 1e3), ort_vs_torch=float(te / to))
         print(f"trainer network 256x256 p50: torch eager {te * 1e3:.1f} ms, onnxruntime {to * 1e3:.1f} ms "
               f"(onnxruntime is {te / to:.2f}x faster)")
     except Exception as exc:
@@ -151,6 +157,7 @@ def torch_ratio(tmp: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rss-child", nargs=2, metavar=("IN", "OUT"), help=argparse.SUPPRESS)
+    ap.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
     args = ap.parse_args()
     if args.rss_child:
         rss_child(*args.rss_child)
@@ -160,10 +167,21 @@ def main() -> None:
         which = ensure_model(tmp)
         c = Colorizer()
         print(f"model: {which}; provider {c.provider}; {os.cpu_count()} logical CPUs")
+        FIGURES.update(model=which, provider=c.provider, cpus=os.cpu_count())
         preview(c)
         twelve_mp(c, tmp)
         fifty_mp(tmp)
         torch_ratio(tmp)
+    if args.json:
+        write_json(Path(args.json), FIGURES)
+
+
+def write_json(path: Path, figures: dict) -> None:
+    """Atomic: a temp file in the same folder, then os.replace."""
+    import json
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 if __name__ == "__main__":

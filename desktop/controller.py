@@ -46,6 +46,7 @@ class EditorController(QObject):
     variantsChanged = Signal(list)           # [Hd x Wd x 3 uint8 thumbnails' sources]
     exported = Signal(str)
     recentChanged = Signal(list)
+    restoreApplied = Signal(object)          # RestoreOptions now in effect
 
     def __init__(self, settings: Settings, colorizer=None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +69,9 @@ class EditorController(QObject):
         self._autosave.timeout.connect(self._on_autosave)
         self.undo.indexChanged.connect(self._on_undo_index)
         self.render_seconds: list[float] = []  # latency log for the bench
+        self.original = None                 # Picture as opened; restoration always starts from it
+        self.restore_opts = None             # RestoreOptions in effect, or None
+        self._tone = None                    # ToneInfo of the original when keep_tone is used
         if colorizer is not None:
             QTimer.singleShot(0, self._announce_model)
 
@@ -129,6 +133,7 @@ class EditorController(QObject):
         self._save_now()
         self.undo.clear()
         self.doc = Document(path, picture, preview, self)
+        self.original, self.restore_opts, self._tone = picture, None, None
         self.doc.size = self.settings.default_size
         self.doc.hintsChanged.connect(self._on_doc_hints)
         self.doc.settingsChanged.connect(self._on_doc_settings)
@@ -186,6 +191,7 @@ class EditorController(QObject):
     def _on_rendered(self, doc: Document, result, draft: bool) -> None:
         if doc is not self.doc:
             return  # a photo opened meanwhile
+        result.rgb = self._with_tone(result.rgb)
         self.result = result
         self.render_seconds.append(result.seconds)
         self.resultChanged.emit(result.rgb)
@@ -324,11 +330,55 @@ class EditorController(QObject):
         if self.doc is None or not 0 <= index < len(self._variants):
             return
         v = self._variants[index]
-        self.undo.push(SetVariant(self.doc, VariantChoice(int(v.seed), v), f"Apply variant {index + 1}"))
+        self.undo.push(SetVariant(self.doc, VariantChoice.of(v), f"Apply variant {index + 1}"))
 
     def clear_variant(self) -> None:
         if self.doc is not None and self.doc.variant is not None:
             self.undo.push(SetVariant(self.doc, None, "Back to the model's colours"))
+
+    # --- restoration -------------------------------------------------------------------------------
+    def apply_restore(self, opts) -> None:
+        """Restore the original's luminance off the GUI thread, then show and colorize the result."""
+        from dataclasses import replace
+
+        from engine.restore_pipeline import prepare
+
+        if self.doc is None:
+            return
+        doc, original = self.doc, self.original
+
+        def work(token, progress):
+            restored = prepare(original.pixels, opts)
+            token.check()
+            px = restored.pixels
+            if restored.alpha is not None:  # the colorizer passes alpha through from RGBA input
+                px = np.dstack([px, px, px, restored.alpha])
+            return replace(original, pixels=px), make_preview(px), restored.tone
+
+        job = Job(work, "restore")
+        job.signals.result.connect(lambda value, d=doc, o=opts: self._on_restored(d, o, *value))
+        job.signals.error.connect(lambda msg: self.errorRaised.emit("Restoration failed", msg))
+        self.statusMessage.emit("Restoring…")
+        self.runner.start(job)
+
+    def _on_restored(self, doc: Document, opts, picture, preview, tone) -> None:
+        if doc is not self.doc:
+            return
+        doc.picture, doc.preview = picture, preview
+        self.restore_opts, self._tone = (opts if opts.active else None), tone
+        self.scheduler.reset()
+        self.restoreApplied.emit(opts)
+        self.colorize()
+
+    def _with_tone(self, rgb):
+        """Blend the print's tone back (keep tone) into a colorized HxWx3/4 array; else as it is."""
+        opts, tone = self.restore_opts, self._tone
+        if opts is None or tone is None or opts.keep_tone <= 0 or tone.kind == "neutral":
+            return rgb
+        from engine.restore_pipeline import Restored, finish
+
+        alpha = rgb[..., 3] if rgb.shape[2] == 4 else None
+        return finish(rgb[..., :3], Restored(rgb, alpha, tone), opts)
 
     # --- session -----------------------------------------------------------------------------------
     def _on_undo_index(self, _index: int) -> None:
@@ -380,7 +430,7 @@ class EditorController(QObject):
         hints, size, vividness, variant = list(doc.hints), doc.size, doc.vividness, doc.variant
 
         def work(token, progress):
-            rgb = render_full(colorizer, doc.picture.pixels, hints, size, vividness, variant)
+            rgb = self._with_tone(render_full(colorizer, doc.picture.pixels, hints, size, vividness, variant))
             token.check()  # a cancelled export writes nothing
             return write_export(request, rgb)
 

@@ -18,12 +18,21 @@ PREVIEW_LONG_SIDE = 1024  # what the screen shows and strokes edit; export rende
 
 @dataclass(frozen=True)
 class VariantChoice:
-    """A chosen sample of the variant sampler: seed reproduces it, `variant` is the engine object."""
+    """A chosen sample of the variant sampler: its latent z (D floats) reproduces it exactly, also for a
+    "more like this" sample that no seed draws; seed is recorded for reference; `variant` is the engine object."""
     seed: int
     variant: Any = None
+    z: tuple[float, ...] | None = None
+
+    @classmethod
+    def of(cls, v) -> "VariantChoice":
+        return cls(int(v.seed), v, tuple(float(x) for x in np.asarray(v.z, np.float32).ravel()))
 
     def to_json(self) -> dict:
-        return {"seed": int(self.seed)}
+        out = {"seed": int(self.seed)}
+        if self.z is not None:
+            out["z"] = list(self.z)
+        return out
 
 
 def make_preview(pixels: np.ndarray, long_side: int = PREVIEW_LONG_SIDE) -> np.ndarray:
@@ -82,7 +91,8 @@ class Document(QObject):
         self.hints = tuple(session.hints)
         self.size = session.size
         self.vividness = session.vividness
-        self.variant = None if not session.variant else VariantChoice(int(session.variant["seed"]))
+        v = session.variant
+        self.variant = None if not v else VariantChoice(int(v["seed"]), z=tuple(v["z"]) if v.get("z") else None)
         self.settingsChanged.emit()
         self.variantChanged.emit()
         self.hintsChanged.emit()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop.variants import variants_supported
+from desktop.variants import render_choice, variants_supported
 from engine.imageio import write_image
 
 FORMATS = {".png": (8, 16), ".jpg": (8,), ".jpeg": (8,), ".tif": (8, 16), ".tiff": (8, 16)}
@@ -66,7 +66,7 @@ def render_full(colorizer, pixels: np.ndarray, hints: list, size: int | None, vi
                 variant=None) -> np.ndarray:
     """The photo at full resolution with the edits: H x W x 3 (x 4 with alpha), the input's dtype."""
     if variant is not None and variants_supported(colorizer):
-        return colorizer.variants(pixels, 1, variant.seed, hints=hints)[0].result.rgb
+        return render_choice(colorizer, pixels, variant, hints, size, vividness).result.rgb
     return colorizer.colorize(pixels, hints=hints, size=size, vividness=vividness).rgb
 
 

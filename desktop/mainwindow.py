@@ -157,7 +157,12 @@ class MainWindow(QMainWindow):
         self.vivid_timer = QTimer(self, singleShot=True, interval=150)
 
     def _build_docks(self) -> None:
-        for title, widget, name in (("Colour", self.colors, "colourDock"), ("Variants", self.variants, "variantsDock")):
+        from desktop.restore_panel import RestorePanel
+
+        self.restore = RestorePanel(self)
+        self.restore.applyRequested.connect(self.ctl.apply_restore)
+        for title, widget, name in (("Colour", self.colors, "colourDock"), ("Variants", self.variants, "variantsDock"),
+                                    ("Restore", self.restore, "restoreDock")):
             dock = QDockWidget(title, self)
             dock.setObjectName(name)
             dock.setWidget(widget)

@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.document import Document
 from desktop.preview import PreviewRenderer
-from desktop.variants import preview_hints, variants_supported
+from desktop.variants import render_choice, preview_hints, variants_supported
 from desktop.workers import Job, JobRunner
 
 INTERACTIVE_LONG_SIDE = 256   # network size for the quick preview right after an edit
@@ -79,7 +79,8 @@ class PreviewScheduler(QObject):
             if variant is not None and variants_supported(colorizer):
                 chosen = variant.variant
                 if chosen is None or hints:  # the sampled preview only holds for the hints it saw
-                    chosen = colorizer.variants(doc.preview, 1, variant.seed, hints=preview_hints(doc, hints))[0]
+                    chosen = render_choice(colorizer, doc.preview, variant, preview_hints(doc, hints), long_side,
+                                           vividness)
                 return None, chosen.result
             r = renderer or PreviewRenderer(colorizer, doc.preview, doc.picture.pixels.shape[:2], size)
             return r, r.render(hints, vividness, radius_scale=size / long_side)

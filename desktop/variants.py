@@ -24,3 +24,12 @@ def preview_hints(doc: Document, hints: list[Hint]) -> list[Hint]:
     w, h = doc.full_size
     pw, ph = doc.preview.shape[1], doc.preview.shape[0]
     return [Hint(min(x.x * pw / w, pw - 0.01), min(x.y * ph / h, ph - 0.01), x.color, x.radius) for x in hints]
+
+
+def render_choice(colorizer, image, choice, hints: list[Hint], size: int | None = None, vividness: float = 1.0):
+    """The chosen variant on `image` with `hints`: from its z when known (exact), else from its seed."""
+    if choice.z is not None:
+        import numpy as np
+        return colorizer.render_z(image, np.asarray(choice.z, np.float32), hints=hints, size=size,
+                                  vividness=vividness, seed=choice.seed)
+    return colorizer.variants(image, 1, choice.seed, hints=hints, size=size, vividness=vividness)[0]

@@ -7,7 +7,9 @@ import time
 import warnings
 from pathlib import Path
 
+from .batch_cli import add_batch_parser, batch_command
 from .errors import ModelError, ProviderError, TintaError
+from .restore_pipeline import add_restore_args, options_from_args
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 PROG = "tinta"
@@ -42,6 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--model", help="model name (default: the installed default model)")
     c.add_argument("--format", choices=("png", "jpg", "tif"), help="output format (png, or tif for 16-bit input)")
     c.add_argument("--overwrite", action="store_true", help="replace existing outputs (never inputs)")
+    c.add_argument("--variants", type=_positive(int), metavar="N",
+                   help="write N alternative colourings <stem>.v0..v{N-1} and <stem>.variants.json")
+    c.add_argument("--seed", type=int, default=0, help="seed of the variants (default 0)")
+    c.add_argument("--spread", type=_positive(float), help="variant spread, z ~ N(0, S^2 I) (model default)")
+    c.add_argument("--z-from", metavar="FILE", help="re-render a variant recorded in a .variants.json")
+    c.add_argument("--pick", type=int, metavar="K", help="with --z-from: which variant (index from 0)")
+    add_restore_args(c)
+    add_batch_parser(sub, _positive)
     i = sub.add_parser("info", help="show the model, its card and the execution providers")
     i.add_argument("--provider", help="provider to try")
     i.add_argument("--model", help="model name")
@@ -106,9 +116,19 @@ def _prepare_outdir(outdir: Path) -> str | None:
 def colorize_command(args) -> int:
     from .colorizer import Colorizer
     from .hints import load_hints
+    from .batch_job import render_picture
     from .imageio import read_image, write_image
 
     start = time.perf_counter()
+    problem = _variant_args_problem(args)
+    if problem:
+        _say("error", problem)
+        return 1
+    try:
+        restore_opts = options_from_args(args)
+    except ValueError as exc:
+        _say("error", str(exc))
+        return 1
     outdir = Path(args.output)
     problem = _prepare_outdir(outdir)
     if problem:
@@ -140,12 +160,16 @@ def colorize_command(args) -> int:
             pic = read_image(src)
             ext = args.format or ("tif" if pic.bit_depth == 16 else "png")
             dest = outdir / sub / f"{src.stem}.{ext}"
-            _check_dest(src, dest, written, args.overwrite)
             if hints:
                 _check_hints(hints, pic.pixels.shape, src, args.hints)
-            result = colorizer.colorize(pic.pixels, hints=hints, size=args.size, vividness=args.vividness)
+            if args.variants or args.z_from:  # engine/cli_variants.py: <stem>.v<i>.<ext> + <stem>.variants.json
+                _variants_for(colorizer, pic, src, outdir / sub, ext, args, hints, written)
+                ok += 1
+                continue
+            _check_dest(src, dest, written, args.overwrite)
+            rgb, meta = render_picture(colorizer, pic, restore_opts, hints or [], args.size, args.vividness)
             dest.parent.mkdir(parents=True, exist_ok=True)
-            write_image(dest, result.rgb)
+            write_image(dest, rgb, metadata=meta)
             written[dest.resolve()] = src
             ok += 1
         except TintaError as exc:
@@ -165,6 +189,33 @@ def colorize_command(args) -> int:
     seconds = time.perf_counter() - start
     print(f"{PROG}: {ok} ok, {failed} failed in {seconds:.1f} s (provider {colorizer.provider})", flush=True)
     return 1 if failed else 0
+
+
+def _variant_args_problem(args) -> str | None:
+    if args.variants and args.z_from:
+        return "--variants and --z-from cannot be combined"
+    if (args.z_from is None) != (args.pick is None):
+        return "--z-from and --pick go together"
+    if args.pick is not None and args.pick < 0:
+        return f"--pick must be 0 or more, got {args.pick}"
+    if args.seed < 0:
+        return f"--seed must be 0 or more, got {args.seed}"
+    return None
+
+
+def _variants_for(colorizer, pic, src: Path, outdir: Path, ext: str, args, hints, written: dict) -> None:
+    from . import cli_variants
+    from .imageio import write_image
+
+    def check(source: Path, dest: Path) -> None:
+        _check_dest(source, dest, written, args.overwrite)
+        written[dest.resolve()] = source
+
+    if args.z_from:
+        cli_variants.rerender(colorizer, pic, src, outdir, ext, args.z_from, args.pick, write_image, check)
+    else:
+        cli_variants.render_variants(colorizer, pic, src, outdir, ext, args.variants, args.seed, hints, args.size,
+                                     args.vividness, args.spread, write_image, check)
 
 
 def _check_hints(hints, shape, src: Path, hints_path: str) -> None:
@@ -218,7 +269,8 @@ def info_command(args) -> int:
     others = [c.name for c in cards if c.name != card.name]
     if others:
         print("other models: " + ", ".join(others))
-    print(f"provider in use: {colorizer.provider} (threads: {providers.physical_cores()})")
+    precision = providers.precision_of(colorizer._session)
+    print(f"provider in use: {colorizer.provider}, {precision} (threads: {providers.physical_cores()})")
     return 0
 
 
@@ -229,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
         # Warnings (e.g. provider fallback) become one plain line each, not Python's file:line format.
         warnings.showwarning = lambda message, *rest, **kw: _say("warning", str(message))
         try:
+            if args.command == "batch":
+                return batch_command(args)
             return colorize_command(args) if args.command == "colorize" else info_command(args)
         except KeyboardInterrupt:
             _say("error", "interrupted")

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from . import contract, render
+from . import contract, propagate, render
+from . import variants as sampling
 from .color import lab_to_hex, luminance
 from .errors import ModelError, ProviderError
 from .hints import Hint, check_inside, hints_to_inputs
@@ -34,6 +35,21 @@ class ColorizeResult:
 
 
 @dataclass
+class Job:
+    """One colorization's inputs: image (checked), L_full H x W and L_work h x w float32 L*, L_pad
+    Hp x Wp (multiples of the card's), hint tensors 1 x 2|1 x Hp x Wp or None, temperature, start time."""
+
+    image: np.ndarray
+    L_full: np.ndarray
+    L_work: np.ndarray
+    L_pad: np.ndarray
+    hint_ab: np.ndarray | None
+    hint_mask: np.ndarray | None
+    temperature: float
+    start: float
+
+
+@dataclass
 class Prediction:
     """Raw network outputs, NCHW float32: ab/ab_reg N x 2 x H x W, prob N x K x H/4 x W/4 (or None)."""
 
@@ -49,6 +65,12 @@ class Colorizer:
         if provider is not None:
             canonical(provider)  # a misspelt provider is reported before any model problem
         self.card = find_card(model)
+        self._requested_provider = provider
+        self._sampler = None
+        if self.card.files:  # a variant model's card (encoder + decoder): colorize is its z = 0 sample
+            self._sampler = sampling.Sampler(self.card, provider)
+            self._session, self.provider = None, self._sampler.provider
+            return
         path = verify(self.card)
         try:
             self._session, self.provider = session_for(path, self.card.sha256, provider)
@@ -76,6 +98,12 @@ class Colorizer:
         if hint_mask is None:
             hint_mask = np.zeros((n, 1, h, w), np.float32)
         t = self.card.default_temperature if temperature is None else temperature
+        if self._session is None:
+            ab = np.concatenate([self._sampler.decode(self._sampler.encode(L[i:i + 1], _one(hint_ab, i),
+                                                                           _one(hint_mask, i)),
+                                                      np.zeros((1, self._sampler.latent_dim), np.float32), t)
+                                 for i in range(n)])
+            return Prediction(ab, None, None)
         feeds = {"L": np.ascontiguousarray(L, np.float32), "hint_ab": np.ascontiguousarray(hint_ab, np.float32),
                  "hint_mask": np.ascontiguousarray(hint_mask, np.float32),
                  "temperature": np.array([t], np.float32)}
@@ -94,6 +122,13 @@ class Colorizer:
     def colorize(self, image: np.ndarray, hints: list[Hint] | None = None, size: int | None = None,
                  vividness: float = 1.0) -> ColorizeResult:
         """Colorize HxW gray or HxWx3/4 RGB(A), uint8/uint16/float32 0..1; alpha is passed through."""
+        job = self.prepare(image, hints, size, vividness)
+        pred = self.predict(job.L_pad[None, None], job.hint_ab, job.hint_mask, job.temperature)
+        return self.finish(job, pred.ab[0], None if pred.prob is None else pred.prob[0])
+
+    def prepare(self, image: np.ndarray, hints: list[Hint] | None = None, size: int | None = None,
+                vividness: float = 1.0) -> "Job":
+        """Luminance, working size, padding and hint tensors: everything before the network runs."""
         start = time.perf_counter()
         image = _checked(image)
         H, W = image.shape[:2]
@@ -109,17 +144,85 @@ class Colorizer:
         if hints:
             check_inside(hints, (H, W))
             hint_ab, hint_mask = hints_to_inputs(hints, (H, W), (h, w), (hp, wp))
-        pred = self.predict(L_pad[None, None], hint_ab, hint_mask, temperature)
-        ab_work = np.ascontiguousarray(pred.ab[0, :, :h, :w], np.float32)
+        return Job(image, L_full, L_work, L_pad, hint_ab, hint_mask, temperature, start)
+
+    def finish(self, job: "Job", ab: np.ndarray, prob: np.ndarray | None = None) -> ColorizeResult:
+        """Network output (ab 2 x Hp x Wp, prob K x Hp/4 x Wp/4 or None) -> full-resolution result."""
+        image, L_work = job.image, job.L_work
+        h, w = L_work.shape
+        H, W = image.shape[:2]
+        ab_work = np.ascontiguousarray(ab[:, :h, :w], np.float32)
+        if job.hint_mask is not None:
+            ab_work = propagate.follow_hints(L_work, ab_work, job.hint_ab[0, :, :h, :w], job.hint_mask[0, 0, :h, :w])
         s = contract.PROB_STRIDE
-        prob = None if pred.prob is None else np.ascontiguousarray(pred.prob[0, :, :-(-h // s), :-(-w // s)])
+        prob = None if prob is None else np.ascontiguousarray(prob[:, :-(-h // s), :-(-w // s)])
         coef = render.guided_coefficients(L_work * np.float32(0.01), ab_work.transpose(1, 2, 0),
                                           render.guide_radius(max(h, w)))
         out = np.empty((H, W, 4 if image.ndim == 3 and image.shape[2] == 4 else 3), image.dtype)
-        render.render(L_full, coef, out)
+        render.render(job.L_full, coef, out)
         if out.shape[2] == 4:
             out[..., 3] = image[..., 3]
-        return ColorizeResult(out, ab_work, prob, (h, w), self.provider, time.perf_counter() - start, temperature)
+        return ColorizeResult(out, ab_work, prob, (h, w), self.provider, time.perf_counter() - job.start,
+                              job.temperature)
+
+    # -- variants: alternative colourings from the conditional VAE (engine/variants.py) ----------------
+    def variant_sampler(self) -> sampling.Sampler:
+        """This model's sampler: its own encoder/decoder, or its card's "variants_model" companion,
+        loaded on first use (plain colorizing never pays for it). ModelError when there is none."""
+        if self._sampler is None:
+            card = sampling.sampler_card(self.card)
+            if card is None:
+                raise ModelError(f"model {self.card.name!r} has no variant sampler (its card lacks \"variants\")")
+            self._sampler = sampling.Sampler(card, self._requested_provider)
+        return self._sampler
+
+    def iter_variants(self, image: np.ndarray, n: int, seed: int, hints: list[Hint] | None = None,
+                      size: int | None = None, vividness: float = 1.0, spread: float | None = None):
+        """Yield n variants one at a time (see `variants`); the network runs once for all of them."""
+        sampler = self.variant_sampler()
+        if not 1 <= int(n) <= sampling.MAX_VARIANTS:
+            raise ValueError(f"n must be 1..{sampling.MAX_VARIANTS}, got {n}")
+        spread = sampler.spread if spread is None else float(spread)
+        if spread <= 0:
+            raise ValueError(f"spread must be positive, got {spread}")
+        seeds = sampling.variant_seeds(seed, int(n))
+        zs = np.stack([sampling.z_for_seed(s, sampler.latent_dim, spread) for s in seeds])
+        source = sampling.Source(image, tuple(hints or ()), size, vividness)
+        return sampling.iter_decoded(self, sampler, source, zs, seeds, spread)
+
+    def variants(self, image: np.ndarray, n: int, seed: int, hints: list[Hint] | None = None,
+                 size: int | None = None, vividness: float = 1.0,
+                 spread: float | None = None) -> list[sampling.Variant]:
+        """n alternative colourings, z ~ N(0, spread^2 I) (spread: the card's "variant_spread").
+
+        Deterministic for a seed; variant i's own seed reproduces it: variants(image, 1, v.seed, ...)
+        with the same hints, size, vividness and spread. Each goes through colorize's full-resolution
+        rendering; results carry no `prob`.
+        """
+        return list(self.iter_variants(image, n, seed, hints, size, vividness, spread))
+
+    def more_like(self, variant: sampling.Variant, spread: float = 0.5, n: int = 6,
+                  seed: int | None = None) -> list[sampling.Variant]:
+        """n variants near `variant`: z + spread * variant.spread * N(0, I), deterministic for `seed`
+        (default: the variant's own). Re-render one from its `z` with render_z, not from its seed."""
+        if spread <= 0 or not 1 <= int(n) <= sampling.MAX_VARIANTS:
+            raise ValueError(f"need spread > 0 and n in 1..{sampling.MAX_VARIANTS}, got {spread}, {n}")
+        if variant.source is None:
+            raise ValueError("this variant does not carry its source image; use render_z")
+        seeds, zs = sampling.near(variant.z, spread * variant.spread, variant.seed if seed is None else seed, int(n))
+        return list(sampling.iter_decoded(self, self.variant_sampler(), variant.source, zs, seeds, variant.spread))
+
+    def render_z(self, image: np.ndarray, z: np.ndarray, hints: list[Hint] | None = None, size: int | None = None,
+                 vividness: float = 1.0, seed: int = -1, spread: float | None = None) -> sampling.Variant:
+        """The variant for an explicit latent z (D,), e.g. one saved in a .variants.json or interpolated;
+        `seed` and `spread` are only recorded on the result (-1: z was not drawn from a seed)."""
+        sampler = self.variant_sampler()
+        z = np.asarray(z, np.float32).reshape(1, -1)
+        source = sampling.Source(image, tuple(hints or ()), size, vividness)
+        spread = sampler.spread if spread is None else float(spread)
+        return next(sampling.iter_decoded(self, sampler, source, z, [int(seed)], spread))
+
+    interpolate = staticmethod(sampling.interpolate)
 
     def likely_colors(self, result: ColorizeResult, x: int, y: int, k: int = 5) -> list[tuple[str, float]]:
         """Top-k ab bins of `prob` at full-image pixel (x, y), as ('#rrggbb' at that pixel's L, probability)."""
@@ -139,6 +242,10 @@ class Colorizer:
         L = float(luminance(result.rgb[y:y + 1, x:x + 1, :3])[0, 0])
         top = np.argsort(-p, kind="stable")[:k]
         return [(lab_to_hex(L, float(bins[i][0]), float(bins[i][1])), float(p[i])) for i in top]
+
+
+def _one(x: np.ndarray | None, i: int) -> np.ndarray | None:
+    return None if x is None else x[i:i + 1]
 
 
 def _checked(image: np.ndarray) -> np.ndarray:

@@ -1,17 +1,19 @@
-"""Reading and atomically writing PNG, JPEG, TIFF, BMP and WebP images as RGB(A) numpy arrays."""
+"""Reading and atomically writing PNG, JPEG, TIFF, BMP and WebP images as RGB(A) numpy arrays, with metadata."""
 from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 import tifffile
 
+from . import colormanage
 from .errors import ImageError
 from .imageheader import sniff
+from .metadata import Metadata, embed_jpeg, embed_png, patch_tiff_exif, read_metadata, tiff_tags, webp_params
 
 MAX_PIXELS = 300_000_000  # decompression-bomb guard
 WRITE_FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff",
@@ -25,12 +27,17 @@ _ORIENT = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[:
 
 @dataclass
 class Picture:
-    """Decoded image: pixels HxW (gray) or HxWx3/4 (RGB/RGBA), uint8 or uint16, orientation applied."""
+    """Decoded image: pixels HxW (gray) or HxWx3/4 (RGB/RGBA), uint8 or uint16, orientation applied.
+
+    Pixels are sRGB (converted from an embedded ICC profile, CMYK included) unless read with
+    to_srgb=False; metadata holds the file's EXIF (orientation reset to 1), ICC profile and XMP.
+    """
 
     pixels: np.ndarray
     path: str
     bit_depth: int
     has_alpha: bool
+    metadata: Metadata = field(default_factory=Metadata)
 
 
 def _check_size(path, w, h) -> None:
@@ -42,7 +49,7 @@ def _check_size(path, w, h) -> None:
                                    f"{MAX_PIXELS // 1_000_000} megapixel limit")
 
 
-def read_image(path) -> Picture:
+def read_image(path, to_srgb: bool = True) -> Picture:
     """Decode an image file; raises ImageError(path, problem) for anything unreadable or absurd."""
     p = Path(path)
     if not p.exists():
@@ -57,24 +64,41 @@ def read_image(path) -> Picture:
             header = sniff(head)
             if header is None:
                 raise ImageError(path, "not an image (or an unsupported format; use PNG, JPEG, TIFF, BMP or WebP)")
+            meta = read_metadata(p)
+            icc = _usable_profile(meta.icc) if to_srgb else None
             if header.format == "tiff":
-                pixels = _read_tiff(p)
+                pixels = _read_tiff(p, icc)
             else:
                 data = head + fh.read()
-                pixels = _read_cv(p, data)
+                pixels = _read_cv(p, data, icc)
     except OSError as exc:
         raise ImageError(path, f"cannot read file ({exc.strerror or exc.__class__.__name__})") from None
     if pixels.dtype not in (np.uint8, np.uint16):
         raise ImageError(path, f"unsupported sample type {pixels.dtype}")
+    if icc and not colormanage.is_srgb(icc) and colormanage.space(icc) != "CMYK":
+        try:
+            pixels = colormanage.convert(pixels, icc, None)
+        except colormanage.ProfileError as exc:
+            raise ImageError(path, str(exc)) from None
     has_alpha = pixels.ndim == 3 and pixels.shape[2] == 4
-    return Picture(np.ascontiguousarray(pixels), str(path), 8 * pixels.dtype.itemsize, has_alpha)
+    return Picture(np.ascontiguousarray(pixels), str(path), 8 * pixels.dtype.itemsize, has_alpha, meta)
 
 
-def _read_cv(path, data: bytes) -> np.ndarray:
+def _usable_profile(icc: bytes | None) -> bytes | None:
+    """The profile if LittleCMS can parse it; a damaged one is ignored like a missing one."""
+    try:
+        return icc if icc and colormanage.space(icc) else None
+    except colormanage.ProfileError:
+        return None
+
+
+def _read_cv(path, data: bytes, icc: bytes | None = None) -> np.ndarray:
     header = sniff(data)
     _check_size(path, header.width, header.height)
     if header.format == "jpeg" and (header.scan_start < 0 or data.find(b"\xff\xd9", header.scan_start) < 0):
         raise ImageError(path, "JPEG data is truncated (no end-of-image marker)")
+    if header.format == "jpeg" and icc and colormanage.space(icc) == "CMYK":
+        return _read_cmyk_jpeg(path, data, icc)
     # IMREAD_UNCHANGED would skip EXIF orientation, so keep it only where alpha must survive.
     keep_alpha = header.has_alpha or header.format in ("webp", "bmp")
     flags = cv2.IMREAD_UNCHANGED if keep_alpha else cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH
@@ -89,10 +113,48 @@ def _read_cv(path, data: bytes) -> np.ndarray:
         img = img[..., 0]
     if img.ndim == 3:
         img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA if img.shape[2] == 4 else cv2.COLOR_BGR2RGB)
+    if keep_alpha:
+        orientation = _exif_orientation(data)
+        if orientation in _ORIENT:
+            img = np.ascontiguousarray(_ORIENT[orientation](img))
     return img
 
 
-def _read_tiff(path: Path) -> np.ndarray:
+def _exif_orientation(data: bytes) -> int:
+    """EXIF orientation of an encoded image (1 when absent): OpenCV applies it only without IMREAD_UNCHANGED."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            return int(im.getexif().get(0x0112, 1))
+    except Exception:  # noqa: BLE001 - unreadable EXIF means no orientation
+        return 1
+
+
+def _read_cmyk_jpeg(path, data: bytes, icc: bytes) -> np.ndarray:
+    """A CMYK JPEG with its press profile: OpenCV ignores the profile, so Pillow decodes the inks."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im = _pil_oriented(im)
+            cmyk = np.asarray(im.convert("CMYK"))
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many types for corrupt data
+        raise ImageError(path, f"corrupt or truncated JPEG data ({exc.__class__.__name__})") from None
+    return colormanage.cmyk_to_rgb(cmyk, icc)
+
+
+def _pil_oriented(im):
+    from PIL import ImageOps
+
+    return ImageOps.exif_transpose(im)
+
+
+def _read_tiff(path: Path, icc: bytes | None = None) -> np.ndarray:
     try:
         with tifffile.TiffFile(path) as tif:
             page = tif.pages[0]
@@ -112,11 +174,15 @@ def _read_tiff(path: Path) -> np.ndarray:
         arr = np.moveaxis(arr, 0, -1)
     if photometric == tifffile.PHOTOMETRIC.PALETTE and colormap is not None:
         arr = np.moveaxis(colormap, 0, -1)[arr]
+    elif photometric == tifffile.PHOTOMETRIC.SEPARATED and arr.ndim == 3 and arr.shape[2] >= 4:
+        arr = colormanage.cmyk_to_rgb(_to_uint(path, arr[..., :4]), icc)
     elif photometric == tifffile.PHOTOMETRIC.MINISWHITE:
         arr = np.iinfo(arr.dtype).max - arr if arr.dtype.kind == "u" else 1.0 - arr
     arr = _to_uint(path, arr)
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
+    if arr.ndim == 3 and arr.shape[2] == 2:  # gray + alpha: the pipeline takes RGBA
+        arr = np.dstack([arr[..., 0]] * 3 + [arr[..., 1]])
     if arr.ndim == 3 and arr.shape[2] > 4:
         arr = arr[..., :4]
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] == 2):
@@ -136,10 +202,12 @@ def _to_uint(path, arr: np.ndarray) -> np.ndarray:
     raise ImageError(path, f"unsupported TIFF sample type {arr.dtype}")
 
 
-def write_image(path, pixels: np.ndarray, quality: int = 95) -> None:
+def write_image(path, pixels: np.ndarray, quality: int = 95, metadata: Metadata | None = None) -> None:
     """Write HxW / HxWx3 / HxWx4 RGB(A) uint8 or uint16 pixels atomically; format from the extension.
 
     PNG and TIFF keep 16 bits; JPEG, BMP and WebP are written at 8 bits (JPEG drops alpha).
+    `metadata` (EXIF, ICC, XMP, provenance note) is embedded in PNG, JPEG, TIFF and WebP; BMP has
+    no place for it.  The pixels must already be in the colour space of metadata.icc.
     """
     p = Path(path)
     fmt = WRITE_FORMATS.get(p.suffix.lower())
@@ -155,14 +223,28 @@ def write_image(path, pixels: np.ndarray, quality: int = 95) -> None:
         if fmt == "tiff":
             photometric = "rgb" if px.ndim == 3 else "minisblack"
             extra = ["unassalpha"] if px.ndim == 3 and px.shape[2] == 4 else None
+            tags = tiff_tags(metadata) if metadata else []
             tifffile.imwrite(tmp, px, photometric=photometric, extrasamples=extra, compression="zlib",
-                             compressionargs={"level": 3})
+                             compressionargs={"level": 3}, extratags=tags,
+                             **({"metadata": None, "software": metadata.software or "tifffile.py"}
+                                if metadata else {}))
+            if metadata:
+                patch_tiff_exif(tmp, metadata)
+        elif fmt == "webp" and metadata:
+            from PIL import Image
+
+            Image.fromarray(px).save(tmp, "WEBP", quality=int(quality), **webp_params(metadata))
         else:
             ok, buf = cv2.imencode("." + ("jpg" if fmt == "jpeg" else fmt), _to_bgr(px), _params(fmt, quality))
             if not ok:
                 raise ImageError(path, f"encoder refused the image {px.shape} {px.dtype}")
+            data = bytes(buf.data)
+            if metadata and fmt == "png":
+                data = embed_png(data, metadata)
+            elif metadata and fmt == "jpeg":
+                data = embed_jpeg(data, metadata)
             with open(tmp, "wb") as fh:
-                fh.write(buf.data)
+                fh.write(data)
         os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, p)
     except ImageError:

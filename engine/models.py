@@ -21,7 +21,11 @@ _REQUIRED = ("name", "file", "sha256")
 
 @dataclass(frozen=True)
 class ModelCard:
-    """A model card; `path` is the .onnx file beside the card, `bins` K x 2 float32 (a, b) or None."""
+    """A model card; `path` is the .onnx file beside the card, `bins` K x 2 float32 (a, b) or None.
+
+    `files` maps a role ("encoder", "decoder") to (path, sha256) for cards of multi-file models
+    (the variant sampler); `path`/`sha256` then name one of them too.
+    """
 
     name: str
     path: Path
@@ -38,6 +42,7 @@ class ModelCard:
     training: dict = field(default_factory=dict, compare=False)
     metrics: dict = field(default_factory=dict, compare=False)
     licences: object = None
+    files: dict = field(default_factory=dict, compare=False)
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -60,7 +65,11 @@ def load_card(card_path: Path) -> ModelCard:
         raise ModelError(f"{card_path}: model card lacks one of {', '.join(_REQUIRED)}")
     rule = raw.get("input_size_rule") or {}
     bins = raw.get("bins")
+    files = raw.get("files") or {}
     try:
+        if not isinstance(files, dict) or not all(isinstance(f, dict) and "file" in f and "sha256" in f
+                                                  for f in files.values()):
+            raise ValueError('"files" must map each role to {"file": ..., "sha256": ...}')
         bins_arr = None if bins is None else np.asarray(bins, np.float32).reshape(-1, 2)
         return ModelCard(
             name=str(raw["name"]), path=Path(card_path).parent / str(raw["file"]),
@@ -73,7 +82,9 @@ def load_card(card_path: Path) -> ModelCard:
             outputs=tuple(raw.get("outputs") or contract.OUTPUTS) if not isinstance(raw.get("outputs"), dict)
             else tuple(raw["outputs"]),
             bins=bins_arr, training=dict(raw.get("training") or {}), metrics=dict(raw.get("metrics") or {}),
-            licences=raw.get("licences"), raw=raw)
+            licences=raw.get("licences"), raw=raw,
+            files={str(role): (Path(card_path).parent / str(f["file"]), str(f["sha256"]).lower())
+                   for role, f in files.items()})
     except (TypeError, ValueError) as exc:
         raise ModelError(f"{card_path}: model card has a malformed field ({exc})") from None
 
@@ -121,15 +132,20 @@ def file_sha256(path: Path) -> str:
 
 
 def verify(card: ModelCard) -> Path:
-    """Check the model file exists and matches the card's SHA-256; returns its path or raises ModelError."""
-    try:
-        st = card.path.stat()
-    except OSError:
-        raise ModelError(f"model file {card.path} (for model {card.name!r}) is missing; {HOW_TO_GET}") from None
-    key = (str(card.path), st.st_size, st.st_mtime_ns)
-    digest = _verified.get(key) or file_sha256(card.path)
-    if digest != card.sha256:
-        raise ModelError(f"model file {card.path} does not match its card (sha256 {digest[:12]}..., "
-                         f"expected {card.sha256[:12]}...): it is damaged or was altered; {HOW_TO_GET}")
-    _verified[key] = digest
+    """Check the model file (and each of `files`) exists and matches the card's SHA-256; returns `path`."""
+    for path, sha in [(card.path, card.sha256), *card.files.values()]:
+        _verify_file(card, path, sha)
     return card.path
+
+
+def _verify_file(card: ModelCard, path: Path, expected: str) -> None:
+    try:
+        st = path.stat()
+    except OSError:
+        raise ModelError(f"model file {path} (for model {card.name!r}) is missing; {HOW_TO_GET}") from None
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    digest = _verified.get(key) or file_sha256(path)
+    if digest != expected:
+        raise ModelError(f"model file {path} does not match its card (sha256 {digest[:12]}..., "
+                         f"expected {expected[:12]}...): it is damaged or was altered; {HOW_TO_GET}")
+    _verified[key] = digest

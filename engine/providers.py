@@ -8,6 +8,7 @@ from pathlib import Path
 
 import onnxruntime as ort
 
+from . import precision
 from .errors import ProviderError
 
 CPU = "CPUExecutionProvider"
@@ -80,21 +81,42 @@ def physical_cores() -> int:
 
 
 _sessions: dict[tuple, ort.InferenceSession] = {}
+_precisions: dict[int, str] = {}  # id(session) -> "fp16" | "fp32"; cached sessions live as long as the process
+
+
+def _open(source, chain: list[str]) -> ort.InferenceSession:
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = physical_cores()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3  # ORT's own fallback chatter is replaced by our one-line warning
+    return ort.InferenceSession(source, sess_options=opts, providers=chain)
 
 
 def session_for(model_path: Path, sha256: str, requested: str | None = None):
-    """A cached InferenceSession for (model sha, provider choice) and the provider that actually runs it."""
+    """A cached InferenceSession for (model sha, provider choice, precision mode) and the provider that
+    actually runs it. GPU providers get the fp16 copy (engine/precision.py); if the accelerator then
+    fails to start and ORT falls back to the CPU, the session is reopened in fp32."""
     chain = preference(requested)
-    key = (sha256, tuple(chain))
+    how = precision.mode()
+    key = (sha256, tuple(chain), how)
     sess = _sessions.get(key)
     if sess is None:
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = physical_cores()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.log_severity_level = 3  # ORT's own fallback chatter is replaced by our one-line warning
-        sess = ort.InferenceSession(str(model_path), sess_options=opts, providers=chain)
+        used = "fp32"
+        half = precision.fp16_model(model_path, sha256) if precision.wants_fp16(chain[0], how) else None
+        if half is not None:
+            sess, used = _open(half, chain), "fp16"
+            if not precision.wants_fp16(sess.get_providers()[0], how):
+                sess, used = None, "fp32"
+        if sess is None:
+            sess = _open(str(model_path), chain)
         _sessions[key] = sess
+        _precisions[id(sess)] = used
     actual = sess.get_providers()[0]
     if requested is not None and actual != canonical(requested) and chain[0] != CPU:
         warnings.warn(f"provider {chain[0]} was asked for but {actual} is in use", ProviderWarning, stacklevel=2)
     return sess, actual
+
+
+def precision_of(session) -> str:
+    """The precision, "fp16" when `session` (from session_for) runs the fp16 copy of its model, else "fp32"."""
+    return _precisions.get(id(session), "fp32")

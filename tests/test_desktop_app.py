@@ -296,15 +296,17 @@ class VariantsColorizer:
     def __getattr__(self, name):
         return getattr(self.real, name)
 
-    def variants(self, image, n, seed, hints=None):
+    def variants(self, image, n, seed, hints=None, size=None, vividness=1.0):
         self.calls.append(("variants", n, seed))
-        out = []
-        for s in range(seed, seed + n):
-            res = self.real.colorize(image, hints=hints)
-            tint = np.random.default_rng(s).uniform(0.5, 1.0, 3)
-            res.rgb = (res.rgb * tint).astype(res.rgb.dtype)
-            out.append(FakeVariant(tint, s, res))
-        return out
+        return [self.render_z(image, np.random.default_rng(s).uniform(0.5, 1.0, 3), hints, size, vividness, s)
+                for s in range(seed, seed + n)]
+
+    def render_z(self, image, z, hints=None, size=None, vividness=1.0, seed=-1):
+        """As the engine: the variant for latent z; here z is the RGB tint itself."""
+        self.calls.append(("render_z", seed))
+        res = self.real.colorize(image, hints=hints, size=size, vividness=vividness)
+        res.rgb = (res.rgb * np.asarray(z)).astype(res.rgb.dtype)
+        return FakeVariant(np.asarray(z, np.float32), seed, res)
 
     def more_like(self, variant, spread):
         self.calls.append(("more_like", variant.seed, spread))
@@ -315,6 +317,16 @@ def test_variants_panel_disabled_without_sampler(qtbot, window):
     qtbot.waitUntil(lambda: window.variants.toolTip() != "", timeout=5000)
     assert not window.variants.isEnabled()
     assert "no variant sampler" in window.variants.toolTip()
+
+
+def read_back_tint(path, source, fake):
+    """The per-channel tint of an exported variant relative to the plain full-size colorization."""
+    import cv2
+    got = cv2.imread(str(path), cv2.IMREAD_COLOR)[..., ::-1].astype(np.float64)
+    src = cv2.imread(str(source), cv2.IMREAD_UNCHANGED)
+    plain = fake.real.colorize(src).rgb.astype(np.float64)
+    bright = plain.sum(-1) > 150
+    return (got[bright] / np.maximum(plain[bright], 1)).mean(0)
 
 
 def test_apply_variant_from_gallery_and_undo(qtbot, tmp_path, colorizer, photo):
@@ -344,7 +356,8 @@ def test_apply_variant_from_gallery_and_undo(qtbot, tmp_path, colorizer, photo):
     window.ctl.undo.redo()
     window.export_to(out, 8)
     wait_idle(qtbot, window.ctl)
-    assert fake.calls[-1] == ("variants", 1, chosen.seed)  # re-rendered at full size from its seed
+    assert fake.calls[-1] == ("render_z", chosen.seed)  # re-rendered at full size from its z
+    np.testing.assert_allclose(read_back_tint(out, photo, fake), chosen.z, atol=0.02)
     window.ctl.shutdown()
 
 

@@ -277,6 +277,14 @@ class ColorDataset(Dataset):
         return item
 
 
+def worker_context():
+    """Start loader workers by forkserver where there is one: a plain fork copies whatever locks other
+    threads (OpenCV's pool, onnxruntime's) hold at that moment, and a worker can then hang on its first
+    cv2 call. Forkserver children start from a clean process."""
+    import multiprocessing as mp
+    return mp.get_context("forkserver") if "forkserver" in mp.get_all_start_methods() else None
+
+
 def _worker_init(_: int) -> None:
     # One OpenCV thread per worker: the workers already use the cores.
     cv2.setNumThreads(1)
@@ -290,6 +298,7 @@ def make_loader(dataset: ColorDataset, batch_size: int, num_workers: int, rank: 
                                  drop_last=drop_last)
     workers = num_workers > 0
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=num_workers,
+                      multiprocessing_context=worker_context() if workers else None,
                       drop_last=drop_last, persistent_workers=workers,
                       pin_memory=workers and torch.cuda.is_available(),
                       prefetch_factor=4 if workers else None, worker_init_fn=_worker_init if workers else None)

@@ -2,6 +2,7 @@
 
     python -m trainer.evaluate [FOLDERS...] [--model NAME] [--size N] [--limit N] [--hints 0,1,2,...]
                                [--vividness 0.5,2] [--out runs/eval] [--no-levin] [--quick]
+    python -m trainer.evaluate --variants 8 [--spread S] [--update-card] ...   (trainer/eval_variants.py)
 
 Each photo is reduced to its L* and shown to the model as an 8-bit gray photo, through the same
 engine.colorizer.Colorizer code path as the app; outputs are scored against the true photo.
@@ -287,7 +288,12 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true",
                     help=f"{QUICK_LIMIT} photos per folder, hints {','.join(map(str, QUICK_HINTS))}")
     ap.add_argument("--workers", type=int, help="processes for the Levin baseline (default: CPU count)")
+    ap.add_argument("--variants", type=int, help="score the variant sampler with N samples per photo instead")
+    ap.add_argument("--spread", type=float, help="with --variants: z ~ N(0, S^2 I) (default: the card's)")
+    ap.add_argument("--update-card", action="store_true", help="with --variants: store the figures in the card")
     args = ap.parse_args(argv)
+    if args.variants is not None:
+        return _variants_main(args, ap)
     for opt in ("limit", "size", "levin_side", "workers"):
         if getattr(args, opt) is not None and getattr(args, opt) < 1:
             ap.error(f"--{opt.replace('_', '-')} must be >= 1")
@@ -299,6 +305,29 @@ def main(argv=None) -> int:
                           levin_side=args.levin_side, workers=args.workers,
                           log=lambda m: print(m, file=sys.stderr, flush=True))
         paths = write_report(report, args.out)
+    except (EvalError, TintaError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(report.to_markdown())
+    print("wrote " + ", ".join(map(str, paths)), file=sys.stderr)
+    return 0
+
+
+def _variants_main(args, ap) -> int:
+    from trainer import eval_variants
+
+    if args.variants < 2 or (args.spread is not None and args.spread <= 0):
+        ap.error("--variants needs N >= 2 and --spread must be positive")
+    limit = args.limit if args.limit is not None else (QUICK_LIMIT if args.quick else None)
+    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    try:
+        datasets, photos = find_photos(args.folders if args.folders else default_folders(), limit)
+        report = eval_variants.evaluate_variants(photos, datasets, args.variants, args.model, args.provider,
+                                                 args.size, args.spread, log)
+        paths = eval_variants.write(report, args.out)
+        if args.update_card:
+            from engine.colorizer import Colorizer
+            eval_variants.update_card(Colorizer(args.model).variant_sampler().card.card_path, report)
     except (EvalError, TintaError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -131,6 +131,5 @@ def load_pretrained(model: EfficientNetLite0) -> EfficientNetLite0:
 
 def normalize(rgb01: torch.Tensor) -> torch.Tensor:
     """N3HW RGB in [0, 1] -> the classifier's input."""
-    mean = torch.tensor(MEAN, device=rgb01.device, dtype=rgb01.dtype).view(1, 3, 1, 1)
-    std = torch.tensor(STD, device=rgb01.device, dtype=rgb01.dtype).view(1, 3, 1, 1)
-    return (rgb01 - mean) / std
+    # MEAN and STD are the same in all three channels, so plain floats do (and trace as constants).
+    return (rgb01 - MEAN[0]) / STD[0]

@@ -32,7 +32,7 @@ from torch.utils.data import DataLoader, Sampler
 from trainer import losses
 from trainer.bins import default_bins_path, load_bins, nearest_bin, rebalance_weights, smoothed_prior
 from trainer.config import TrainConfig, parse_config
-from trainer.data import ColorDataset, _worker_init
+from trainer.data import ColorDataset, _worker_init, worker_context
 from trainer.lite0 import EfficientNetLite0, load_pretrained, normalize
 from trainer.model import ModelConfig, TintaNet, build_model
 
@@ -81,7 +81,8 @@ def compute_prior(ds: ColorDataset, idx: np.ndarray, bins: torch.Tensor, n_image
     """Empirical ab-bin frequencies over the ab of `n_images` crops (at stride 4, like the class head)."""
     sub = torch.utils.data.Subset(ds, idx[np.linspace(0, len(idx) - 1, min(n_images, len(idx))).astype(int)])
     counts = torch.zeros(len(bins), dtype=torch.float64, device=device)
-    loader = DataLoader(sub, batch_size=64, num_workers=workers, worker_init_fn=_worker_init if workers else None)
+    loader = DataLoader(sub, batch_size=64, num_workers=workers, worker_init_fn=_worker_init if workers else None,
+                        multiprocessing_context=worker_context() if workers else None)
     for b in loader:
         ab = F.avg_pool2d(b["ab"].to(device), 4)
         counts += torch.bincount(nearest_bin(ab, bins.to(device)).flatten(), minlength=len(bins)).double()
@@ -130,7 +131,9 @@ def plot_curve(log_path: Path, png: Path) -> None:
         pts = [(r["step"], r[key]) for r in train if key in r]
         if pts:
             ax[0].plot(*zip(*pts), label=key)
-    ax[0].set_xlabel("step"); ax[0].set_yscale("log"); ax[0].legend(); ax[0].set_title("training losses")
+    ax[0].set_xlabel("step"); ax[0].set_yscale("log"); ax[0].set_title("training losses")
+    if train:
+        ax[0].legend()
     if val:
         ax[1].plot([r["step"] for r in val], [r["ab_rmse"] for r in val], "o-")
         ax[1].set_xlabel("step"); ax[1].set_title("validation ab RMSE")
@@ -193,8 +196,9 @@ class Trainer:
             self.opt.load_state_dict(self._opt_state)
         self.sampler = ResumableSampler(self.train_idx, cfg.batch, self.rank, self.world, cfg.seed)
         self.loader = DataLoader(self.ds, batch_size=cfg.batch, sampler=self.sampler, num_workers=cfg.workers,
+                                 multiprocessing_context=worker_context() if cfg.workers else None,
                                  drop_last=True, pin_memory=self.cuda, worker_init_fn=_worker_init if cfg.workers else None,
-                                 prefetch_factor=4 if cfg.workers else None, persistent_workers=False)
+                                 prefetch_factor=4 if cfg.workers else None, persistent_workers=bool(cfg.workers))
         self.log = (self.out / "log.jsonl").open("a") if self.rank == 0 else None
 
     # -- state ------------------------------------------------------------------------------
@@ -249,7 +253,7 @@ class Trainer:
             kl, raw = losses.kl_loss(out["mu"], out["logvar"], cfg.free_bits)
             anneal = min(1.0, step / max(1, cfg.kl_anneal_frac * self.state["total_steps"]))
             terms["kl"] = cfg.w_kl * anneal * kl
-            stats["kl_nats"] = float(raw)
+            stats["kl_nats"] = float(raw.detach())
         total = sum(terms.values())
         stats.update({k: float(v.detach()) for k, v in terms.items()})
         stats["loss"] = float(total.detach())
@@ -260,7 +264,9 @@ class Trainer:
         self.model.eval()
         sub = torch.utils.data.Subset(self.val_ds, self.val_idx)
         se, n = 0.0, 0
-        for b in DataLoader(sub, batch_size=64, num_workers=min(2, self.cfg.workers)):
+        workers = min(2, self.cfg.workers)
+        for b in DataLoader(sub, batch_size=64, num_workers=workers,
+                            multiprocessing_context=worker_context() if workers else None):
             L, ab = b["L"].to(self.device), b["ab"].to(self.device)
             z = torch.zeros_like(b["hint_ab"]).to(self.device)
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cuda):

@@ -1,0 +1,257 @@
+"""Whole-archive batches: plan (skipping verified outputs), run on worker processes, report.
+
+Resumable: an item is done when its recipe sidecar matches the settings, the model hash and the
+source, and the output still has the hash the sidecar recorded.  Outputs and sidecars are written
+atomically, sidecar last, so a batch killed at any moment loses at most the files in flight.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import sys
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from .batch_job import Item, Outcome, parent_alive, render_item
+from .errors import TintaError
+from .recipe import Recipe, is_done, sidecar_path
+
+IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
+REPORT_NAME = "tinta-report.json"
+LOCK_NAME = ".tinta-batch.lock"
+
+
+@dataclass
+class Plan:
+    """todo: items to render; skipped: sources already done; total: images found."""
+
+    todo: list[Item]
+    skipped: list[str]
+    total: int
+
+
+@dataclass
+class Summary:
+    """Counts and failures of one run; `report` is the path of the JSON report written."""
+
+    done: int = 0
+    skipped: int = 0
+    failed: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    pixels: int = 0
+    report: str = ""
+
+
+def scan(indir: Path, outdir: Path, exclude: Iterable[Path] = ()) -> list[tuple[Path, Path]]:
+    """(source, relative folder) for every image under indir (sorted), outdir and `exclude` left out."""
+    indir = Path(indir)
+    skip = {Path(p).resolve() for p in exclude}
+    out_abs = Path(outdir).resolve()
+    found = []
+    for root, dirs, files in os.walk(indir):
+        root_p = Path(root)
+        if root_p.resolve() == out_abs:
+            dirs[:] = []
+            continue
+        dirs.sort()
+        for name in sorted(files):
+            p = root_p / name
+            if p.suffix.lower() in IMAGE_EXTS and not name.startswith(".") and p.resolve() not in skip:
+                found.append((p, root_p.relative_to(indir)))
+    return found
+
+
+def plan(indir: Path, outdir: Path, recipe: Recipe, exclude: Iterable[Path] = (),
+         recipe_for: Callable[[Path], Recipe] | None = None) -> Plan:
+    """Items still to render.  Outputs are named <stem>.<ext>; where two sources in a folder share a
+    stem (scan.jpg, scan.tif) all of them are named <name>.<ext> so nothing collides."""
+    found = scan(indir, outdir, exclude)
+    stems: dict[tuple, int] = defaultdict(int)
+    for src, rel in found:
+        stems[(rel, src.stem.lower())] += 1
+    todo, skipped = [], []
+    for src, rel in found:
+        folder = Path(outdir) / rel
+        base = src.stem if stems[(rel, src.stem.lower())] == 1 else src.name
+        r = recipe_for(src) if recipe_for else recipe
+        if is_done(sidecar_path(folder, src), src, r):
+            skipped.append(str(src))
+        else:
+            todo.append(Item(str(src), str(folder), base))
+    return Plan(todo, skipped, len(found))
+
+
+class Progress:
+    """One status line on stderr with a bar, rate and ETA: redrawn in place on a terminal, else every 5%."""
+
+    def __init__(self, total: int, stream=None):
+        self.total, self.stream = max(1, total), stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.start = time.monotonic()
+        self.last_pct = -1
+
+    def line(self, done: int, failed: int) -> str:
+        elapsed = time.monotonic() - self.start
+        rate = done / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - done) / rate if rate > 0 else float("nan")
+        filled = int(24 * done / self.total)
+        eta_txt = "--" if eta != eta else _duration(eta)
+        return (f"[{'#' * filled}{'.' * (24 - filled)}] {done}/{self.total} {rate:.2f} files/s "
+                f"ETA {eta_txt} failed {failed}")
+
+    def update(self, done: int, failed: int) -> None:
+        text = self.line(done, failed)
+        if self.tty:
+            self.stream.write("\r" + text[:110].ljust(110))
+        else:
+            pct = 100 * done // self.total
+            if pct // 5 == self.last_pct // 5 and done != self.total:
+                return
+            self.last_pct = pct
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _duration(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
+# --- local worker processes ------------------------------------------------------------------------
+_worker: dict = {}
+
+
+def _init_worker(model: str | None, provider: str | None, parent: int, cpus: list[int] | None) -> None:
+    if cpus and hasattr(os, "sched_setaffinity"):
+        # Each worker gets its share of cores so ONNX Runtime and the renderer size their thread pools to it.
+        os.sched_setaffinity(0, cpus)
+    from .colorizer import Colorizer
+
+    _worker["colorizer"] = Colorizer(model, provider)
+    _worker["alive"] = parent_alive(parent)
+
+
+def _run_one(args: tuple[Item, Recipe]) -> Outcome:
+    item, recipe = args
+    return render_item(_worker["colorizer"], item, recipe, _worker["alive"])
+
+
+def _cpu_shares(workers: int) -> list[list[int] | None]:
+    if not hasattr(os, "sched_getaffinity"):
+        return [None] * workers
+    cpus = sorted(os.sched_getaffinity(0))
+    if workers >= len(cpus):
+        return [[cpus[i % len(cpus)]] for i in range(workers)]
+    return [cpus[i::workers] for i in range(workers)]
+
+
+def run_local(items: list[tuple[Item, Recipe]], workers: int, model: str | None,
+              provider: str | None) -> Iterator[Outcome]:
+    """Outcomes as they finish, from `workers` spawned processes (each holding one Colorizer).
+
+    One item per task and a bounded number in flight keep memory to one image per worker.
+    """
+    if not items:
+        return
+    if workers <= 1:
+        from .colorizer import Colorizer
+
+        colorizer = Colorizer(model, provider)
+        for item, recipe in items:
+            yield render_item(colorizer, item, recipe)
+        return
+    ctx = mp.get_context("spawn")  # fork after onnxruntime/OpenCV threads exist is unsafe
+    shares = _cpu_shares(workers)
+    # Replacing workers now and then returns memory that fragmentation would otherwise keep.
+    with ctx.Pool(workers, initializer=_init_numbered, initargs=(shares, model, provider, os.getpid()),
+                  maxtasksperchild=500) as pool:
+        yield from pool.imap_unordered(_run_one, items, chunksize=1)
+
+
+def _init_numbered(shares, model, provider, parent) -> None:
+    number = (mp.current_process()._identity or (1,))[0]  # 1, 2, ... also for replacement workers
+    _init_worker(model, provider, parent, shares[(number - 1) % len(shares)])
+
+
+# --- the run -------------------------------------------------------------------------------------
+def execute(plan_: Plan, recipe_of: Callable[[Item], Recipe], outcomes_of: Callable, outdir: Path,
+            settings: dict, progress: bool = True) -> Summary:
+    """Run the plan through `outcomes_of(list[(Item, Recipe)]) -> iterator of Outcome`, then write the report."""
+    start = time.perf_counter()
+    summary = Summary(skipped=len(plan_.skipped))
+    bar = Progress(len(plan_.todo)) if progress and plan_.todo else None
+    pairs = [(item, recipe_of(item)) for item in plan_.todo]
+    try:
+        for n, out in enumerate(outcomes_of(pairs), 1):
+            if out.ok:
+                summary.done += 1
+                summary.pixels += out.pixels
+            else:
+                summary.failed.append({"source": out.source, "error": out.error})
+            if bar:
+                bar.update(n, len(summary.failed))
+    finally:
+        if bar:
+            bar.close()
+        summary.seconds = time.perf_counter() - start
+        summary.report = str(write_report(outdir, summary, settings, plan_.total))
+    return summary
+
+
+def write_report(outdir: Path, summary: Summary, settings: dict, total: int) -> Path:
+    """OUTDIR/tinta-report.json (atomic): counts, rate, settings and every failure with its reason."""
+    from .recipe import tinta_version
+
+    path = Path(outdir) / REPORT_NAME
+    data = {"tinta": tinta_version(), "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "images_found": total,
+            "rendered": summary.done, "skipped_done": summary.skipped, "failed": len(summary.failed),
+            "seconds": round(summary.seconds, 3),
+            "files_per_second": round(summary.done / summary.seconds, 3) if summary.seconds else 0.0,
+            "settings": settings, "failures": summary.failed}
+    tmp = path.with_name(f".{REPORT_NAME}.{os.getpid()}.part")
+    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+class BatchLock:
+    """An exclusive lock on OUTDIR so two batches never write the same folder; stale temp files are
+    removed once it is held (they can only be left by a run that was killed)."""
+
+    def __init__(self, outdir: Path):
+        self.path = Path(outdir) / LOCK_NAME
+        self.fh = None
+
+    def __enter__(self):
+        self.fh = open(self.path, "a+")
+        try:
+            import fcntl
+
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:  # Windows: msvcrt locking would do, but one user rarely runs two batches there
+            pass
+        except OSError:
+            self.fh.close()
+            raise TintaError(f"{self.path.parent}: another tinta batch is writing to this folder") from None
+        for part in Path(self.path.parent).rglob(".*.part"):
+            try:
+                part.unlink()
+            except OSError:
+                pass
+        return self
+
+    def __exit__(self, *exc):
+        self.fh.close()  # the file stays: unlinking it could let two runs lock different inodes
+
+
+def summary_dict(summary: Summary) -> dict:
+    return asdict(summary)

@@ -1,0 +1,71 @@
+"""Half precision: an fp16 copy of a model, made at load time, for GPU providers (the CPU keeps fp32).
+
+Why load time, not export time: one shipped file (and one card SHA-256) serves every machine, and the
+conversion of the 21 MB default model takes under a second.
+
+Why onnxruntime.transformers.float16: it ships inside the onnxruntime / onnxruntime-gpu wheel we already
+depend on, is maintained by the ONNX Runtime team in step with the runtime's kernels (its default block
+list keeps ops without fp16 kernels, e.g. Range, TopK, Upsample, in fp32), and needs only the `onnx`
+package beside it. onnxconverter-common's converter is the same code base, older, as an extra package.
+`keep_io_types=True` keeps the graph's inputs and outputs float32, so the engine's feeds and the
+contract (engine/contract.py) do not change; Cast nodes at the edges do the conversion on the device.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+
+# Providers that run fp16 kernels natively. CoreML is left out on purpose: Core ML already runs an fp32
+# graph at fp16 on the GPU / Neural Engine, and with ORT's default (NeuralNetwork) CoreML format an fp16
+# graph's nodes fall back to the CPU, where fp16 is slow.
+FP16_PROVIDERS = frozenset({"CUDAExecutionProvider", "DmlExecutionProvider"})
+ENV = "TINTA_PRECISION"
+MODES = ("auto", "fp32", "fp16")
+
+
+class PrecisionWarning(UserWarning):
+    """fp16 was wanted but could not be made; the fp32 model runs instead."""
+
+
+def mode() -> str:
+    """TINTA_PRECISION: auto (fp16 on FP16_PROVIDERS, else fp32), fp32 (always), fp16 (always; for checks)."""
+    value = os.environ.get(ENV, "auto").strip().lower() or "auto"
+    if value not in MODES:
+        warnings.warn(f"{ENV}={value!r} is not one of {', '.join(MODES)}; using auto", PrecisionWarning,
+                      stacklevel=2)
+        return "auto"
+    return value
+
+
+def wants_fp16(provider: str, how: str | None = None) -> bool:
+    """Whether a session whose first provider is `provider` should run the fp16 copy."""
+    how = how or mode()
+    return how == "fp16" or (how == "auto" and provider in FP16_PROVIDERS)
+
+
+_fp16_cache: dict[str, bytes] = {}
+
+
+def fp16_model(model_path, sha256: str) -> bytes | None:
+    """Serialized fp16 copy of the model (float32 inputs/outputs), cached per SHA-256; None, with a
+    PrecisionWarning, when the converter (the `onnx` package, installed by `tinta[gpu]`) is missing or fails."""
+    cached = _fp16_cache.get(sha256)
+    if cached is not None:
+        return cached
+    try:
+        import onnx
+        from onnxruntime.transformers.float16 import convert_float_to_float16
+    except ImportError as exc:
+        warnings.warn(f"half precision needs the 'onnx' package (pip install tinta[gpu]); running fp32 "
+                      f"({exc.name or exc})", PrecisionWarning, stacklevel=2)
+        return None
+    try:
+        model = onnx.load(str(model_path))
+        half = convert_float_to_float16(model, keep_io_types=True)
+        data = half.SerializeToString()
+    except Exception as exc:  # a graph the converter cannot handle still runs, in fp32
+        warnings.warn(f"{model_path}: fp16 conversion failed ({exc.__class__.__name__}: {str(exc)[:120]}); "
+                      "running fp32", PrecisionWarning, stacklevel=2)
+        return None
+    _fp16_cache[sha256] = data
+    return data

@@ -1,0 +1,122 @@
+"""Per-output recipe sidecars: everything needed to re-render an output exactly, and to tell it is done.
+
+A sidecar `<source name>.recipe.json` sits beside each output and is written (atomically) only after
+the output, so an output without a matching sidecar is never taken as finished.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from importlib import metadata as pkg_metadata
+from pathlib import Path
+
+from .errors import ImageError, TintaError
+from .models import file_sha256
+
+SIDECAR_SUFFIX = ".recipe.json"
+FORMAT_VERSION = 1
+
+
+def tinta_version() -> str:
+    try:
+        return pkg_metadata.version("tinta")
+    except pkg_metadata.PackageNotFoundError:  # running from a source tree that was never installed
+        return "source"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Settings that fix an output: model (name + sha256), working size, vividness, hints
+    ([{x, y, color, radius}] in source pixels), variant seed, restoration options, output format
+    ('png' | 'jpg' | 'tif' | None = png, or tif for 16-bit), JPEG quality; source size and mtime
+    tell a re-scanned original from the one rendered."""
+
+    model: str
+    model_sha256: str
+    size: int | None = None
+    vividness: float = 1.0
+    hints: list = field(default_factory=list)
+    seed: int | None = None
+    restore: dict = field(default_factory=dict)
+    format: str | None = None
+    quality: int = 95
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Recipe":
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise TintaError(f"recipe has unknown or missing fields ({exc})") from None
+
+
+@dataclass(frozen=True)
+class Sidecar:
+    """What a sidecar records: the recipe, the source (path, size, mtime_ns), and the output's name and sha256."""
+
+    recipe: Recipe
+    source: str
+    source_size: int
+    source_mtime_ns: int
+    output: str
+    output_sha256: str
+    tinta: str = ""
+
+    def to_json(self) -> str:
+        data = {"format": FORMAT_VERSION, "tinta": self.tinta, "source": self.source,
+                "source_size": self.source_size, "source_mtime_ns": self.source_mtime_ns,
+                "output": self.output, "output_sha256": self.output_sha256, "recipe": self.recipe.to_dict()}
+        return json.dumps(data, indent=1)
+
+
+def sidecar_path(out_folder: Path, source: Path) -> Path:
+    return Path(out_folder) / f"{Path(source).name}{SIDECAR_SUFFIX}"
+
+
+def read_sidecar(path) -> Sidecar:
+    """Parse a sidecar; raises TintaError naming the file when it is unreadable or malformed."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return Sidecar(recipe=Recipe.from_dict(data["recipe"]), source=str(data["source"]),
+                       source_size=int(data["source_size"]), source_mtime_ns=int(data["source_mtime_ns"]),
+                       output=str(data["output"]), output_sha256=str(data["output_sha256"]),
+                       tinta=str(data.get("tinta", "")))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TintaError(f"{path}: recipe sidecar is not readable JSON ({exc.__class__.__name__})") from None
+    except (KeyError, TypeError, ValueError, TintaError) as exc:
+        raise TintaError(f"{path}: recipe sidecar is malformed ({exc})") from None
+
+
+def write_sidecar(path: Path, sidecar: Sidecar) -> None:
+    """Write atomically: temp file in the same folder, then os.replace."""
+    fd, tmp = tempfile.mkstemp(dir=Path(path).parent, prefix=f".{Path(path).name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(sidecar.to_json())
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise ImageError(path, f"cannot write recipe ({exc.strerror or exc})") from None
+
+
+def is_done(sidecar_file: Path, source: Path, recipe: Recipe) -> bool:
+    """True when the sidecar matches `recipe` and this source, and the output it names still has its hash."""
+    try:
+        side = read_sidecar(sidecar_file)
+        st = source.stat()
+    except (TintaError, OSError):
+        return False
+    if side.recipe != recipe or side.source_size != st.st_size or side.source_mtime_ns != st.st_mtime_ns:
+        return False
+    out = Path(sidecar_file).parent / side.output
+    try:
+        return out.is_file() and file_sha256(out) == side.output_sha256
+    except OSError:
+        return False

@@ -1,0 +1,165 @@
+"""Alternative colourings from the conditional VAE: the photo and hints are encoded once, N latents decoded at once.
+
+A variant is the colorization for one latent vector z (D float32). Sampled variants draw
+z ~ N(0, spread^2 I) from their own seed, so `seed` alone reproduces one; variants made by
+`near` / `interpolate` are reproduced from their `z` (render_z).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from .errors import ModelError
+from .hints import Hint
+from .models import ModelCard, find_card, verify
+from .providers import session_for
+
+ROLES = ("encoder", "decoder")
+MAX_SEED = 2**63 - 1
+DERIVED = 2**31 - 1  # derived seeds stay 31-bit, like the app's, so they survive any JSON reader
+MAX_VARIANTS = 64  # one decoder batch holds N copies of the stride-4 maps
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a variant was made from, so more_like can decode near it: the image array (not copied)
+    and the colorize settings."""
+
+    image: np.ndarray = field(repr=False)
+    hints: tuple = ()
+    size: int | None = None
+    vividness: float = 1.0
+
+
+@dataclass
+class Variant:
+    """z: (D,) float32 latent; seed: the seed that drew z (sampled variants) or the noise seed of a
+    `more_like` step; result: the full-resolution ColorizeResult; spread: the sampling spread used."""
+
+    z: np.ndarray
+    seed: int
+    result: object
+    spread: float
+    source: Source = field(repr=False, compare=False, default=None)
+
+
+class Sampler:
+    """Encoder and decoder sessions of a card with "variants": true and "files" {encoder, decoder}."""
+
+    def __init__(self, card: ModelCard, provider: str | None = None):
+        missing = [r for r in ROLES if r not in card.files]
+        if missing:
+            raise ModelError(f"{card.card_path}: variant model card lacks files.{', files.'.join(missing)}")
+        verify(card)
+        self.card = card
+        self.latent_dim = int(card.raw.get("latent_dim") or 0)
+        if self.latent_dim < 1:
+            raise ModelError(f"{card.card_path}: variant model card needs a positive latent_dim")
+        self.spread = float(card.raw.get("variant_spread", 1.0))
+        try:
+            (self._enc, self.provider), (self._dec, _) = (session_for(p, sha, provider)
+                                                          for p, sha in (card.files[r] for r in ROLES))
+        except Exception as exc:  # onnxruntime raises its own exception types on bad graphs
+            raise ModelError(f"{card.card_path}: ONNX Runtime cannot load the variant model ({str(exc)[:120]})") \
+                from None
+        self._enc_out = [o.name for o in self._enc.get_outputs()]
+        self._dec_in = [i.name for i in self._dec.get_inputs()]
+        if "z" not in self._dec_in or [o.name for o in self._dec.get_outputs()][:1] != ["ab"]:
+            raise ModelError(f"{card.files['decoder'][0]}: decoder lacks the z input or the ab output")
+
+    def encode(self, L: np.ndarray, hint_ab: np.ndarray | None, hint_mask: np.ndarray | None) -> dict:
+        """L 1 x 1 x Hp x Wp float32 (L* 0..100; hints alike, or None) -> the decoder's feature feeds."""
+        _, _, h, w = L.shape
+        hint_ab = np.zeros((1, 2, h, w), np.float32) if hint_ab is None else hint_ab
+        hint_mask = np.zeros((1, 1, h, w), np.float32) if hint_mask is None else hint_mask
+        feeds = {"L": np.ascontiguousarray(L, np.float32), "hint_ab": np.ascontiguousarray(hint_ab, np.float32),
+                 "hint_mask": np.ascontiguousarray(hint_mask, np.float32)}
+        feats = dict(zip(self._enc_out, self._enc.run(self._enc_out, feeds)))
+        feats["L"] = feeds["L"]
+        return feats
+
+    def decode(self, feats: dict, z: np.ndarray, temperature: float) -> np.ndarray:
+        """z N x D float32 -> ab N x 2 x Hp x Wp float32, one decoder run for all N."""
+        z = np.ascontiguousarray(np.atleast_2d(z), np.float32)
+        if z.shape[1] != self.latent_dim:
+            raise ValueError(f"z has {z.shape[1]} dimensions; model {self.card.name!r} needs {self.latent_dim}")
+        feeds = {**feats, "z": z, "temperature": np.array([temperature], np.float32)}
+        return self._dec.run(["ab"], {k: feeds[k] for k in self._dec_in})[0]
+
+
+def sampler_card(card: ModelCard) -> ModelCard | None:
+    """The card whose files sample variants for `card`: itself, its "variants_model" companion, or None."""
+    if not card.raw.get("variants", False):
+        return None
+    if card.files:
+        return card
+    companion = card.raw.get("variants_model")
+    if not companion:
+        raise ModelError(f"{card.card_path}: says \"variants\": true but has neither files nor variants_model")
+    return find_card(str(companion))
+
+
+def check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) <= MAX_SEED:
+        raise ValueError(f"seed must be an integer 0..{MAX_SEED}, got {seed!r}")
+    return int(seed)
+
+
+def variant_seeds(seed: int, n: int) -> list[int]:
+    """Seeds of n variants: the first is `seed` itself (so variants(image, 1, seed=v.seed) repeats v),
+    the others are drawn from (seed, i) so runs with neighbouring seeds do not share variants."""
+    seed = check_seed(seed)
+    return [seed] + [int(np.random.SeedSequence([seed, i]).generate_state(1)[0] & DERIVED)
+                     for i in range(1, n)]
+
+
+def z_for_seed(seed: int, dim: int, spread: float) -> np.ndarray:
+    """(dim,) float32 z ~ N(0, spread^2 I) drawn from numpy's PCG64 generator seeded with `seed`."""
+    return (np.random.default_rng(check_seed(seed)).standard_normal(dim) * spread).astype(np.float32)
+
+
+def near(z: np.ndarray, spread: float, seed: int, n: int) -> tuple[list[int], np.ndarray]:
+    """n latents around z: z + spread * N(0, I), each from its own seed derived from `seed`. -> (seeds, n x D)."""
+    seeds = [int(np.random.SeedSequence([check_seed(seed), 0x6D6F7265, i]).generate_state(1)[0]
+                 & DERIVED) for i in range(n)]
+    z = np.asarray(z, np.float32).reshape(-1)
+    return seeds, np.stack([z + spread * np.random.default_rng(s).standard_normal(z.size).astype(np.float32)
+                            for s in seeds]).astype(np.float32)
+
+
+def interpolate(z_a: np.ndarray, z_b: np.ndarray, t: float) -> np.ndarray:
+    """Spherical interpolation (White 2016) from z_a (t=0) to z_b (t=1), exact at the ends.
+
+    Keeps the norm typical of Gaussian samples, which a straight line shrinks midway; falls back
+    to the straight line for (anti)parallel or zero vectors.
+    """
+    a, b = np.asarray(z_a, np.float64).reshape(-1), np.asarray(z_b, np.float64).reshape(-1)
+    if a.shape != b.shape:
+        raise ValueError(f"z_a and z_b differ in size: {a.size} and {b.size}")
+    if not 0.0 <= t <= 1.0:
+        raise ValueError(f"t must lie in [0, 1], got {t}")
+    if t == 0.0 or t == 1.0:
+        return np.asarray(z_a if t == 0.0 else z_b, np.float32).reshape(-1).copy()
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    cos = float(a @ b / (na * nb)) if na > 0 and nb > 0 else 1.0
+    omega = math.acos(min(1.0, max(-1.0, cos)))
+    if math.sin(omega) < 1e-6:
+        return ((1 - t) * a + t * b).astype(np.float32)
+    return ((math.sin((1 - t) * omega) * a + math.sin(t * omega) * b) / math.sin(omega)).astype(np.float32)
+
+
+def iter_decoded(colorizer, sampler: Sampler, source: Source, zs: np.ndarray, seeds: list[int],
+                 spread: float) -> Iterator[Variant]:
+    """Encode once, decode all of zs (N x D) in one batch, then render each variant at full
+    resolution through Colorizer.finish, yielding them one at a time (so callers can write and drop).
+    Each result's `seconds` counts from the start of the batch."""
+    if len(zs) > MAX_VARIANTS:
+        raise ValueError(f"at most {MAX_VARIANTS} variants at once, asked for {len(zs)}")
+    job = colorizer.prepare(source.image, list(source.hints) or None, source.size, source.vividness)
+    feats = sampler.encode(job.L_pad[None, None], job.hint_ab, job.hint_mask)
+    ab = sampler.decode(feats, zs, job.temperature)
+    for i, (z, seed) in enumerate(zip(zs, seeds)):
+        yield Variant(np.array(z, np.float32), int(seed), colorizer.finish(job, ab[i]), float(spread), source)

@@ -1,0 +1,191 @@
+"""Trainer: Lite0 weights, bins and losses, export parity, exact resume, DDP on gloo, segmentation head."""
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from trainer import bins as B  # noqa: E402
+from trainer import losses  # noqa: E402
+from trainer.config import parse_config  # noqa: E402
+from trainer.model import ModelConfig, build_model  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLE = B.load_bins(B.default_bins_path())
+
+
+def _photo(rng, h=72, w=96):
+    """A colourful synthetic photo: smooth colour field plus a few solid shapes."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    base = np.stack([np.sin(xx / (5 + rng.random() * 9) + rng.random() * 6) * 90 + 128,
+                     np.cos(yy / (4 + rng.random() * 9)) * 90 + 128, (xx + yy) / (h + w) * 255], -1)
+    img = base.clip(0, 255).astype(np.uint8)
+    for _ in range(3):
+        c = tuple(int(v) for v in rng.integers(0, 255, 3))
+        cv2.circle(img, (int(rng.integers(0, w)), int(rng.integers(0, h))), int(rng.integers(5, 20)), c, -1)
+    return img
+
+
+@pytest.fixture(scope="module")
+def shard(tmp_path_factory):
+    d = tmp_path_factory.mktemp("shard")
+    rng = np.random.default_rng(0)
+    path = d / "tiny.tar"
+    with tarfile.open(path, "w") as tar:
+        for i in range(24):
+            ok, enc = cv2.imencode(".jpg", _photo(rng), [cv2.IMWRITE_JPEG_QUALITY, 92])
+            info = tarfile.TarInfo(f"synthetic/img{i:03d}.jpg")
+            info.size = len(enc)
+            tar.addfile(info, io.BytesIO(enc.tobytes()))
+    return path
+
+
+def test_lite0_classifies_the_cat_as_class_285():
+    from skimage.data import chelsea
+    from trainer.lite0 import EfficientNetLite0, load_pretrained, normalize
+    net = load_pretrained(EfficientNetLite0()).eval()
+    x = cv2.resize(chelsea(), (224, 224), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    with torch.no_grad():
+        logits = net(normalize(torch.from_numpy(x).permute(2, 0, 1)[None]))
+    assert int(logits.argmax()) == 285  # Egyptian cat
+
+
+def test_shipped_bins_are_the_reachable_gamut_cells():
+    assert TABLE.shape == (262, 2) and np.all(TABLE % 10 == 0)
+    coarse = B.gamut_bins(levels=48)  # a coarse sRGB sampling reaches a subset of the cells
+    assert {tuple(r) for r in coarse.tolist()} <= {tuple(r) for r in TABLE.tolist()}
+    assert len(coarse) > 240
+
+
+def test_soft_encoding_five_nearest_with_gaussian_weights():
+    ab = torch.tensor([[3.0, -12.0], [40.0, 40.0]]).view(2, 2, 1, 1).permute(1, 0, 2, 3).reshape(1, 2, 1, 2)
+    t = B.soft_encode(ab, torch.as_tensor(TABLE))
+    assert t.shape == (1, 262, 1, 2)
+    assert torch.allclose(t.sum(1), torch.ones(1, 1, 2))
+    assert int((t[0, :, 0, 0] > 0).sum()) == 5
+    nearest = B.nearest_bin(ab, torch.as_tensor(TABLE))[0, 0, 0]
+    assert int(t[0, :, 0, 0].argmax()) == int(nearest)
+
+
+def test_rebalancing_favours_rare_colours_and_has_unit_mean():
+    counts = np.ones(len(TABLE))
+    counts[:10] = 1000
+    prior = B.smoothed_prior(counts, TABLE)
+    w = B.rebalance_weights(prior, 0.5)
+    assert abs(float((prior * w).sum()) - 1) < 1e-5
+    assert w[100] > w[0]
+
+
+def test_annealed_mean_interpolates_between_mode_and_mean():
+    logits = torch.full((1, 262, 1, 1), -5.0)
+    logits[0, 10] = 2.0
+    logits[0, 200] = 1.5
+    bins = torch.as_tensor(TABLE)
+    cold = B.annealed_mean(logits, bins, torch.tensor([0.01]))[0, :, 0, 0]
+    warm = B.annealed_mean(logits, bins, torch.tensor([1.0]))[0, :, 0, 0]
+    assert torch.allclose(cold, bins[10], atol=1e-3)
+    assert (warm - bins[10]).norm() > 1
+
+
+def test_teacher_targets_keep_top5_renormalised():
+    t = losses.teacher_targets(torch.randn(3, 1000))
+    assert torch.allclose(t.sum(1), torch.ones(3)) and int((t > 0).sum(1).max()) == 5
+
+
+def test_config_overrides_parse():
+    cfg = parse_config(["--batch", "7", "--scene_head", "false", "--data", "a.tar,b"])
+    assert cfg.batch == 7 and cfg.scene_head is False and cfg.data == ["a.tar", "b"]
+
+
+def test_export_parity_and_dynamic_shapes(tmp_path):
+    import onnxruntime as ort
+    from trainer.export import export_onnx, parity
+    torch.manual_seed(0)
+    net = build_model(ModelConfig(pretrained=False, decoder_channels=(32, 24, 16, 8)), TABLE).eval()
+    path = tmp_path / "m.onnx"
+    export_onnx(net, path)
+    diffs = parity(net, path)
+    assert max(diffs.values()) < 1e-3, diffs
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for h, w in ((32, 64), (96, 32)):
+        ab, ab_reg, prob = sess.run(None, {"L": np.full((2, 1, h, w), 50, np.float32),
+                                           "hint_ab": np.zeros((2, 2, h, w), np.float32),
+                                           "hint_mask": np.zeros((2, 1, h, w), np.float32),
+                                           "temperature": np.array([0.38], np.float32)})
+        assert ab.shape == (2, 2, h, w) and prob.shape == (2, 262, h // 4, w // 4)
+
+
+def _train(args, cwd=ROOT):
+    from trainer.train import main
+    assert main(args) == 0
+
+
+def test_training_resumes_exactly(tmp_path, shard):
+    common = ["--data", str(shard), "--crop", "64", "--batch", "4", "--workers", "0", "--prior_images", "8",
+              "--val_images", "2", "--log_every", "1", "--warmup", "2"]
+    _train(common + ["--out", str(tmp_path / "straight"), "--max_steps", "4", "--ckpt_every", "100"])
+    _train(common + ["--out", str(tmp_path / "split"), "--max_steps", "2", "--ckpt_every", "100"])
+    # The second half runs in a fresh process state from the checkpoint alone.
+    cfg = json.loads((tmp_path / "split" / "config.json").read_text())
+    assert cfg["max_steps"] == 2
+    ck = torch.load(tmp_path / "split" / "last.pt", weights_only=False)
+    ck["state"]["total_steps"] = 4  # same schedule as the straight run
+    torch.save(ck, tmp_path / "split" / "last.pt")
+    _train(common + ["--out", str(tmp_path / "split"), "--max_steps", "4", "--ckpt_every", "100"])
+    a = torch.load(tmp_path / "straight" / "last.pt", weights_only=False)
+    b = torch.load(tmp_path / "split" / "last.pt", weights_only=False)
+    assert a["state"]["step"] == b["state"]["step"] == 4
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    log = [json.loads(x) for x in (tmp_path / "straight" / "log.jsonl").read_text().splitlines()]
+    assert any(r["kind"] == "val" for r in log) and (tmp_path / "straight" / "loss.png").exists()
+
+
+def test_resume_refuses_a_different_model(tmp_path, shard):
+    common = ["--data", str(shard), "--crop", "64", "--batch", "4", "--workers", "0", "--prior_images", "8",
+              "--val_images", "2", "--out", str(tmp_path / "r"), "--max_steps", "1"]
+    _train(common)
+    with pytest.raises(RuntimeError, match="cannot resume"):
+        _train(common + ["--latent_dim", "4", "--max_steps", "2"])
+
+
+def test_ddp_two_processes_on_gloo(tmp_path, shard):
+    out = tmp_path / "ddp"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
+                          "29517", "-m", "trainer.train", "--data", str(shard), "--crop", "64", "--batch", "2",
+                          "--workers", "0", "--prior_images", "8", "--val_images", "2", "--max_steps", "3",
+                          "--out", str(out)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    ck = torch.load(out / "last.pt", weights_only=False)
+    assert ck["state"]["step"] == 3
+
+
+def test_vae_and_segmentation_heads_train(tmp_path):
+    """SegClassRegSoft + cVAE on a generated labelled folder: both losses fall when overfitting it."""
+    rng = np.random.default_rng(1)
+    d = tmp_path / "labelled"
+    d.mkdir()
+    for i in range(6):
+        img = _photo(rng, 64, 64)
+        seg = np.zeros((64, 64), np.uint8)
+        seg[:, 32:] = 1
+        img[:, 32:] = (30, 160, 40)
+        cv2.imwrite(str(d / f"p{i}.png"), img[..., ::-1])
+        cv2.imwrite(str(d / f"p{i}.seg.png"), seg)
+    out = tmp_path / "seg"
+    _train(["--data", str(d), "--crop", "64", "--batch", "6", "--workers", "0", "--prior_images", "6",
+            "--val_images", "0", "--seg_classes", "2", "--latent_dim", "4", "--max_steps", "30", "--log_every", "1",
+            "--lr", "3e-3", "--warmup", "1", "--scale_max", "1.0", "--out", str(out)])
+    log = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines() if '"train"' in x]
+    first, last = np.mean([r["seg"] for r in log[:3]]), np.mean([r["seg"] for r in log[-3:]])
+    assert last < 0.5 * first, (first, last)
+    assert all("kl" in r and "kl_nats" in r for r in log)

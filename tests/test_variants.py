@@ -1,0 +1,217 @@
+"""Variant sampler (issue 4): split export and parity, engine determinism, more_like, interpolate, hints, CLI."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from engine_fixtures import gradient_image, make_test_model
+
+torch = pytest.importorskip("torch")
+
+LATENT = 4
+
+
+@pytest.fixture(scope="module")
+def vae_dir(tmp_path_factory):
+    """A tiny random cVAE TintaNet (latent_dim 4) exported as tiny-vae.{encoder,decoder}.onnx + card."""
+    from trainer.export_vae import export_vae
+    from trainer.model import ModelConfig, build_model
+
+    torch.manual_seed(0)
+    ring = [[30 * np.cos(a), 30 * np.sin(a)] for a in np.linspace(0, 2 * np.pi, 16, endpoint=False)]
+    net = build_model(ModelConfig(latent_dim=LATENT, pretrained=False, decoder_channels=(32, 24, 16, 8)),
+                      np.float32(ring))
+    # FiLM layers and hint fusions start at zero; random values make z and hints change the output.
+    for m in net.modules():
+        if m.__class__.__name__ in ("FiLM", "HintFusion"):
+            for p in m.parameters():
+                torch.nn.init.normal_(p, std=0.3)
+    d = tmp_path_factory.mktemp("vae")
+    card, _ = export_vae(net.eval(), {}, d, "tiny-vae", spread=1.5)
+    assert card["parity_max_abs_diff"]["ab"] < 1e-2
+    make_test_model(d, "tiny", default=True)
+    return d
+
+
+@pytest.fixture
+def models(vae_dir, monkeypatch):
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(vae_dir))
+    return vae_dir
+
+
+@pytest.fixture
+def vae(models):
+    from engine.colorizer import Colorizer
+
+    return Colorizer("tiny-vae")
+
+
+def test_card_fields_and_hashes(models):
+    from engine.errors import ModelError
+    from engine.models import file_sha256, find_card, verify
+
+    raw = json.loads((models / "tiny-vae.json").read_text())
+    assert raw["variants"] is True and raw["latent_dim"] == LATENT and raw["default"] is False
+    assert raw["variant_spread"] == 1.5
+    for key in ("bins", "input_size_rule", "default_temperature", "training", "licences", "metrics"):
+        assert key in raw
+    assert raw["parity_max_abs_diff"]["ab"] < 1e-3 and raw["parity_max_abs_diff"]["features"] < 1e-3
+    card = find_card("tiny-vae")
+    assert set(card.files) == {"encoder", "decoder"}
+    for path, sha in card.files.values():
+        assert file_sha256(path) == sha
+    verify(card)
+    dec = card.files["decoder"][0]
+    dec.write_bytes(dec.read_bytes() + b"x")  # a damaged decoder must be caught, not only the "file"
+    try:
+        with pytest.raises(ModelError, match="does not match its card"):
+            verify(card)
+    finally:
+        dec.write_bytes(dec.read_bytes()[:-1])
+
+
+def test_decoder_batches_samples(models):
+    """One decoder run with N z's equals N runs with one each (skips/ctx broadcast inside the graph)."""
+    from engine.models import find_card
+    from engine.variants import Sampler
+
+    s = Sampler(find_card("tiny-vae"))
+    L = np.linspace(0, 100, 64 * 96, dtype=np.float32).reshape(1, 1, 64, 96)
+    feats = s.encode(L, None, None)
+    z = np.random.default_rng(0).standard_normal((3, LATENT)).astype(np.float32)
+    ab = s.decode(feats, z, 0.38)
+    assert ab.shape == (3, 2, 64, 96)
+    for i in range(3):
+        np.testing.assert_allclose(ab[i], s.decode(feats, z[i:i + 1], 0.38)[0], atol=1e-4)
+    assert np.abs(ab[0] - ab[1]).max() > 0.1  # z reaches the output
+    with pytest.raises(ValueError, match="dimensions"):
+        s.decode(feats, np.zeros((1, LATENT + 1), np.float32), 0.38)
+
+
+def test_variants_deterministic_and_reproducible(vae):
+    img = gradient_image(80, 112)
+    a = vae.variants(img, 3, seed=11)
+    b = vae.variants(img, 3, seed=11)
+    assert [v.seed for v in a] == [v.seed for v in b] and a[0].seed == 11
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.result.rgb, y.result.rgb)
+        np.testing.assert_array_equal(x.z, y.z)
+    assert a[0].result.rgb.shape == (80, 112, 3) and a[0].z.shape == (LATENT,)
+    assert not np.array_equal(a[0].result.rgb, a[1].result.rgb)
+    assert a[0].spread == 1.5
+    again = vae.variants(img, 1, seed=a[2].seed)[0]
+    np.testing.assert_array_equal(again.z, a[2].z)
+    np.testing.assert_array_equal(again.result.rgb, a[2].result.rgb)
+    other = vae.variants(img, 3, seed=12)
+    assert not any(np.array_equal(x.z, y.z) for x in a for y in other)
+    with pytest.raises(ValueError, match="seed"):
+        vae.variants(img, 2, seed=-1)
+
+
+def test_more_like_stays_near(vae):
+    img = gradient_image(64, 64)
+    v = vae.variants(img, 1, seed=3)[0]
+    near = vae.more_like(v, 0.1, n=4)
+    assert len(near) == 4
+    steps = [np.linalg.norm(x.z - v.z) for x in near]
+    assert max(steps) < 0.1 * v.spread * 4 * np.sqrt(LATENT)  # about 0.1 * 1.5 * 2 expected
+    fresh = [np.linalg.norm(x.z - v.z) for x in vae.variants(img, 4, seed=99)]
+    assert np.mean(steps) < 0.3 * np.mean(fresh)
+    again = vae.more_like(v, 0.1, n=4)
+    np.testing.assert_array_equal(near[2].z, again[2].z)
+    redo = vae.render_z(img, near[2].z)
+    np.testing.assert_array_equal(redo.result.rgb, near[2].result.rgb)
+
+
+def test_interpolate_endpoints_and_norm(vae):
+    rng = np.random.default_rng(1)
+    za, zb = rng.standard_normal(LATENT).astype(np.float32), rng.standard_normal(LATENT).astype(np.float32)
+    np.testing.assert_array_equal(vae.interpolate(za, zb, 0.0), za)
+    np.testing.assert_array_equal(vae.interpolate(za, zb, 1.0), zb)
+    mid = vae.interpolate(za, zb, 0.5)
+    assert np.linalg.norm(mid) > np.linalg.norm((za + zb) / 2)  # slerp keeps the norm up
+    np.testing.assert_allclose(vae.interpolate(za, 2 * za, 0.5), 1.5 * za, rtol=1e-5)  # parallel: a line
+    with pytest.raises(ValueError):
+        vae.interpolate(za, zb, 1.5)
+    with pytest.raises(ValueError):
+        vae.interpolate(za, zb[:2], 0.5)
+
+
+def test_vae_card_colorizes_at_z0(vae):
+    img = gradient_image(64, 96)
+    r = vae.colorize(img)
+    z0 = vae.render_z(img, np.zeros(LATENT, np.float32))
+    np.testing.assert_array_equal(r.rgb, z0.result.rgb)
+    assert r.prob is None
+
+
+def test_companion_model_and_missing_sampler(models, tmp_path, monkeypatch):
+    from engine.colorizer import Colorizer
+    from engine.errors import ModelError
+
+    with pytest.raises(ModelError, match="no variant sampler"):
+        Colorizer("tiny").variants(gradient_image(32, 32), 2, 0)
+    d = tmp_path / "m"
+    shutil.copytree(models, d)
+    card = json.loads((d / "tiny.json").read_text())
+    (d / "tiny.json").write_text(json.dumps({**card, "variants": True, "variants_model": "tiny-vae"}))
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(d))
+    col = Colorizer()
+    assert col.card.name == "tiny" and hasattr(col, "variants")
+    img = gradient_image(48, 64)
+    v = col.variants(img, 2, 5)
+    np.testing.assert_array_equal(v[1].result.rgb, Colorizer("tiny-vae").variants(img, 2, 5)[1].result.rgb)
+
+
+def test_cli_writes_variants_and_rerenders_exactly(models, tmp_path):
+    from engine import cli
+    from engine.imageio import read_image, write_image
+
+    src = tmp_path / "photo.png"
+    write_image(src, gradient_image(70, 90))
+    hints = tmp_path / "hints.json"
+    hints.write_text(json.dumps({"hints": [{"x": 10, "y": 12, "color": "#cc2200"}]}))
+    out = tmp_path / "out"
+    assert cli.main(["colorize", str(src), "-o", str(out), "--model", "tiny-vae", "--variants", "3",
+                     "--seed", "9", "--hints", str(hints)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["photo.v0.png", "photo.v1.png", "photo.v2.png",
+                                                    "photo.variants.json"]
+    rec = json.loads((out / "photo.variants.json").read_text())
+    assert [v["index"] for v in rec["variants"]] == [0, 1, 2] and rec["variants"][0]["seed"] == 9
+    assert all(len(v["z"]) == LATENT for v in rec["variants"]) and rec["hints"][0]["color"] == "#cc2200"
+    again = tmp_path / "again"
+    assert cli.main(["colorize", str(src), "-o", str(again), "--model", "tiny-vae",
+                     "--z-from", str(out / "photo.variants.json"), "--pick", "1"]) == 0
+    np.testing.assert_array_equal(read_image(again / "photo.v1.png").pixels, read_image(out / "photo.v1.png").pixels)
+    # Outputs are never silently replaced, and bad picks are one-line errors.
+    assert cli.main(["colorize", str(src), "-o", str(out), "--model", "tiny-vae", "--variants", "2"]) == 1
+    assert cli.main(["colorize", str(src), "-o", str(again), "--model", "tiny-vae",
+                     "--z-from", str(out / "photo.variants.json"), "--pick", "5"]) == 1
+    assert cli.main(["colorize", str(src), "-o", str(again), "--pick", "1"]) == 1
+
+
+@pytest.mark.shipped_model
+def test_shipped_samples_respect_hints():
+    """Every sample of the shipped sampler keeps the user's hinted colours (ab error at the hints)."""
+    from engine.color import hex_to_lab
+    from engine.colorizer import Colorizer
+    from engine.hints import Hint
+
+    col = Colorizer()
+    if not col.card.raw.get("variants"):
+        pytest.skip("the shipped default model names no variant sampler")
+    img = gradient_image(192, 256)
+    hints = [Hint(40, 150, "#2060c0", 2), Hint(200, 30, "#c04020", 2), Hint(128, 96, "#30a040", 2)]
+    free = col.variants(img, 4, 1, size=256)
+    hinted = col.variants(img, 4, 1, hints=hints, size=256)
+
+    def err(v):
+        ab = v.result.ab_work
+        return np.mean([np.hypot(ab[0, int(h.y), int(h.x)] - hex_to_lab(h.color)[1],
+                                 ab[1, int(h.y), int(h.x)] - hex_to_lab(h.color)[2]) for h in hints])
+
+    assert max(err(v) for v in hinted) < 12
+    assert np.mean([err(v) for v in hinted]) < 0.5 * np.mean([err(v) for v in free])
