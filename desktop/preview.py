@@ -7,7 +7,7 @@ import time
 import cv2
 import numpy as np
 
-from engine import contract, render
+from engine import contract, propagate, render
 from engine.color import lab_to_linear, lab_to_srgb, luminance
 from engine.colorizer import ColorizeResult, Colorizer
 from engine.hints import Hint, hints_to_inputs
@@ -53,6 +53,8 @@ class PreviewRenderer:
             hint_ab, hint_mask = hints_to_inputs(hints, self.full_shape, self.work_shape, self.padded_shape)
         pred = self.colorizer.predict(self.L_pad, hint_ab, hint_mask, temperature)
         ab_work = np.ascontiguousarray(pred.ab[0, :, :h, :w], np.float32)
+        if hint_mask is not None:  # as Colorizer.finish does, so the preview shows what export writes
+            ab_work = propagate.follow_hints(self.L_work, ab_work, hint_ab[0, :, :h, :w], hint_mask[0, 0, :h, :w])
         s = contract.PROB_STRIDE
         prob = None if pred.prob is None else np.ascontiguousarray(pred.prob[0, :, :-(-h // s), :-(-w // s)])
         coef = render.guided_coefficients(self.guide, ab_work.transpose(1, 2, 0), self.radius)
