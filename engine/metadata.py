@@ -195,6 +195,9 @@ def tiff_tags(meta: Metadata) -> list[tuple]:
     fields = exif_fields(meta)
     for tag in _TIFF_TEXT_TAGS:
         value = fields.get(tag)
+        # tifffile's own '{"shape": ...}' description describes the input's array, not the output's.
+        if tag == 270 and isinstance(value, str) and value.lstrip().startswith('{"shape"'):
+            continue
         if isinstance(value, str) and value:
             tags.append((tag, "s", 0, value, True))
     if meta.icc:

@@ -159,3 +159,14 @@ def test_batch_on_local_ray_with_two_workers(tmp_path, models):
             {k: v for k, v in before.items() if "report" not in k}
     finally:
         ray.shutdown()
+
+
+def test_tifffile_shape_description_is_not_copied_to_a_colour_output(models, tmp_path):
+    import tifffile
+    src = tmp_path / "g16.tif"
+    tifffile.imwrite(src, np.linspace(0, 65535, 40 * 60).reshape(40, 60).astype(np.uint16))
+    assert tifffile.TiffFile(src).pages[0].description.startswith('{"shape"')
+    assert main(["colorize", str(src), "-o", str(tmp_path / "out")]) == 0
+    with tifffile.TiffFile(tmp_path / "out" / "g16.tif") as tif:
+        assert not (tif.pages[0].description or "").startswith('{"shape": [40, 60]}')
+        assert tif.series[0].shape == (40, 60, 3) and tif.series[0].dtype == np.uint16
