@@ -23,7 +23,7 @@ unexpected() { grep -Ev "$ALLOWED_STDERR" "$1" || true; }
 pick_photo() {
     if [[ -n "${2:-}" ]]; then cp "$2" "$TMP/in/"; return; fi
     local s
-    for s in /work/shared/data/historical/Marilyn.jpg "$ROOT"/resources/samples/*.jpg "$ROOT"/resources/samples/*.png; do
+    for s in "$ROOT"/../shared/data/historical/Marilyn.jpg "$ROOT"/resources/samples/*.jpg "$ROOT"/resources/samples/*.png; do
         if [[ -f "$s" ]]; then cp "$s" "$TMP/in/"; return; fi
     done
     # No photo around: a 640x480 gray ramp with a bright square, as a 24-bit BMP, from the standard library only.
