@@ -50,25 +50,35 @@ def _hints(recipe: Recipe) -> list[Hint]:
             for h in recipe.hints]
 
 
-def render_picture(colorizer, pic, opts: RestoreOptions, hints: list[Hint], size: int | None = None,
-                   vividness: float = 1.0, seed: int | None = None):
-    """Restore, colorize and colour-manage a read Picture -> (HxWx3/4 pixels in the output profile, Metadata
-    with the original EXIF/XMP, the profile to embed and the provenance note)."""
-    src = pic.path
+def restore_input(pic, opts: RestoreOptions, hints: list[Hint]):
+    """The restoration steps before colorizing (tone, dust, denoise, contrast) on a read Picture."""
     if hints:
-        check_inside(hints, pic.pixels.shape[:2], str(src))
+        check_inside(hints, pic.pixels.shape[:2], str(pic.path))
     mask = load_dust_mask(opts.dust_mask, pic.pixels.shape[:2]) if opts.dust_mask else None
-    restored = prepare(pic.pixels, opts, mask)
-    if seed is not None:
-        if not hasattr(colorizer, "variants") or not colorizer.card.raw.get("variants", False):
-            raise ImageError(src, f"model {colorizer.card.name!r} has no variant sampler for seed {seed}")
-        rgb = colorizer.variants(restored.pixels, 1, seed, hints=hints)[0].result.rgb
-    else:
-        rgb = colorizer.colorize(restored.pixels, hints=hints, size=size, vividness=vividness).rgb
+    return prepare(pic.pixels, opts, mask)
+
+
+def finish_output(colorizer, pic, restored, rgb, opts: RestoreOptions):
+    """A colorized result -> (pixels in the output profile, Metadata with the original EXIF/XMP, the profile
+    to embed and the provenance note): the same for single colorizations and for each variant."""
     rgb = finish(rgb, restored, opts)
     rgb, icc = colormanage.for_output(rgb, pic.metadata.icc)
     note, software = provenance(colorizer.card)
     return rgb, pic.metadata.with_icc(icc).with_provenance(note, software)
+
+
+def render_picture(colorizer, pic, opts: RestoreOptions, hints: list[Hint], size: int | None = None,
+                   vividness: float = 1.0, seed: int | None = None):
+    """Restore, colorize and colour-manage a read Picture -> (HxWx3/4 pixels in the output profile, Metadata
+    with the original EXIF/XMP, the profile to embed and the provenance note)."""
+    restored = restore_input(pic, opts, hints)
+    if seed is not None:
+        if not hasattr(colorizer, "variants") or not colorizer.card.raw.get("variants", False):
+            raise ImageError(pic.path, f"model {colorizer.card.name!r} has no variant sampler for seed {seed}")
+        rgb = colorizer.variants(restored.pixels, 1, seed, hints=hints, size=size, vividness=vividness)[0].result.rgb
+    else:
+        rgb = colorizer.colorize(restored.pixels, hints=hints, size=size, vividness=vividness).rgb
+    return finish_output(colorizer, pic, restored, rgb, opts)
 
 
 def render_item(colorizer, item: Item, recipe: Recipe, should_write=lambda: True) -> Outcome:

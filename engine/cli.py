@@ -163,7 +163,7 @@ def colorize_command(args) -> int:
             if hints:
                 _check_hints(hints, pic.pixels.shape, src, args.hints)
             if args.variants or args.z_from:  # engine/cli_variants.py: <stem>.v<i>.<ext> + <stem>.variants.json
-                _variants_for(colorizer, pic, src, outdir / sub, ext, args, hints, written)
+                _variants_for(colorizer, pic, src, outdir / sub, ext, args, hints, written, restore_opts)
                 ok += 1
                 continue
             _check_dest(src, dest, written, args.overwrite)
@@ -203,7 +203,7 @@ def _variant_args_problem(args) -> str | None:
     return None
 
 
-def _variants_for(colorizer, pic, src: Path, outdir: Path, ext: str, args, hints, written: dict) -> None:
+def _variants_for(colorizer, pic, src: Path, outdir: Path, ext: str, args, hints, written: dict, opts) -> None:
     from . import cli_variants
     from .imageio import write_image
 
@@ -212,10 +212,10 @@ def _variants_for(colorizer, pic, src: Path, outdir: Path, ext: str, args, hints
         written[dest.resolve()] = source
 
     if args.z_from:
-        cli_variants.rerender(colorizer, pic, src, outdir, ext, args.z_from, args.pick, write_image, check)
+        cli_variants.rerender(colorizer, pic, src, outdir, ext, args.z_from, args.pick, write_image, check, opts)
     else:
         cli_variants.render_variants(colorizer, pic, src, outdir, ext, args.variants, args.seed, hints, args.size,
-                                     args.vividness, args.spread, write_image, check)
+                                     args.vividness, args.spread, write_image, check, opts)
 
 
 def _check_hints(hints, shape, src: Path, hints_path: str) -> None:

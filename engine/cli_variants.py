@@ -74,24 +74,36 @@ def read_pick(path: str | Path, pick: int) -> tuple[dict, dict, list[Hint]]:
 
 
 def render_variants(colorizer, pic, src: Path, outdir: Path, ext: str, n: int, seed: int, hints, size,
-                    vividness, spread, write_image, check_dest) -> None:
-    """Sample n variants of one picture, writing each as it is rendered, then the record."""
+                    vividness, spread, write_image, check_dest, opts=None) -> None:
+    """Sample n variants of one picture, writing each as it is rendered, then the record. Each goes through
+    the same restoration (opts, a RestoreOptions), colour management and metadata as a single colorization."""
+    from .batch_job import finish_output, restore_input
+    from .restore_pipeline import RestoreOptions
+
+    opts = opts or RestoreOptions()
     dests = [variant_path(outdir, src.stem, i, ext) for i in range(n)]
     record = record_path(outdir, src.stem)
     for d in dests + [record]:
         check_dest(src, d)
+    restored = restore_input(pic, opts, list(hints or []))
     outdir.mkdir(parents=True, exist_ok=True)
     kept = []
-    for v, dest in zip(colorizer.iter_variants(pic.pixels, n, seed, hints, size, vividness, spread), dests):
-        write_image(dest, v.result.rgb)
+    for v, dest in zip(colorizer.iter_variants(restored.pixels, n, seed, hints, size, vividness, spread), dests):
+        rgb, meta = finish_output(colorizer, pic, restored, v.result.rgb, opts)
+        write_image(dest, rgb, metadata=meta)
         v.result = None  # the record needs z and seed only; full-size pixels can go
         kept.append(v)
     write_record(record, src, colorizer, kept, dests, size, vividness, hints)
 
 
 def rerender(colorizer, pic, src: Path, outdir: Path, ext: str, z_file: str, pick: int, write_image,
-             check_dest) -> Path:
-    """Re-render variant `pick` of a .variants.json exactly (same z, size, vividness and hints)."""
+             check_dest, opts=None) -> Path:
+    """Re-render variant `pick` of a .variants.json exactly (same z, size, vividness and hints; the restoration
+    options are this run's, as they are not recorded)."""
+    from .batch_job import finish_output, restore_input
+    from .restore_pipeline import RestoreOptions
+
+    opts = opts or RestoreOptions()
     data, entry, hints = read_pick(z_file, pick)
     z = np.asarray(entry["z"], np.float32)
     dim = colorizer.variant_sampler().latent_dim
@@ -100,8 +112,10 @@ def rerender(colorizer, pic, src: Path, outdir: Path, ext: str, z_file: str, pic
                                         f"needs {dim} (made with {data.get('sampler')!r})")
     dest = variant_path(outdir, src.stem, pick, ext)
     check_dest(src, dest)
-    v = colorizer.render_z(pic.pixels, z, hints or None, data.get("size"), float(data.get("vividness", 1.0)),
+    restored = restore_input(pic, opts, list(hints or []))
+    v = colorizer.render_z(restored.pixels, z, hints or None, data.get("size"), float(data.get("vividness", 1.0)),
                            seed=int(entry.get("seed", -1)), spread=data.get("spread"))
     outdir.mkdir(parents=True, exist_ok=True)
-    write_image(dest, v.result.rgb)
+    rgb, meta = finish_output(colorizer, pic, restored, v.result.rgb, opts)
+    write_image(dest, rgb, metadata=meta)
     return dest

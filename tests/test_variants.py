@@ -193,6 +193,28 @@ def test_cli_writes_variants_and_rerenders_exactly(models, tmp_path):
     assert cli.main(["colorize", str(src), "-o", str(again), "--pick", "1"]) == 1
 
 
+def test_cli_variants_get_restoration_and_provenance_like_single_colorizations(models, tmp_path):
+    """--keep-tone and the provenance note reach every variant, not only single colorizations."""
+    from engine import cli
+    from engine.imageio import read_image, write_image
+    from engine.metadata import read_metadata
+
+    gray = gradient_image(70, 90)
+    g = gray if gray.ndim == 2 else gray[..., 0]
+    sepia = np.stack([g, (g * 0.85).astype(np.uint8), (g * 0.65).astype(np.uint8)], -1)  # a toned print
+    src = tmp_path / "print.png"
+    write_image(src, sepia)
+    plain, toned = tmp_path / "plain", tmp_path / "toned"
+    assert cli.main(["colorize", str(src), "-o", str(plain), "--model", "tiny-vae", "--variants", "2"]) == 0
+    assert cli.main(["colorize", str(src), "-o", str(toned), "--model", "tiny-vae", "--variants", "2",
+                     "--keep-tone", "1"]) == 0
+    for i in range(2):
+        a = read_image(plain / f"print.v{i}.png").pixels.astype(int)
+        b = read_image(toned / f"print.v{i}.png").pixels.astype(int)
+        assert np.abs(a - b).mean() > 1.0  # the tone came back into variant i
+        assert b"Tinta" in (read_metadata(toned / f"print.v{i}.png").xmp or b"")  # provenance note
+
+
 @pytest.mark.shipped_model
 def test_shipped_samples_respect_hints():
     """Every sample of the shipped sampler keeps the user's hinted colours (ab error at the hints)."""
