@@ -23,7 +23,7 @@ from engine.imageio import read_image, write_image  # noqa: E402
 
 # Figures for --json (bench/report.py reads them); the printed lines stay the human-readable record.
 FIGURES: dict = {}
-SAMPLES = sorted(p for p in Path("/work/shared/data/eval/Kodak24").glob("*") if p.suffix in (".png", ".jpg"))
+SAMPLES = sorted(p for p in (Path(__file__).resolve().parents[2] / "shared/data/eval/Kodak24").glob("*") if p.suffix in (".png", ".jpg"))
 
 
 def ensure_model(tmp: Path) -> str:

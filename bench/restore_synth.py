@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import glob
 import os
+from pathlib import Path
 
 import cv2
 import numpy as np
 
-KODAK = "/work/shared/data/eval/Kodak24"
+KODAK = str(Path(__file__).resolve().parents[2] / "shared" / "data" / "eval" / "Kodak24")
 TRUTH_THRESHOLD = 0.02   # a pixel counts as damaged when it moved more than this (0..1 units)
 
 

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from engine.colorizer import Colorizer  # noqa: E402
 from engine.imageio import read_image  # noqa: E402
 
-DEFAULT_PHOTO = Path("/work/shared/data/eval/Kodak24/kodim05.jpg")
+DEFAULT_PHOTO = Path(__file__).resolve().parents[2] / "shared/data/eval/Kodak24/kodim05.jpg"
 
 
 def best_of(fn, repeats: int) -> float:

@@ -33,7 +33,7 @@ RGB_LEVELS_MAX = 4     # 8-bit levels, full photo after guided upsampling
 
 def _photo(path: str | None) -> np.ndarray:
     import cv2
-    candidates = [Path(path)] if path else [Path("/work/shared/data/historical/Marilyn.jpg"),
+    candidates = [Path(path)] if path else [ROOT.parent / "shared/data/historical/Marilyn.jpg",
                                             *sorted((ROOT / "resources" / "samples").glob("*.jpg"))]
     for p in candidates:
         img = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)

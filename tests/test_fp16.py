@@ -15,7 +15,7 @@ from engine.models import find_card, verify
 from engine_fixtures import gradient_image, make_test_model
 
 CPU = ["CPUExecutionProvider"]
-PHOTO = Path("/work/shared/data/historical/Marilyn.jpg")
+PHOTO = Path(__file__).resolve().parents[2] / "shared/data/historical/Marilyn.jpg"
 
 
 @pytest.fixture(autouse=True)

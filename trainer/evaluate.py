@@ -28,7 +28,8 @@ from trainer import metrics
 from trainer.eval_report import ALL, EvalReport, Row, SweepPoint, write_report
 from trainer.levin import LONG_SIDE as LEVIN_SIDE, levin_colorize
 
-DEFAULT_ROOT = Path("/work/shared/data/eval")
+# The shared photos lie beside the checkout (../shared), wherever that is.
+DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "eval"
 DEFAULT_HINTS = (0, 1, 2, 5, 10, 20, 50, 100)
 QUICK_HINTS = (0, 2, 10, 50)
 QUICK_LIMIT = 4
