@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as _dt
-import hashlib
 import json
 import os
 import sys
@@ -19,6 +18,7 @@ import torch
 from torch import nn
 
 from engine import contract
+from engine.models import file_sha256
 from trainer.model import ModelConfig, TintaNet, build_model
 
 DATA_LICENCES = (
@@ -55,14 +55,6 @@ def load_checkpoint(path: str | Path) -> tuple[TintaNet, dict]:
     net = build_model(mcfg, ck["model"]["bins"])
     net.load_state_dict(ck["model"], strict=True)
     return net.eval(), ck
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def export_onnx(net: TintaNet, path: Path, opset: int = 17) -> None:
@@ -115,7 +107,7 @@ def write_card(card: dict, path: Path) -> None:
 def build_card(net: TintaNet, onnx_path: Path, name: str, ck: dict, default: bool, version: str = "1") -> dict:
     st, cfg = ck.get("state", {}), ck.get("config", {})
     return {
-        "name": name, "version": version, "file": onnx_path.name, "sha256": sha256(onnx_path),
+        "name": name, "version": version, "file": onnx_path.name, "sha256": file_sha256(onnx_path),
         "task": "colorize", "default": default,
         "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "inputs": list(contract.INPUTS), "outputs": list(contract.OUTPUTS),

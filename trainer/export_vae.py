@@ -24,7 +24,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine import contract
-from trainer.export import build_card, load_checkpoint, sha256, write_card
+from engine.models import file_sha256 as sha256
+from trainer.export import build_card, load_checkpoint, write_card
 from trainer.model import STRIDES, TintaNet
 
 SKIPS = tuple(f"skip{s}" for s in STRIDES)
