@@ -218,5 +218,7 @@ def test_evaluate_end_to_end_with_the_test_model(tmp_path, monkeypatch):
     md = paths[0].read_text()
     assert "| setA | gray | 2 |" in md and "| all | model | 3 |" in md and "| 5 |" in md and "n/a" in md
     assert paths[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    card = report.card_metrics()
-    assert card["eval_images"] == 3 and set(card["psnr_vs_hints"]) == {"0", "1", "5"}
+    from trainer.card import card_metrics  # what `python -m trainer.card` writes into a model card
+    card = card_metrics(data)
+    assert card["rows"]["model/all"]["images"] == 3 and set(card["psnr_vs_hints"]["model"]) == {"0", "1", "5"}
+    assert "psnr_minus_gray_db" in card["goals"] and "psnr_minus_levin_db" in card["goals"]

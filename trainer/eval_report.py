@@ -55,20 +55,6 @@ class EvalReport:
     def sweep_psnr(self, method: str, dataset: str = ALL) -> dict[int, float]:
         return {p.hints: p.psnr for p in self.sweep if p.method == method and p.dataset == dataset}
 
-    def card_metrics(self) -> dict:
-        """The headline numbers for a model card's `metrics` field (all photos pooled)."""
-        r = self.row("model")
-        out = {"eval_images": r.images, "psnr": round(r.psnr, 3), "ssim": round(r.ssim, 4),
-               "colourfulness": round(r.colourfulness, 2),
-               "colourfulness_true": round(r.colourfulness_true, 2),
-               "frechet_lite0": None if r.frechet is None else round(r.frechet, 3),
-               "top1_agreement": round(r.top1, 4),
-               "datasets": sorted(self.datasets)}
-        sweep = self.sweep_psnr("model")
-        if sweep:
-            out["psnr_vs_hints"] = {str(k): round(v, 3) for k, v in sorted(sweep.items())}
-        return out
-
     def to_dict(self) -> dict:
         return _finite(asdict(self))
 

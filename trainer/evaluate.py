@@ -300,12 +300,23 @@ def main(argv=None) -> int:
             ap.error(f"--{opt.replace('_', '-')} must be >= 1")
     hints = args.hints if args.hints is not None else (QUICK_HINTS if args.quick else DEFAULT_HINTS)
     limit = args.limit if args.limit is not None else (QUICK_LIMIT if args.quick else None)
-    try:
+
+    def work():
         report = evaluate(args.folders, model=args.model, provider=args.provider, size=args.size, limit=limit,
                           hints=hints, vividness=args.vividness, levin=not args.no_levin,
-                          levin_side=args.levin_side, workers=args.workers,
-                          log=lambda m: print(m, file=sys.stderr, flush=True))
-        paths = write_report(report, args.out)
+                          levin_side=args.levin_side, workers=args.workers, log=_log)
+        return report, write_report(report, args.out)
+    return _report(work)
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _report(work) -> int:
+    """Run work() -> (report, written paths); print the report, or one error line and exit status 2."""
+    try:
+        report, paths = work()
     except (EvalError, TintaError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -320,21 +331,17 @@ def _variants_main(args, ap) -> int:
     if args.variants < 2 or (args.spread is not None and args.spread <= 0):
         ap.error("--variants needs N >= 2 and --spread must be positive")
     limit = args.limit if args.limit is not None else (QUICK_LIMIT if args.quick else None)
-    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
-    try:
+
+    def work():
         datasets, photos = find_photos(args.folders if args.folders else default_folders(), limit)
         report = eval_variants.evaluate_variants(photos, datasets, args.variants, args.model, args.provider,
-                                                 args.size, args.spread, log)
+                                                 args.size, args.spread, _log)
         paths = eval_variants.write(report, args.out)
         if args.update_card:
             from engine.colorizer import Colorizer
             eval_variants.update_card(Colorizer(args.model).variant_sampler().card.card_path, report)
-    except (EvalError, TintaError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(report.to_markdown())
-    print("wrote " + ", ".join(map(str, paths)), file=sys.stderr)
-    return 0
+        return report, paths
+    return _report(work)
 
 
 if __name__ == "__main__":
