@@ -285,7 +285,7 @@ def worker_context():
     return mp.get_context("forkserver") if "forkserver" in mp.get_all_start_methods() else None
 
 
-def _worker_init(_: int) -> None:
+def worker_init(_: int) -> None:
     # One OpenCV thread per worker: the workers already use the cores.
     cv2.setNumThreads(1)
 
@@ -301,7 +301,7 @@ def make_loader(dataset: ColorDataset, batch_size: int, num_workers: int, rank: 
                       multiprocessing_context=worker_context() if workers else None,
                       drop_last=drop_last, persistent_workers=workers,
                       pin_memory=workers and torch.cuda.is_available(),
-                      prefetch_factor=4 if workers else None, worker_init_fn=_worker_init if workers else None)
+                      prefetch_factor=4 if workers else None, worker_init_fn=worker_init if workers else None)
 
 
 def set_loader_epoch(loader: DataLoader, epoch: int) -> None:

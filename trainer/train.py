@@ -32,7 +32,7 @@ from torch.utils.data import DataLoader, Sampler
 from trainer import losses
 from trainer.bins import default_bins_path, load_bins, nearest_bin, rebalance_weights, smoothed_prior
 from trainer.config import TrainConfig, parse_config
-from trainer.data import ColorDataset, _worker_init, worker_context
+from trainer.data import ColorDataset, worker_init, worker_context
 from trainer.lite0 import EfficientNetLite0, load_pretrained, normalize
 from trainer.model import ModelConfig, TintaNet, build_model
 
@@ -81,7 +81,7 @@ def compute_prior(ds: ColorDataset, idx: np.ndarray, bins: torch.Tensor, n_image
     """Empirical ab-bin frequencies over the ab of `n_images` crops (at stride 4, like the class head)."""
     sub = torch.utils.data.Subset(ds, idx[np.linspace(0, len(idx) - 1, min(n_images, len(idx))).astype(int)])
     counts = torch.zeros(len(bins), dtype=torch.float64, device=device)
-    loader = DataLoader(sub, batch_size=64, num_workers=workers, worker_init_fn=_worker_init if workers else None,
+    loader = DataLoader(sub, batch_size=64, num_workers=workers, worker_init_fn=worker_init if workers else None,
                         multiprocessing_context=worker_context() if workers else None)
     for b in loader:
         ab = F.avg_pool2d(b["ab"].to(device), 4)
@@ -149,6 +149,7 @@ class Trainer:
         if cfg.crop % 32:
             raise SystemExit(f"--crop {cfg.crop}: must be a multiple of 32 (the network's coarsest stride)")
         self.cfg = cfg
+        self._opt_state = None  # set by _load when resuming; applied once the optimizer exists
         self.rank, self.world, self.device = _setup_distributed()
         self.cuda = self.device.type == "cuda"
         self.out = Path(cfg.out)
@@ -192,12 +193,12 @@ class Trainer:
                                       {"params": rest, "lr": cfg.lr}], weight_decay=cfg.weight_decay)
         for g in self.opt.param_groups:
             g["base_lr"] = g["lr"]
-        if getattr(self, "_opt_state", None):
+        if self._opt_state is not None:
             self.opt.load_state_dict(self._opt_state)
         self.sampler = ResumableSampler(self.train_idx, cfg.batch, self.rank, self.world, cfg.seed)
         self.loader = DataLoader(self.ds, batch_size=cfg.batch, sampler=self.sampler, num_workers=cfg.workers,
                                  multiprocessing_context=worker_context() if cfg.workers else None,
-                                 drop_last=True, pin_memory=self.cuda, worker_init_fn=_worker_init if cfg.workers else None,
+                                 drop_last=True, pin_memory=self.cuda, worker_init_fn=worker_init if cfg.workers else None,
                                  prefetch_factor=4 if cfg.workers else None, persistent_workers=bool(cfg.workers))
         self.log = (self.out / "log.jsonl").open("a") if self.rank == 0 else None
 
