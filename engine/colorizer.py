@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from . import contract, propagate, render
+from . import contract, decoding, propagate, render
 from . import variants as sampling
 from .color import lab_to_hex, luminance
 from .errors import ModelError, ProviderError
@@ -51,11 +51,16 @@ class Job:
 
 @dataclass
 class Prediction:
-    """Raw network outputs, NCHW float32: ab/ab_reg N x 2 x H x W, prob N x K x H/4 x W/4 (or None)."""
+    """Network outputs, NCHW float32: ab/ab_reg/ab_cls N x 2 x H x W, prob N x K x H/4 x W/4 (or None).
+
+    `ab` is the chroma as the card's decoding makes it (engine/decoding.py); `ab_cls` the network's
+    own annealed-mean output and `ab_reg` its regression head, both as they came.
+    """
 
     ab: np.ndarray
     ab_reg: np.ndarray | None
     prob: np.ndarray | None
+    ab_cls: np.ndarray | None = None
 
 
 class Colorizer:
@@ -87,8 +92,10 @@ class Colorizer:
             raise ModelError(f"{path}: model has no 'ab' output")
 
     def predict(self, L: np.ndarray, hint_ab: np.ndarray | None = None, hint_mask: np.ndarray | None = None,
-                temperature: float | None = None) -> Prediction:
-        """Run the network on NCHW float32 arrays: L N x 1 x H x W (0..100), H and W multiples of 32."""
+                temperature: float | None = None, decode: decoding.Decoding | None = None) -> Prediction:
+        """Run the network on NCHW float32 arrays: L N x 1 x H x W (0..100), H and W multiples of 32.
+
+        `decode` replaces the card's decoding (the validation study compares several)."""
         n, _, h, w = L.shape
         m = self.card.multiple
         if h % m or w % m:
@@ -107,8 +114,13 @@ class Colorizer:
         feeds = {"L": np.ascontiguousarray(L, np.float32), "hint_ab": np.ascontiguousarray(hint_ab, np.float32),
                  "hint_mask": np.ascontiguousarray(hint_mask, np.float32),
                  "temperature": np.array([t], np.float32)}
-        out = dict(zip(self._outputs, self._session.run(self._outputs, feeds)))
-        return Prediction(out["ab"], out.get("ab_reg"), out.get("prob"))
+        # The regression head is only computed when the card's decoding uses it (ORT runs what is asked).
+        dec = self.card.decoding if decode is None else decode
+        names = [o for o in self._outputs if o != "ab_reg" or dec.needs_regression]
+        out = dict(zip(names, self._session.run(names, feeds)))
+        vividness = self.card.default_temperature / t
+        ab = decoding.decode(out["ab"], out.get("ab_reg"), out.get("prob"), dec, vividness)
+        return Prediction(ab, out.get("ab_reg"), out.get("prob"), out["ab"])
 
     def working_shape(self, shape: tuple[int, int], size: int | None = None) -> tuple[int, int]:
         """(h, w) with long side `size` (card default if None) and the aspect ratio of `shape` (H, W)."""

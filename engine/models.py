@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from . import contract
+from .decoding import Decoding
 from .errors import ModelError
 
 ENV_DIRS = "TINTA_MODELS_DIR"
@@ -43,6 +44,7 @@ class ModelCard:
     metrics: dict = field(default_factory=dict, compare=False)
     licences: object = None
     files: dict = field(default_factory=dict, compare=False)
+    decoding: Decoding = field(default_factory=Decoding, compare=False)
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -82,10 +84,10 @@ def load_card(card_path: Path) -> ModelCard:
             outputs=tuple(raw.get("outputs") or contract.OUTPUTS) if not isinstance(raw.get("outputs"), dict)
             else tuple(raw["outputs"]),
             bins=bins_arr, training=dict(raw.get("training") or {}), metrics=dict(raw.get("metrics") or {}),
-            licences=raw.get("licences"), raw=raw,
+            licences=raw.get("licences"), raw=raw, decoding=Decoding.from_raw(raw.get("decoding")),
             files={str(role): (Path(card_path).parent / str(f["file"]), str(f["sha256"]).lower())
                    for role, f in files.items()})
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, AttributeError) as exc:
         raise ModelError(f"{card_path}: model card has a malformed field ({exc})") from None
 
 

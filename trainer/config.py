@@ -17,7 +17,9 @@ class TrainConfig:
     scale_min: float = 1.0
     scale_max: float = 1.6
     hint_prob: float = 0.5
-    val_images: int = 256
+    val_images: int = 256         # cap on the validation photos scored during training (the split is trainer/split.py)
+    min_colourfulness: float = 0.0  # drop near-gray training photos (Hasler-Suesstrunk M below this; ~10 is near gray)
+    in_memory: bool = False       # decode every photo once into RAM instead of per crop
     prior_images: int = 2000
     # model
     reg_head: bool = True
@@ -38,6 +40,7 @@ class TrainConfig:
     batch: int = 32
     lr: float = 1e-3
     encoder_lr_mult: float = 0.3
+    freeze_encoder: bool = False  # fine-tune: encoder and stem hints fixed, every BatchNorm in eval mode
     weight_decay: float = 1e-4
     warmup: int = 200
     max_steps: int = 2000
@@ -50,7 +53,7 @@ class TrainConfig:
     log_every: int = 20
     ckpt_every: int = 500
     resume: bool = True
-    init_from: str = ""           # start from another run's weights (e.g. the VAE from the deterministic model)
+    init_from: str = ""           # start from another run's weights (.pt), or a shipped colorizer (.onnx + card)
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")

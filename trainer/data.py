@@ -159,6 +159,12 @@ def mean_chroma(rgb: np.ndarray, side: int = 64) -> float:
     return float(np.sqrt(lab[..., 1] ** 2 + lab[..., 2] ** 2).mean())
 
 
+def _shrunk(rgb: np.ndarray, side: int = 96) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    s = min(1.0, side / max(h, w))
+    return cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+
+
 class ColorDataset(Dataset):
     """Map-style dataset of colour crops; items are dicts of CHW float32 tensors (see __getitem__)."""
 
@@ -167,6 +173,7 @@ class ColorDataset(Dataset):
                  train: bool = True, with_seg: bool = False):
         self.index = index_sources(sources)
         self.reader = ByteReader(self.index.files)
+        self._cache: list | None = None
         self.crop, self.scale = int(crop), (float(scale[0]), float(scale[1]))
         self.hint_prob, self.hint_p, self.max_hints = hint_prob, hint_p, max_hints
         self.gray_threshold, self.seed, self.train, self.with_seg = gray_threshold, seed, train, with_seg
@@ -178,6 +185,24 @@ class ColorDataset(Dataset):
 
     def __len__(self) -> int:
         return len(self.index)
+
+    def cache(self, indices=None, log=None) -> np.ndarray:
+        """Decode photos once into RAM (uint8, ~80 kB each at short side 144); later crops read them
+        from there. Returns each cached photo's colourfulness (NaN where unreadable or not cached)."""
+        from trainer.metrics import colourfulness
+
+        if self._cache is None:
+            self._cache = [None] * len(self)
+        indices = range(len(self)) if indices is None else indices
+        col = np.full(len(self), np.nan, np.float32)
+        for k, i in enumerate(indices):
+            got = self._load(int(i))
+            self._cache[int(i)] = got
+            if got is not None:
+                col[int(i)] = colourfulness(_shrunk(got[0]))
+            if log and k % 5000 == 0:
+                log(f"decoded {k} photos")
+        return col
 
     def set_epoch(self, epoch: int) -> None:
         """Call before iterating the loader for `epoch` (also visible to already running workers)."""
@@ -192,6 +217,8 @@ class ColorDataset(Dataset):
         return int(self._skips[1])
 
     def _load(self, i: int) -> tuple[np.ndarray, np.ndarray | None] | None:
+        if self._cache is not None and self._cache[i] is not None:
+            return self._cache[i]
         ix = self.index
         try:
             rgb = decode_rgb(self.reader.read(int(ix.file_id[i]), int(ix.offset[i]), int(ix.size[i])))

@@ -61,7 +61,11 @@ def load_photo(path: Path, dataset: str) -> Photo:
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
         raise EvalError(f"{path}: cannot be read as an image")
-    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    return photo_from_rgb(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dataset, path)
+
+
+def photo_from_rgb(rgb: np.ndarray, dataset: str, path: Path) -> Photo:
+    """A Photo from HxWx3 uint8 RGB: downscaled to MAX_SIDE, its gray version as a scan would be."""
     big = max(rgb.shape[:2]) > MAX_SIDE
     if big:
         s = MAX_SIDE / max(rgb.shape[:2])

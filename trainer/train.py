@@ -70,7 +70,19 @@ def _setup_distributed() -> tuple[int, int, torch.device]:
     return rank, world, torch.device("cpu")
 
 
-def _split(n: int, val: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _split(names: np.ndarray, val: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, validation) indices: the named split of trainer/split.py (whole groups of crops and
+    frames on one side), validation capped at `val` photos spread over it; sources whose photos carry
+    no group (loose files) fall back to a seeded random tenth."""
+    from trainer.split import validation_mask
+
+    n = len(names)
+    if all("/" in str(x) and not str(x).startswith("/") for x in names[: min(n, 50)]):
+        mask = validation_mask(names)
+        tr, va = np.flatnonzero(~mask), np.flatnonzero(mask)
+        if len(va) > val:
+            va = va[np.linspace(0, len(va) - 1, val).astype(int)] if val > 0 else va[:0]
+        return tr, va
     perm = np.random.default_rng(seed + 12345).permutation(n)
     val = min(val, n // 10)
     return np.sort(perm[val:]), np.sort(perm[:val])
@@ -162,7 +174,15 @@ class Trainer:
         self.ds = ColorDataset(cfg.data, crop=cfg.crop, scale=(cfg.scale_min, cfg.scale_max),
                                hint_prob=cfg.hint_prob, seed=cfg.seed, train=True, with_seg=cfg.seg_classes > 0)
         self.val_ds = ColorDataset(cfg.data, crop=cfg.crop, hint_prob=0.0, seed=cfg.seed, train=False)
-        self.train_idx, self.val_idx = _split(len(self.ds), cfg.val_images, cfg.seed)
+        self.train_idx, self.val_idx = _split(self.ds.index.names, cfg.val_images, cfg.seed)
+        if cfg.in_memory or cfg.min_colourfulness > 0:
+            col = self.ds.cache(log=self._say) if cfg.in_memory else self.ds.cache(self.train_idx, log=self._say)
+            if cfg.in_memory:
+                self.val_ds._cache = self.ds._cache
+            keep = ~(col[self.train_idx] < cfg.min_colourfulness)  # NaN (unreadable) is left to the loader
+            self._say(f"{len(self.train_idx)} training photos, {int((~keep).sum())} near-gray dropped "
+                      f"(colourfulness < {cfg.min_colourfulness:g}); {len(self.val_idx)} for validation")
+            self.train_idx = self.train_idx[keep]
         mcfg = ModelConfig(num_bins=len(bins), reg_head=cfg.reg_head, class_head=cfg.class_head,
                            scene_head=cfg.scene_head, seg_classes=cfg.seg_classes, latent_dim=cfg.latent_dim)
         self.model = build_model(mcfg, bins).to(self.device)
@@ -172,9 +192,15 @@ class Trainer:
         if cfg.resume and ckpt.exists():
             self._load(ckpt)
         else:
-            if cfg.init_from:
+            if cfg.init_from.endswith(".onnx"):
+                self._init_from_onnx(cfg.init_from, bins)
+            elif cfg.init_from:
                 init_weights_from(self.model, cfg.init_from)
             self.state["prior"] = self._prior(bins).tolist()
+        if cfg.freeze_encoder:
+            frozen = ("encoder.", "stem_hints.")
+            for n, p in self.model.named_parameters():
+                p.requires_grad_(not n.startswith(frozen))
         prior = np.asarray(self.state["prior"], np.float32)
         self.class_w = torch.as_tensor(rebalance_weights(prior, cfg.rebalance_lambda), device=self.device)
         self.teacher = None
@@ -187,8 +213,8 @@ class Trainer:
             self.net = torch.nn.parallel.DistributedDataParallel(
                 self.model, device_ids=[self.device.index] if self.cuda else None,
                 find_unused_parameters=not cfg.scene_head)
-        enc = [p for n, p in self.model.named_parameters() if n.startswith("encoder.")]
-        rest = [p for n, p in self.model.named_parameters() if not n.startswith("encoder.")]
+        enc = [p for n, p in self.model.named_parameters() if n.startswith("encoder.") and p.requires_grad]
+        rest = [p for n, p in self.model.named_parameters() if not n.startswith("encoder.") and p.requires_grad]
         self.opt = torch.optim.AdamW([{"params": enc, "lr": cfg.lr * cfg.encoder_lr_mult},
                                       {"params": rest, "lr": cfg.lr}], weight_decay=cfg.weight_decay)
         for g in self.opt.param_groups:
@@ -201,6 +227,28 @@ class Trainer:
                                  drop_last=True, pin_memory=self.cuda, worker_init_fn=worker_init if cfg.workers else None,
                                  prefetch_factor=4 if cfg.workers else None, persistent_workers=bool(cfg.workers))
         self.log = (self.out / "log.jsonl").open("a") if self.rank == 0 else None
+
+    def _say(self, msg: str) -> None:
+        if self.rank == 0:
+            print(f"trainer: {msg}", file=sys.stderr, flush=True)
+
+    def _init_from_onnx(self, path: str, bins: torch.Tensor) -> None:
+        """Start from a shipped colorizer: its weights recovered from the ONNX file (trainer/from_onnx.py)."""
+        from trainer.from_onnx import onnx_parity, recover
+
+        net = recover(path, bins.numpy(), dataclasses.replace(self.model.cfg, pretrained=False))
+        diff = onnx_parity(net, path)
+        if diff > 1e-2:
+            raise RuntimeError(f"{path}: recovered weights differ from the ONNX model by {diff:.3g} ab")
+        self.model.load_state_dict(net.state_dict(), strict=True)
+        self.model.to(self.device)
+        self._say(f"initialised from {path} (parity {diff:.1e} ab)")
+
+    def _train_mode(self) -> None:
+        self.model.train()
+        if self.cfg.freeze_encoder:
+            from trainer.from_onnx import freeze_batchnorm
+            freeze_batchnorm(self.model)
 
     # -- state ------------------------------------------------------------------------------
     def _prior(self, bins: torch.Tensor) -> np.ndarray:
@@ -274,12 +322,12 @@ class Trainer:
                 out = self.model(L, z, z[:, :1], torch.tensor([0.38], device=self.device))
             se += float(((out["ab"].float() - ab) ** 2).mean(1).sum())
             n += ab.shape[0] * ab.shape[2] * ab.shape[3]
-        self.model.train()
+        self._train_mode()
         return {"ab_rmse": math.sqrt(se / max(n, 1))}
 
     def fit(self) -> None:
         cfg, st = self.cfg, self.state
-        self.model.train()
+        self._train_mode()
         t_start = time.time() - st["wall"]
         rate_mark = None
         bar = None

@@ -1,0 +1,77 @@
+"""Decoding: the network's heads -> the chroma the app shows, as the model card says (chosen on validation).
+
+The class head's annealed mean is vivid but, where its distribution is spread over unrelated hues, it
+invents a colour; the regression head is accurate on average but pale. Modes:
+
+  annealed    the class head's annealed mean at the card's temperature (the network's own `ab` output)
+  regression  the regression head's chroma times `reg_gain`
+  blend       per pixel w * annealed + (1 - w) * reg_gain * regression, with w the class head's confidence
+              (1 - normalised entropy of `prob`) mapped linearly from [conf_lo, conf_hi] onto [0, 1]
+
+Vividness v (the app's slider) divides the temperature by v, as before, and multiplies reg_gain by v.
+Shapes: ab / ab_reg N x 2 x H x W, prob N x K x H/4 x W/4 (contract.PROB_STRIDE), float32.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+MODES = ("annealed", "regression", "blend")
+
+
+@dataclass(frozen=True)
+class Decoding:
+    mode: str = "annealed"
+    reg_gain: float = 1.0
+    conf_lo: float = 0.0
+    conf_hi: float = 1.0
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"decoding mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        if not self.reg_gain > 0 or not self.conf_hi > self.conf_lo:
+            raise ValueError(f"decoding needs reg_gain > 0 and conf_hi > conf_lo, got {self}")
+
+    @property
+    def needs_regression(self) -> bool:
+        return self.mode != "annealed"
+
+    @classmethod
+    def from_raw(cls, raw: dict | None) -> "Decoding":
+        """From a card's "decoding" object (absent: the annealed mean, what older cards meant)."""
+        if not raw:
+            return cls()
+        return cls(mode=str(raw.get("mode", "annealed")), reg_gain=float(raw.get("reg_gain", 1.0)),
+                   conf_lo=float(raw.get("conf_lo", 0.0)), conf_hi=float(raw.get("conf_hi", 1.0)))
+
+    def to_raw(self) -> dict:
+        return {"mode": self.mode, "reg_gain": self.reg_gain, "conf_lo": self.conf_lo, "conf_hi": self.conf_hi}
+
+
+def confidence(prob: np.ndarray) -> np.ndarray:
+    """1 - H(p) / log K per pixel: N x K x h x w -> N x 1 x h x w in [0, 1] (1 = one bin holds it all)."""
+    p = np.clip(prob.astype(np.float32, copy=False), 1e-12, 1.0)
+    ent = -(p * np.log(p)).sum(1, keepdims=True)
+    return 1.0 - ent / np.float32(np.log(prob.shape[1]))
+
+
+def blend_weight(prob: np.ndarray, dec: Decoding, shape: tuple[int, int]) -> np.ndarray:
+    """The annealed mean's share, N x 1 x H x W (bilinear up from the class head's stride)."""
+    w = np.clip((confidence(prob) - dec.conf_lo) / (dec.conf_hi - dec.conf_lo), 0.0, 1.0)
+    H, W = shape
+    return np.stack([cv2.resize(m[0], (W, H), interpolation=cv2.INTER_LINEAR)[None] for m in w])
+
+
+def decode(ab: np.ndarray, ab_reg: np.ndarray | None, prob: np.ndarray | None, dec: Decoding,
+           vividness: float = 1.0) -> np.ndarray:
+    """Chroma N x 2 x H x W from the network's outputs; `ab` is already the annealed mean at the
+    vividness-adjusted temperature. Models without the needed outputs fall back to what they have."""
+    if dec.mode == "annealed" or ab_reg is None:
+        return ab
+    reg = ab_reg * np.float32(dec.reg_gain * vividness)
+    if dec.mode == "regression" or prob is None or prob.shape[1] < 2:
+        return reg.astype(np.float32, copy=False)
+    w = blend_weight(prob, dec, ab.shape[2:])
+    return (w * ab + (1.0 - w) * reg).astype(np.float32, copy=False)

@@ -1,0 +1,89 @@
+"""Decoding of the heads (engine/decoding.py) and the card's choice reaching the colorizer."""
+import json
+
+import numpy as np
+import pytest
+
+from engine.colorizer import Colorizer
+from engine.decoding import Decoding, blend_weight, confidence, decode
+from engine.errors import ModelError
+from tests.engine_fixtures import make_test_model
+
+
+def _heads(n=1, h=8, w=12, k=16):
+    rng = np.random.default_rng(0)
+    ab = rng.normal(0, 30, (n, 2, h, w)).astype(np.float32)
+    reg = rng.normal(0, 10, (n, 2, h, w)).astype(np.float32)
+    return ab, reg, k
+
+
+def test_confidence_is_one_for_a_single_bin_and_zero_for_uniform():
+    k = 16
+    sure = np.zeros((1, k, 2, 3), np.float32)
+    sure[:, 3] = 1
+    unsure = np.full((1, k, 2, 3), 1 / k, np.float32)
+    assert np.allclose(confidence(sure), 1, atol=1e-5)
+    assert np.allclose(confidence(unsure), 0, atol=1e-5)
+
+
+def test_annealed_is_the_network_output_and_regression_is_scaled_by_gain_and_vividness():
+    ab, reg, k = _heads()
+    prob = np.full((1, k, 2, 3), 1 / k, np.float32)
+    assert decode(ab, reg, prob, Decoding("annealed")) is ab
+    out = decode(ab, reg, prob, Decoding("regression", reg_gain=1.5), vividness=2.0)
+    assert np.allclose(out, 3.0 * reg)
+
+
+def test_blend_follows_the_class_head_where_confident_and_regression_where_not():
+    ab, reg, k = _heads()
+    prob = np.full((1, k, 2, 3), 1 / k, np.float32)
+    prob[:, :, :, :1] = 0  # left third of the map: all mass on one bin
+    prob[:, 0, :, :1] = 1
+    dec = Decoding("blend", reg_gain=2.0, conf_lo=0.3, conf_hi=0.6)
+    w = blend_weight(prob, dec, ab.shape[2:])
+    assert w.shape == (1, 1, 8, 12) and w[0, 0, :, 0].min() > 0.99 and w[0, 0, :, -1].max() < 0.01
+    out = decode(ab, reg, prob, dec)
+    assert np.allclose(out[..., 0], ab[..., 0], atol=1e-4)
+    assert np.allclose(out[..., -1], 2.0 * reg[..., -1], atol=1e-4)
+
+
+def test_models_without_a_regression_output_fall_back_to_annealed():
+    ab, _, k = _heads()
+    assert decode(ab, None, None, Decoding("blend")) is ab
+
+
+def test_bad_decoding_values_are_refused():
+    with pytest.raises(ValueError):
+        Decoding("median")
+    with pytest.raises(ValueError):
+        Decoding("blend", conf_lo=0.6, conf_hi=0.3)
+
+
+def _card_with(tmp_path, monkeypatch, decoding):
+    card = make_test_model(tmp_path)
+    raw = json.loads(card.read_text())
+    if decoding is not None:
+        raw["decoding"] = decoding
+    card.write_text(json.dumps(raw))
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
+    return Colorizer()
+
+
+def test_the_cards_decoding_reaches_predict(tmp_path, monkeypatch):
+    col = _card_with(tmp_path, monkeypatch, {"mode": "regression", "reg_gain": 2.0})
+    L = np.linspace(0, 100, 64 * 96, dtype=np.float32).reshape(1, 1, 64, 96)
+    pred = col.predict(L)
+    assert np.allclose(pred.ab, 2.0 * pred.ab_reg, atol=1e-4)
+    # vividness 2 halves the temperature and doubles the regression gain
+    assert np.allclose(col.predict(L, temperature=0.19).ab, 4.0 * pred.ab_reg, atol=1e-3)
+
+
+def test_annealed_cards_do_not_run_the_regression_head(tmp_path, monkeypatch):
+    col = _card_with(tmp_path, monkeypatch, None)
+    pred = col.predict(np.full((1, 1, 32, 32), 50, np.float32))
+    assert pred.ab_reg is None and pred.ab is pred.ab_cls
+
+
+def test_a_malformed_decoding_is_one_model_error_naming_the_card(tmp_path, monkeypatch):
+    with pytest.raises(ModelError, match="tiny.json"):
+        _card_with(tmp_path, monkeypatch, {"mode": "sideways"})

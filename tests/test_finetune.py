@@ -1,0 +1,111 @@
+"""CPU fine-tuning: weights recovered from a shipped ONNX file, the named validation split, a frozen encoder."""
+import io
+import json
+import tarfile
+
+import cv2
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from trainer import bins as B  # noqa: E402
+from trainer.model import ModelConfig, build_model  # noqa: E402
+from trainer.split import photo_key, validation_mask  # noqa: E402
+
+TABLE = B.load_bins(B.default_bins_path())
+SMALL = dict(pretrained=False, decoder_channels=(32, 24, 16, 8))
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A small random TintaNet with non-trivial BatchNorm statistics, exported as a card would ship it."""
+    from trainer.export import export_onnx
+    torch.manual_seed(0)
+    net = build_model(ModelConfig(**SMALL), TABLE)
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+    for m in net.modules():  # FiLM and hint fusion start at zero; make them matter
+        if isinstance(m, torch.nn.Linear) or (isinstance(m, torch.nn.Conv2d) and not m.weight.abs().sum()):
+            torch.nn.init.normal_(m.weight, std=0.02)
+    d = tmp_path_factory.mktemp("onnx")
+    path = d / "m.onnx"
+    export_onnx(net.eval(), path)
+    (d / "m.json").write_text(json.dumps({"bins": TABLE.tolist(), "heads": {}}))
+    return net, path
+
+
+def test_recovered_weights_reproduce_the_onnx_outputs(exported):
+    from trainer.from_onnx import onnx_parity, recover
+    net, path = exported
+    rec = recover(path, TABLE, ModelConfig(**SMALL, scene_head=False))
+    assert onnx_parity(rec, path) < 1e-3
+    # folded: the original's convolution weights differ, the function does not
+    assert not torch.equal(rec.state_dict()["up2.conv1.0.weight"], net.state_dict()["up2.conv1.0.weight"])
+
+
+def test_recovery_refuses_a_graph_of_another_architecture(exported):
+    from trainer.from_onnx import recover
+    _, path = exported
+    with pytest.raises(ValueError, match="does not fit"):
+        recover(path, TABLE, ModelConfig(pretrained=False, decoder_channels=(48, 24, 16, 8), scene_head=False))
+
+
+def test_split_keeps_crops_and_video_stretches_together_and_is_deterministic():
+    assert photo_key("scenes_osie/1655_0.jpg") == photo_key("scenes_osie/1655_2.jpg")
+    assert photo_key("streets_camvid/0016E5_04560.jpg") == photo_key("streets_camvid/0016E5_04590.jpg")
+    assert photo_key("streets_camvid/0016E5_04560.jpg") != photo_key("streets_camvid/0016E5_07290.jpg")
+    assert photo_key("faces/12_0.jpg") != photo_key("faces/12_1.jpg")  # not a crop group
+    names = [f"scenes_osie/{i}_{c}.jpg" for i in range(300) for c in range(3)] + \
+        [f"pets/cat.{i}.jpg" for i in range(1000)]
+    m = validation_mask(names)
+    assert np.array_equal(m, validation_mask(list(reversed(names)))[::-1])
+    by_key = {}
+    for n, v in zip(names, m):
+        by_key.setdefault(photo_key(n), set()).add(bool(v))
+    assert all(len(v) == 1 for v in by_key.values())
+    osie = m[:900].sum()
+    pets = m[900:].sum()
+    assert 40 <= osie <= 42 and pets == 40
+
+
+def _shard(path, n=24):
+    rng = np.random.default_rng(1)
+    with tarfile.open(path, "w") as tar:
+        for i in range(n):
+            img = np.zeros((72, 96, 3), np.uint8)
+            img[:] = rng.integers(0, 255, 3)
+            cv2.circle(img, (48, 36), 20, tuple(int(v) for v in rng.integers(0, 255, 3)), -1)
+            if i < 3:  # near-gray photos: dropped from training by --min_colourfulness
+                img[:] = img[..., :1]
+            ok, enc = cv2.imencode(".jpg", img)
+            info = tarfile.TarInfo(f"synthetic/img{i:03d}.jpg")
+            info.size = len(enc)
+            tar.addfile(info, io.BytesIO(enc.tobytes()))
+
+
+def test_fine_tuning_from_onnx_trains_the_decoder_only(tmp_path, exported, monkeypatch, capsys):
+    from trainer import train as T
+    from trainer.from_onnx import recover
+    _, path = exported
+    monkeypatch.setattr(T, "ModelConfig", lambda **kw: ModelConfig(**{**kw, **SMALL}))
+    _shard(tmp_path / "s.tar")
+    out = tmp_path / "ft"
+    assert T.main(["--data", str(tmp_path / "s.tar"), "--out", str(out), "--init_from", str(path),
+                   "--freeze_encoder", "true", "--scene_head", "false", "--in_memory", "true",
+                   "--min_colourfulness", "10", "--crop", "64", "--batch", "4", "--workers", "0",
+                   "--prior_images", "8", "--val_images", "2", "--max_steps", "3", "--lr", "1e-2",
+                   "--warmup", "1"]) == 0
+    gray_in_training = sum(not v for v in validation_mask([f"synthetic/img{i:03d}.jpg" for i in range(24)])[:3])
+    assert f"{gray_in_training} near-gray dropped" in capsys.readouterr().err and gray_in_training > 0
+    after = torch.load(out / "last.pt", weights_only=True)["model"]
+    before = recover(path, TABLE, ModelConfig(**SMALL, scene_head=False)).state_dict()
+    for k, v in before.items():  # (encoder._fc, the unused ImageNet classifier, is not in the graph)
+        if k.startswith(("encoder.", "stem_hints.")) and not k.startswith("encoder._fc"):
+            assert torch.equal(after[k], v), k
+    assert not torch.equal(after["up2.conv1.0.weight"], before["up2.conv1.0.weight"])
+    assert not torch.equal(after["cls.1.weight"], before["cls.1.weight"])
