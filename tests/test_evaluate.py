@@ -213,7 +213,11 @@ def test_evaluate_end_to_end_with_the_test_model(tmp_path, monkeypatch):
     paths = write_report(report, tmp_path / "out")
     assert [p.name for p in paths] == ["eval.md", "eval.json", "hints.png"]
     data = json.loads(paths[1].read_text())
-    assert data["rows"][0]["method"] == "model" and len(data["sweep"]) == 2 * 3 * 3
+    assert data["rows"][0]["method"] == "model" and len(data["sweep"]) == 3 * 3 * 3
+    # The fixture network copies each hint into its own output: its error there is nil before propagation,
+    # and propagation then adds nothing.
+    assert set(report.hint_error) == {1, 5} and max(report.hint_error.values()) < 1e-3
+    assert report.sweep_psnr("model, network only")[5] == pytest.approx(report.sweep_psnr("model")[5], abs=0.05)
     assert data["rows"][3]["dataset"] == "setB" and data["rows"][3]["frechet"] is None
     md = paths[0].read_text()
     assert "| setA | gray | 2 |" in md and "| all | model | 3 |" in md and "| 5 |" in md and "n/a" in md
@@ -222,3 +226,4 @@ def test_evaluate_end_to_end_with_the_test_model(tmp_path, monkeypatch):
     card = card_metrics(data)
     assert card["rows"]["model/all"]["images"] == 3 and set(card["psnr_vs_hints"]["model"]) == {"0", "1", "5"}
     assert "psnr_minus_gray_db" in card["goals"] and "psnr_minus_levin_db" in card["goals"]
+    assert set(card["hint_error_before_propagation"]) == {"1", "5"}

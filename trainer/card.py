@@ -60,7 +60,9 @@ def card_metrics(report: dict) -> dict:
             sweep.setdefault(p["method"], {})[str(p["hints"])] = round(p["psnr"], 3)
     return {"eval_set": report.get("datasets"), "working_long_side": report.get("size"),
             "provider": report.get("provider"), "seconds_per_photo": round(report.get("model_seconds", 0), 4),
-            "rows": rows, "psnr_vs_hints": sweep, "goals": goals(report), "notes": report.get("notes", [])}
+            "rows": rows, "psnr_vs_hints": sweep,
+            "hint_error_before_propagation": {str(k): round(v, 3) for k, v in (report.get("hint_error") or {}).items()},
+            "goals": goals(report), "notes": report.get("notes", [])}
 
 
 def main(argv=None) -> int:

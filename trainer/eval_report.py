@@ -47,6 +47,7 @@ class EvalReport:
     sweep: list[SweepPoint] = field(default_factory=list)
     seconds: float = 0.0           # whole evaluation
     model_seconds: float = 0.0     # mean colorize() time per photo, no hints
+    hint_error: dict[int, float] = field(default_factory=dict)  # hints -> network's mean ab error at them
     notes: list[str] = field(default_factory=list)
 
     def row(self, method: str, dataset: str = ALL) -> Row | None:
@@ -68,6 +69,11 @@ class EvalReport:
         if self.sweep:
             lines += ["", "## PSNR (dB) vs number of ground-truth hints, all photos", "",
                       sweep_table(self.sweep)]
+        if self.hint_error:
+            lines += ["", "## The network's own hint error (mean ab distance at the hints, before propagation)", "",
+                      "| Hints | " + " | ".join(str(n) for n in self.hint_error) + " |",
+                      "|---|" + "---|" * len(self.hint_error),
+                      "| ab error | " + " | ".join(f"{v:.2f}" for v in self.hint_error.values()) + " |"]
         if self.notes:
             lines += ["", "## Notes", ""] + [f"- {n}" for n in self.notes]
         return "\n".join(lines) + "\n"

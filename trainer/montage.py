@@ -1,0 +1,100 @@
+"""A side-by-side montage of photos colorized by several models (e.g. the old and the new default).
+
+    python -m trainer.montage ../shared/data/historical -o docs/historical-old-vs-new.jpg \
+        --model tinta-base-v0.1="old (v0.1)" --model tinta-base="new" [--height 150] [--per-row 2]
+
+Each photo becomes one cell: the input as given, then each model's default colorization (the app's
+one-click result, through engine.colorizer). Labels are drawn over the top row.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from engine.imageio import read_image
+
+EXTS = {".jpg", ".jpeg", ".png", ".tif", ".tiff"}
+
+
+def _fit(rgb: np.ndarray, height: int) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    return cv2.resize(rgb, (max(1, round(w * height / h)), height), interpolation=cv2.INTER_AREA)
+
+
+def _rgb8(img: np.ndarray) -> np.ndarray:
+    if img.dtype == np.uint16:
+        img = (img >> 8).astype(np.uint8)
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    return np.ascontiguousarray(img[..., :3])
+
+
+def _label(img: np.ndarray, text: str) -> None:
+    for colour, thick in (((0, 0, 0), 3), ((255, 255, 255), 1)):
+        cv2.putText(img, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, thick, cv2.LINE_AA)
+
+
+def montage(photos: list[Path], models: list[tuple[str, str]], height: int = 150, per_row: int = 2,
+            gap: int = 4) -> np.ndarray:
+    """HxWx3 uint8: per photo [input | model 1 | model 2 ...], `per_row` photos a row, white gaps."""
+    from engine.colorizer import Colorizer
+
+    cols = [Colorizer(name) for name, _ in models]
+    cells = []
+    for p in photos:
+        img = _rgb8(read_image(p).pixels)
+        tiles = [_fit(img, height)] + [_fit(_rgb8(np.asarray(c.colorize(img).rgb)), height) for c in cols]
+        if len(cells) < per_row:
+            for t, text in zip(tiles, ["input"] + [label for _, label in models]):
+                _label(t, text)
+        row = np.full((height, sum(t.shape[1] for t in tiles) + gap * (len(tiles) - 1), 3), 255, np.uint8)
+        x = 0
+        for t in tiles:
+            row[:, x:x + t.shape[1]] = t
+            x += t.shape[1] + gap
+        cells.append(row)
+    width = max(c.shape[1] for c in cells)
+    rows = []
+    for i in range(0, len(cells), per_row):
+        group = cells[i:i + per_row]
+        line = np.full((height, width * per_row + gap * 4 * (per_row - 1), 3), 255, np.uint8)
+        for j, c in enumerate(group):
+            x = j * (width + gap * 4)
+            line[:, x:x + c.shape[1]] = c
+        rows.append(line)
+    out = np.full((len(rows) * (height + gap * 2), rows[0].shape[1], 3), 255, np.uint8)
+    for i, r in enumerate(rows):
+        out[i * (height + gap * 2):i * (height + gap * 2) + height] = r
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("folder")
+    ap.add_argument("-o", "--out", required=True)
+    ap.add_argument("--model", action="append", required=True, help="NAME=LABEL (repeat)")
+    ap.add_argument("--height", type=int, default=150)
+    ap.add_argument("--per-row", type=int, default=2)
+    ap.add_argument("--quality", type=int, default=82)
+    a = ap.parse_args(argv)
+    photos = sorted(p for p in Path(a.folder).iterdir() if p.suffix.lower() in EXTS)
+    if not photos:
+        print(f"montage: error: {a.folder}: no photos", file=sys.stderr)
+        return 1
+    models = [tuple(m.split("=", 1)) if "=" in m else (m, m) for m in a.model]
+    img = montage(photos, models, a.height, a.per_row)
+    out = Path(a.out)
+    tmp = out.with_name(out.name + ".tmp" + out.suffix)
+    cv2.imwrite(str(tmp), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, a.quality])
+    os.replace(tmp, out)
+    print(f"{out}: {img.shape[1]}x{img.shape[0]}, {len(photos)} photos x {len(models)} models")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
