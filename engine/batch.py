@@ -2,7 +2,9 @@
 
 Resumable: an item is done when its recipe sidecar matches the settings, the model hash and the
 source, and the output still has the hash the sidecar recorded.  Outputs and sidecars are written
-atomically, sidecar last, so a batch killed at any moment loses at most the files in flight.
+atomically, the sidecar that records the output's hash last, so a batch killed at any moment loses at
+most the files in flight.  A file in the output folder that no sidecar claims is never replaced without
+--overwrite.
 """
 from __future__ import annotations
 
@@ -16,6 +18,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from filelock import FileLock, Timeout
+
+from .atomic import write_atomic
 from .batch_job import Item, Outcome, parent_alive, render_item
 from .errors import TintaError
 from .recipe import Recipe, is_done, sidecar_path
@@ -27,11 +32,14 @@ LOCK_NAME = ".tinta-batch.lock"
 
 @dataclass
 class Plan:
-    """todo: items to render; skipped: sources already done; total: images found."""
+    """todo: items to render; skipped: sources already done; total: images found; failed: sources whose
+    recipe could not be made ({source, error}, e.g. a malformed NAME.hints.json); recipes: source -> Recipe."""
 
     todo: list[Item]
     skipped: list[str]
     total: int
+    failed: list[dict] = field(default_factory=list)
+    recipes: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -44,6 +52,7 @@ class Summary:
     seconds: float = 0.0
     pixels: int = 0
     report: str = ""
+    report_error: str = ""
 
 
 def scan(indir: Path, outdir: Path, exclude: Iterable[Path] = ()) -> list[tuple[Path, Path]]:
@@ -66,23 +75,29 @@ def scan(indir: Path, outdir: Path, exclude: Iterable[Path] = ()) -> list[tuple[
 
 
 def plan(indir: Path, outdir: Path, recipe: Recipe, exclude: Iterable[Path] = (),
-         recipe_for: Callable[[Path], Recipe] | None = None) -> Plan:
+         recipe_for: Callable[[Path], Recipe] | None = None, overwrite: bool = False) -> Plan:
     """Items still to render.  Outputs are named <stem>.<ext>; where two sources in a folder share a
-    stem (scan.jpg, scan.tif) all of them are named <name>.<ext> so nothing collides."""
+    stem (scan.jpg, scan.tif) all of them are named <name>.<ext> so nothing collides.  A source whose
+    recipe_for raises TintaError fails alone; the others are planned."""
     found = scan(indir, outdir, exclude)
     stems: dict[tuple, int] = defaultdict(int)
     for src, rel in found:
         stems[(rel, src.stem.lower())] += 1
-    todo, skipped = [], []
+    result = Plan([], [], len(found))
     for src, rel in found:
         folder = Path(outdir) / rel
         base = src.stem if stems[(rel, src.stem.lower())] == 1 else src.name
-        r = recipe_for(src) if recipe_for else recipe
+        try:
+            r = recipe_for(src) if recipe_for else recipe
+        except TintaError as exc:
+            result.failed.append({"source": str(src), "error": str(exc)})
+            continue
         if is_done(sidecar_path(folder, src), src, r):
-            skipped.append(str(src))
+            result.skipped.append(str(src))
         else:
-            todo.append(Item(str(src), str(folder), base))
-    return Plan(todo, skipped, len(found))
+            result.todo.append(Item(str(src), str(folder), base, overwrite))
+            result.recipes[str(src)] = r
+    return result
 
 
 class Progress:
@@ -130,17 +145,27 @@ def _duration(seconds: float) -> str:
 _worker: dict = {}
 
 
-def _init_worker(model: str | None, provider: str | None, parent: int, cpus: list[int] | None) -> None:
-    if cpus and hasattr(os, "sched_setaffinity"):
-        # Each worker gets its share of cores so ONNX Runtime and the renderer size their thread pools to it.
-        os.sched_setaffinity(0, cpus)
-    from .colorizer import Colorizer
+class WorkerStartError(TintaError):
+    """A worker process could not load its Colorizer; the whole batch stops with this one line."""
 
-    _worker["colorizer"] = Colorizer(model, provider)
-    _worker["alive"] = parent_alive(parent)
+
+def _init_worker(model: str | None, provider: str | None, parent: int, cpus: list[int] | None) -> None:
+    try:
+        if cpus and hasattr(os, "sched_setaffinity"):
+            # Each worker gets its share of cores so ONNX Runtime and the renderer size their thread pools to it.
+            os.sched_setaffinity(0, cpus)
+        from .colorizer import Colorizer
+
+        _worker["colorizer"] = Colorizer(model, provider)
+        _worker["alive"] = parent_alive(parent)
+    except Exception as exc:  # noqa: BLE001 - Pool respawns a worker whose initializer raises, forever
+        text = str(exc) if isinstance(exc, TintaError) else f"{exc.__class__.__name__}: {exc}"
+        _worker["error"] = "a batch worker could not start: " + (text.splitlines() or [""])[0]
 
 
 def _run_one(args: tuple[Item, Recipe]) -> Outcome:
+    if "error" in _worker:
+        raise WorkerStartError(_worker["error"])  # reaches the parent through imap, which then stops the pool
     item, recipe = args
     return render_item(_worker["colorizer"], item, recipe, _worker["alive"])
 
@@ -187,9 +212,10 @@ def execute(plan_: Plan, recipe_of: Callable[[Item], Recipe], outcomes_of: Calla
             settings: dict, progress: bool = True) -> Summary:
     """Run the plan through `outcomes_of(list[(Item, Recipe)]) -> iterator of Outcome`, then write the report."""
     start = time.perf_counter()
-    summary = Summary(skipped=len(plan_.skipped))
+    summary = Summary(skipped=len(plan_.skipped), failed=list(plan_.failed))
     bar = Progress(len(plan_.todo)) if progress and plan_.todo else None
     pairs = [(item, recipe_of(item)) for item in plan_.todo]
+    finished = False
     try:
         for n, out in enumerate(outcomes_of(pairs), 1):
             if out.ok:
@@ -199,11 +225,16 @@ def execute(plan_: Plan, recipe_of: Callable[[Item], Recipe], outcomes_of: Calla
                 summary.failed.append({"source": out.source, "error": out.error})
             if bar:
                 bar.update(n, len(summary.failed))
+        finished = True
     finally:
         if bar:
             bar.close()
         summary.seconds = time.perf_counter() - start
-        summary.report = str(write_report(outdir, summary, settings, plan_.total))
+        try:
+            summary.report = str(write_report(outdir, summary, settings, plan_.total))
+        except TintaError as exc:
+            if finished:  # otherwise the error that stopped the run is the one to tell
+                summary.report_error = str(exc)
     return summary
 
 
@@ -217,31 +248,30 @@ def write_report(outdir: Path, summary: Summary, settings: dict, total: int) -> 
             "seconds": round(summary.seconds, 3),
             "files_per_second": round(summary.done / summary.seconds, 3) if summary.seconds else 0.0,
             "settings": settings, "failures": summary.failed}
-    tmp = path.with_name(f".{REPORT_NAME}.{os.getpid()}.part")
-    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        write_atomic(path, json.dumps(data, indent=1))
+    except OSError as exc:
+        raise TintaError(f"{path}: cannot write the batch report ({exc.strerror or exc})") from None
     return path
 
 
 class BatchLock:
     """An exclusive lock on OUTDIR so two batches never write the same folder; stale temp files are
-    removed once it is held (they can only be left by a run that was killed)."""
+    removed once it is held (they can only be left by a run that was killed).  filelock gives the same
+    lock on Windows, macOS and Linux."""
 
     def __init__(self, outdir: Path):
         self.path = Path(outdir) / LOCK_NAME
-        self.fh = None
+        self.lock = FileLock(str(self.path), timeout=0)
 
     def __enter__(self):
-        self.fh = open(self.path, "a+")
         try:
-            import fcntl
-
-            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except ImportError:  # Windows: msvcrt locking would do, but one user rarely runs two batches there
-            pass
-        except OSError:
-            self.fh.close()
+            self.lock.acquire()
+        except Timeout:
             raise TintaError(f"{self.path.parent}: another tinta batch is writing to this folder") from None
+        except OSError as exc:
+            raise TintaError(f"{self.path.parent}: cannot write to output folder "
+                             f"({exc.strerror or exc.__class__.__name__})") from None
         for part in Path(self.path.parent).rglob(".*.part"):
             try:
                 part.unlink()
@@ -250,7 +280,7 @@ class BatchLock:
         return self
 
     def __exit__(self, *exc):
-        self.fh.close()  # the file stays: unlinking it could let two runs lock different inodes
+        self.lock.release()
 
 
 def summary_dict(summary: Summary) -> dict:

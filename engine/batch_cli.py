@@ -26,6 +26,8 @@ def add_batch_parser(sub, positive) -> None:
     b.add_argument("--format", choices=("png", "jpg", "tif"), help="output format (png, or tif for 16-bit input)")
     b.add_argument("--quality", type=positive(int), default=95, help="JPEG/WebP quality")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.add_argument("--overwrite", action="store_true",
+                   help="replace existing files in OUTDIR that no recipe sidecar claims (never inputs)")
     add_restore_args(b)
 
 
@@ -85,11 +87,11 @@ def batch_command(args) -> int:
     exclude = [Path(args.dust_mask)] if args.dust_mask else []
     try:
         with BatchLock(outdir):
-            p = plan(indir, outdir, None, exclude, recipe_for=recipe_for)
+            p = plan(indir, outdir, None, exclude, recipe_for=recipe_for, overwrite=args.overwrite)
             if p.skipped:
                 print(f"tinta: {len(p.skipped)} of {p.total} already done and verified; "
                       f"{len(p.todo)} to render", flush=True)
-            by_item = {it.source: recipe_for(Path(it.source)) for it in p.todo}
+            by_item = p.recipes
             if args.ray:
                 from .batch_ray import run_ray
 
@@ -109,7 +111,10 @@ def batch_command(args) -> int:
         _say("error", f["error"])
     rate = summary.done / summary.seconds if summary.seconds else 0.0
     print(f"tinta: {summary.done} rendered, {summary.skipped} already done, {len(summary.failed)} failed "
-          f"in {summary.seconds:.1f} s ({rate:.2f} files/s); report: {summary.report}", flush=True)
+          f"in {summary.seconds:.1f} s ({rate:.2f} files/s); report: {summary.report or 'not written'}", flush=True)
+    if summary.report_error:
+        _say("error", summary.report_error)
+        return 1
     return 1 if summary.failed else 0
 
 
@@ -135,9 +140,13 @@ def rerender_command(args) -> int:
                       f"installed {side.recipe.model!r} is {colorizer.card.sha256[:12]}...; install that model")
         return 2
     outdir = Path(args.output) if args.output else Path(args.rerender).parent / "rerender"
-    outdir.mkdir(parents=True, exist_ok=True)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _say("error", f"{outdir}: cannot create output folder ({exc.strerror or exc})")
+        return 1
     base = Path(side.output).stem
-    out = render_item(colorizer, Item(side.source, str(outdir), base), side.recipe)
+    out = render_item(colorizer, Item(side.source, str(outdir), base, args.overwrite), side.recipe)
     if not out.ok:
         _say("error", out.error)
         return 1

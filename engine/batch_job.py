@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import colormanage
@@ -11,17 +11,19 @@ from .errors import ImageError, TintaError
 from .hints import Hint, check_inside
 from .imageio import read_image, write_image
 from .models import file_sha256
-from .recipe import Recipe, Sidecar, sidecar_path, tinta_version, write_sidecar
+from .recipe import Recipe, Sidecar, read_sidecar, sidecar_path, tinta_version, write_sidecar
 from .restore_pipeline import RestoreOptions, finish, load_dust_mask, prepare
 
 
 @dataclass(frozen=True)
 class Item:
-    """source: input file; out_folder: where output and sidecar go; base: output name without extension."""
+    """source: input file; out_folder: where output and sidecar go; base: output name without extension;
+    overwrite: replace an existing output that no sidecar of this source claims."""
 
     source: str
     out_folder: str
     base: str
+    overwrite: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,20 +96,23 @@ def render_item(colorizer, item: Item, recipe: Recipe, should_write=lambda: True
                              f"the loaded model is {colorizer.card.sha256[:12]}...")
         st = src.stat()
         pic = read_image(src)
-        rgb, meta = render_picture(colorizer, pic, RestoreOptions.from_dict(recipe.restore), _hints(recipe),
-                                   recipe.size, recipe.vividness, recipe.seed)
         ext = recipe.format or ("tif" if pic.bit_depth == 16 else "png")
         folder = Path(item.out_folder)
         dest = folder / f"{item.base}.{ext}"
         if dest.resolve() == src.resolve():
             raise ImageError(src, f"output {dest} would replace the input; choose another output folder")
+        check_not_foreign(src, dest, sidecar_path(folder, src), item.overwrite)
+        rgb, meta = render_picture(colorizer, pic, RestoreOptions.from_dict(recipe.restore), _hints(recipe),
+                                   recipe.size, recipe.vividness, recipe.seed)
         if not should_write():
             return Outcome(item.source, False, error=f"{src}: stopped before writing")
         folder.mkdir(parents=True, exist_ok=True)
-        write_image(dest, rgb, quality=recipe.quality, metadata=meta)
-        side = Sidecar(recipe, str(src.resolve()), st.st_size, st.st_mtime_ns, dest.name, file_sha256(dest),
-                       tinta_version())
+        side = Sidecar(recipe, str(src.resolve()), st.st_size, st.st_mtime_ns, dest.name, "", tinta_version())
+        # A claim first (no hash, so never taken as done): if the run dies after the output is written,
+        # the next run still knows the file is its own and may replace it.
         write_sidecar(sidecar_path(folder, src), side)
+        write_image(dest, rgb, quality=recipe.quality, metadata=meta)
+        write_sidecar(sidecar_path(folder, src), replace(side, output_sha256=file_sha256(dest)))
         h, w = rgb.shape[:2]
         return Outcome(item.source, True, str(dest), seconds=time.perf_counter() - start, pixels=h * w)
     except TintaError as exc:
@@ -120,6 +125,19 @@ def render_item(colorizer, item: Item, recipe: Recipe, should_write=lambda: True
     except Exception as exc:  # noqa: BLE001 - one line per file; the batch goes on
         return Outcome(item.source, False, error=f"{src}: {exc.__class__.__name__}: {exc}",
                        seconds=time.perf_counter() - start)
+
+
+def check_not_foreign(src: Path, dest: Path, sidecar: Path, overwrite: bool) -> None:
+    """ImageError unless dest is absent, claimed by this source's sidecar, or overwrite is allowed."""
+    if overwrite or not dest.exists():
+        return
+    try:
+        if read_sidecar(sidecar).output == dest.name:
+            return
+    except TintaError:
+        pass
+    raise ImageError(src, f"output {dest} exists and was not written by tinta batch (no recipe sidecar "
+                          f"names it); use --overwrite to replace it")
 
 
 def parent_alive(parent_pid: int):

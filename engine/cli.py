@@ -287,6 +287,12 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             _say("error", "interrupted")
             return 130
+        except TintaError as exc:  # last line of defence: the commands report their own, one line each
+            _say("error", str(exc))
+            return 1
+        except OSError as exc:  # e.g. a folder that turned read-only or a disk that filled mid-run
+            _say("error", f"{exc.filename or PROG}: {exc.strerror or exc}")
+            return 1
 
 
 if __name__ == "__main__":

@@ -6,11 +6,11 @@ re-render any of them exactly: model, size, vividness, the hints themselves, and
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import write_atomic
 from .errors import HintError, SourcedError
 from .hints import Hint, parse_hints
 
@@ -35,7 +35,7 @@ def _hints_json(hints) -> list[dict]:
 
 def write_record(path: Path, src: Path, colorizer, variants: list, files: list[Path], size, vividness,
                  hints) -> None:
-    """Write the .variants.json atomically (temp file in the same folder, then os.replace)."""
+    """Write the .variants.json atomically (engine.atomic); VariantsFileError when it cannot be written."""
     first = variants[0]
     data = {
         "format": FORMAT, "image": str(src), "model": colorizer.card.name,
@@ -44,9 +44,10 @@ def write_record(path: Path, src: Path, colorizer, variants: list, files: list[P
         "variants": [{"index": i, "seed": v.seed, "file": f.name, "z": [float(x) for x in v.z]}
                      for i, (v, f) in enumerate(zip(variants, files))],
     }
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        write_atomic(path, json.dumps(data, indent=1))
+    except OSError as exc:
+        raise VariantsFileError(path, f"cannot write variants file ({exc.strerror or exc})") from None
 
 
 def read_pick(path: str | Path, pick: int) -> tuple[dict, dict, list[Hint]]:

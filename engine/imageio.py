@@ -1,8 +1,6 @@
 """Reading and atomically writing PNG, JPEG, TIFF, BMP and WebP images as RGB(A) numpy arrays, with metadata."""
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,15 +9,15 @@ import numpy as np
 import tifffile
 
 from . import colormanage
+from .atomic import atomic_path
 from .errors import ImageError
-from .imageheader import sniff
+from .imageheader import DEFLATE_MAX_RATIO, png_chunks_fit, sniff
 from .metadata import Metadata, embed_jpeg, embed_png, patch_tiff_exif, read_metadata, tiff_tags, webp_params
+from .quiet import native_stderr_silenced
 
 MAX_PIXELS = 300_000_000  # decompression-bomb guard
 WRITE_FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff",
                  ".bmp": "bmp", ".webp": "webp"}
-_UMASK = os.umask(0o22)
-os.umask(_UMASK)  # mkstemp makes 0600 files; outputs get the usual permissions instead
 _ORIENT = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
            5: lambda a: a.swapaxes(0, 1), 6: lambda a: np.rot90(a, -1),
            7: lambda a: np.rot90(a, 1)[::-1], 8: lambda a: np.rot90(a, 1)}
@@ -49,6 +47,17 @@ def _check_size(path, w, h) -> None:
                                    f"{MAX_PIXELS // 1_000_000} megapixel limit")
 
 
+def _check_plausible(path, w, h, size: int, least: int) -> None:
+    if size < least:
+        raise ImageError(path, f"header says {w}x{h} pixels but the file has only {size} bytes, too few for "
+                               f"that (corrupt or truncated)")
+
+
+# The most a TIFF codec can expand its data; unlisted codecs (CCITT, LZMA, Zstandard...) get the generous default.
+_TIFF_MAX_RATIO = {1: 1, 32773: 64, 5: 4096, 8: DEFLATE_MAX_RATIO, 32946: DEFLATE_MAX_RATIO, 7: 2048}
+_TIFF_DEFAULT_RATIO = 65536
+
+
 def read_image(path, to_srgb: bool = True) -> Picture:
     """Decode an image file; raises ImageError(path, problem) for anything unreadable or absurd."""
     p = Path(path)
@@ -64,13 +73,15 @@ def read_image(path, to_srgb: bool = True) -> Picture:
             header = sniff(head)
             if header is None:
                 raise ImageError(path, "not an image (or an unsupported format; use PNG, JPEG, TIFF, BMP or WebP)")
-            meta = read_metadata(p)
-            icc = _usable_profile(meta.icc) if to_srgb else None
-            if header.format == "tiff":
-                pixels = _read_tiff(p, icc)
-            else:
+            data = b""
+            if header.format != "tiff":
                 data = head + fh.read()
-                pixels = _read_cv(p, data, icc)
+                # Before Pillow looks for metadata: it decodes a whole PNG to find a trailing eXIf chunk.
+                header = _checked_header(p, data)
+            with native_stderr_silenced():  # problems are reported once, by the ImageError below
+                meta = read_metadata(p)
+                icc = _usable_profile(meta.icc) if to_srgb else None
+                pixels = _read_tiff(p, icc) if header.format == "tiff" else _read_cv(p, data, header, icc)
     except OSError as exc:
         raise ImageError(path, f"cannot read file ({exc.strerror or exc.__class__.__name__})") from None
     if pixels.dtype not in (np.uint8, np.uint16):
@@ -92,11 +103,19 @@ def _usable_profile(icc: bytes | None) -> bytes | None:
         return None
 
 
-def _read_cv(path, data: bytes, icc: bytes | None = None) -> np.ndarray:
+def _checked_header(path, data: bytes):
+    """The header of a whole PNG/JPEG/BMP/WebP file, refused when its size is absurd or its data too short."""
     header = sniff(data)
     _check_size(path, header.width, header.height)
+    _check_plausible(path, header.width, header.height, len(data), header.min_file_bytes())
     if header.format == "jpeg" and (header.scan_start < 0 or data.find(b"\xff\xd9", header.scan_start) < 0):
         raise ImageError(path, "JPEG data is truncated (no end-of-image marker)")
+    if header.format == "png" and not png_chunks_fit(data):
+        raise ImageError(path, "corrupt or truncated PNG data (a chunk runs past the end of the file)")
+    return header
+
+
+def _read_cv(path, data: bytes, header, icc: bytes | None = None) -> np.ndarray:
     if header.format == "jpeg" and icc and colormanage.space(icc) == "CMYK":
         return _read_cmyk_jpeg(path, data, icc)
     # IMREAD_UNCHANGED would skip EXIF orientation, so keep it only where alpha must survive.
@@ -162,6 +181,9 @@ def _read_tiff(path: Path, icc: bytes | None = None) -> np.ndarray:
             planar = page.planarconfig == tifffile.PLANARCONFIG.SEPARATE and len(shape) == 3
             h, w = (shape[1], shape[2]) if planar else (shape[0], shape[1])
             _check_size(path, w, h)
+            raw = w * h * page.samplesperpixel * page.bitspersample // 8
+            ratio = _TIFF_MAX_RATIO.get(int(page.compression), _TIFF_DEFAULT_RATIO)
+            _check_plausible(path, w, h, path.stat().st_size, raw // ratio)
             arr = page.asarray()
             orientation = page.tags.get(274)
             photometric = page.photometric
@@ -215,44 +237,40 @@ def write_image(path, pixels: np.ndarray, quality: int = 95, metadata: Metadata 
         raise ImageError(path, f"cannot write {p.suffix or 'extension-less'} files; use .png, .jpg or .tif")
     px = _prepare(pixels, fmt)
     try:
-        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.stem}.", suffix=".part")
-    except OSError as exc:
-        raise ImageError(path, f"cannot write here ({exc.strerror or exc.__class__.__name__})") from None
-    os.close(fd)
-    try:
-        if fmt == "tiff":
-            photometric = "rgb" if px.ndim == 3 else "minisblack"
-            extra = ["unassalpha"] if px.ndim == 3 and px.shape[2] == 4 else None
-            tags = tiff_tags(metadata) if metadata else []
-            tifffile.imwrite(tmp, px, photometric=photometric, extrasamples=extra, compression="zlib",
-                             compressionargs={"level": 3}, extratags=tags,
-                             **({"metadata": None, "software": metadata.software or "tifffile.py"}
-                                if metadata else {}))
-            if metadata:
-                patch_tiff_exif(tmp, metadata)
-        elif fmt == "webp" and metadata:
-            from PIL import Image
-
-            Image.fromarray(px).save(tmp, "WEBP", quality=int(quality), **webp_params(metadata))
-        else:
-            ok, buf = cv2.imencode("." + ("jpg" if fmt == "jpeg" else fmt), _to_bgr(px), _params(fmt, quality))
-            if not ok:
-                raise ImageError(path, f"encoder refused the image {px.shape} {px.dtype}")
-            data = bytes(buf.data)
-            if metadata and fmt == "png":
-                data = embed_png(data, metadata)
-            elif metadata and fmt == "jpeg":
-                data = embed_jpeg(data, metadata)
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, p)
+        with atomic_path(p) as tmp:
+            _encode_to(tmp, path, px, fmt, quality, metadata)
     except ImageError:
-        _unlink(tmp)
         raise
     except (OSError, cv2.error, ValueError) as exc:
-        _unlink(tmp)
         raise ImageError(path, f"cannot write ({getattr(exc, 'strerror', None) or exc})") from None
+
+
+def _encode_to(tmp: str, path, px: np.ndarray, fmt: str, quality: int, metadata: Metadata | None) -> None:
+    if fmt == "tiff":
+        photometric = "rgb" if px.ndim == 3 else "minisblack"
+        extra = ["unassalpha"] if px.ndim == 3 and px.shape[2] == 4 else None
+        tags = tiff_tags(metadata) if metadata else []
+        tifffile.imwrite(tmp, px, photometric=photometric, extrasamples=extra, compression="zlib",
+                         compressionargs={"level": 3}, extratags=tags,
+                         **({"metadata": None, "software": metadata.software or "tifffile.py"}
+                            if metadata else {}))
+        if metadata:
+            patch_tiff_exif(tmp, metadata)
+    elif fmt == "webp" and metadata:
+        from PIL import Image
+
+        Image.fromarray(px).save(tmp, "WEBP", quality=int(quality), **webp_params(metadata))
+    else:
+        ok, buf = cv2.imencode("." + ("jpg" if fmt == "jpeg" else fmt), _to_bgr(px), _params(fmt, quality))
+        if not ok:
+            raise ImageError(path, f"encoder refused the image {px.shape} {px.dtype}")
+        data = bytes(buf.data)
+        if metadata and fmt == "png":
+            data = embed_png(data, metadata)
+        elif metadata and fmt == "jpeg":
+            data = embed_jpeg(data, metadata)
+        with open(tmp, "wb") as fh:
+            fh.write(data)
 
 
 def _prepare(pixels: np.ndarray, fmt: str) -> np.ndarray:
@@ -280,10 +298,3 @@ def _params(fmt: str, quality: int) -> list[int]:
     if fmt == "webp":
         return [cv2.IMWRITE_WEBP_QUALITY, int(quality)]
     return []
-
-
-def _unlink(tmp: str) -> None:
-    try:
-        os.unlink(tmp)
-    except OSError:
-        pass

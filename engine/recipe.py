@@ -1,17 +1,17 @@
 """Per-output recipe sidecars: everything needed to re-render an output exactly, and to tell it is done.
 
-A sidecar `<source name>.recipe.json` sits beside each output and is written (atomically) only after
-the output, so an output without a matching sidecar is never taken as finished.
+A sidecar `<source name>.recipe.json` sits beside each output.  It is written (atomically) once before
+the output, without the output's hash, to claim the file name, and again after it with the hash, so an
+output without a matching sidecar is never taken as finished.
 """
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from importlib import metadata as pkg_metadata
 from pathlib import Path
 
+from .atomic import write_atomic
 from .errors import ImageError, TintaError
 from .models import file_sha256
 
@@ -92,17 +92,10 @@ def read_sidecar(path) -> Sidecar:
 
 
 def write_sidecar(path: Path, sidecar: Sidecar) -> None:
-    """Write atomically: temp file in the same folder, then os.replace."""
-    fd, tmp = tempfile.mkstemp(dir=Path(path).parent, prefix=f".{Path(path).name}.", suffix=".part")
+    """Write atomically (engine.atomic); ImageError names the file when the folder or disk refuses."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(sidecar.to_json())
-        os.replace(tmp, path)
+        write_atomic(path, sidecar.to_json())
     except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         raise ImageError(path, f"cannot write recipe ({exc.strerror or exc})") from None
 
 

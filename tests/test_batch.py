@@ -88,6 +88,16 @@ def test_batch_formats_report_resume_and_rerender(tmp_path, models, capsys):
     assert (tmp_path / "re" / "scan16.tif").read_bytes() == (out / "box1" / "scan16.tif").read_bytes()
 
 
+def _recorded(out: Path) -> list[str]:
+    """Outputs whose sidecar records their hash (a sidecar without one only claims the name, before writing)."""
+    names = []
+    for side in out.glob("*.recipe.json"):
+        data = json.loads(side.read_text())  # sidecars are written atomically: never half a file
+        if data["output_sha256"]:
+            names.append(data["output"])
+    return names
+
+
 def test_batch_killed_midway_resumes_without_loss_or_duplicates(tmp_path, models):
     inp, out = tmp_path / "in", tmp_path / "out"
     inp.mkdir()
@@ -99,12 +109,11 @@ def test_batch_killed_midway_resumes_without_loss_or_duplicates(tmp_path, models
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    while len(list(out.glob("*.recipe.json"))) < 3 and time.monotonic() < deadline and proc.poll() is None:
+    while len(_recorded(out)) < 3 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    finished = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in out.glob("*.png")
-                if (out / f"{p.name}.recipe.json").exists()}
+    finished = {name: ((out / name).stat().st_mtime_ns, (out / name).read_bytes()) for name in _recorded(out)}
     assert 3 <= len(finished) < 16
     assert subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True).returncode == 0
     names = sorted(p.name for p in out.iterdir())
