@@ -20,6 +20,8 @@ class TrainConfig:
     val_images: int = 256         # cap on the validation photos scored during training (the split is trainer/split.py)
     min_colourfulness: float = 0.0  # drop near-gray training photos (Hasler-Suesstrunk M below this; ~10 is near gray)
     in_memory: bool = False       # decode every photo once into RAM instead of per crop
+    device_data: bool = False     # photos decoded once into the training device's memory; crops, Lab and
+                                  # hints made there (trainer/gpu_data.py); not with seg_classes
     prior_images: int = 2000
     # model
     reg_head: bool = True

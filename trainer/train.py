@@ -175,9 +175,12 @@ class Trainer:
                                hint_prob=cfg.hint_prob, seed=cfg.seed, train=True, with_seg=cfg.seg_classes > 0)
         self.val_ds = ColorDataset(cfg.data, crop=cfg.crop, hint_prob=0.0, seed=cfg.seed, train=False)
         self.train_idx, self.val_idx = _split(self.ds.index.names, cfg.val_images, cfg.seed)
-        if cfg.in_memory or cfg.min_colourfulness > 0:
-            col = self.ds.cache(log=self._say) if cfg.in_memory else self.ds.cache(self.train_idx, log=self._say)
-            if cfg.in_memory:
+        if cfg.device_data and cfg.seg_classes:
+            raise SystemExit("--device_data does not carry label maps; train segmentation with the CPU loader")
+        in_memory = cfg.in_memory or cfg.device_data
+        if in_memory or cfg.min_colourfulness > 0:
+            col = self.ds.cache(log=self._say) if in_memory else self.ds.cache(self.train_idx, log=self._say)
+            if in_memory:
                 self.val_ds._cache = self.ds._cache
             keep = ~(col[self.train_idx] < cfg.min_colourfulness)  # NaN (unreadable) is left to the loader
             self._say(f"{len(self.train_idx)} training photos, {int((~keep).sum())} near-gray dropped "
@@ -222,11 +225,32 @@ class Trainer:
         if self._opt_state is not None:
             self.opt.load_state_dict(self._opt_state)
         self.sampler = ResumableSampler(self.train_idx, cfg.batch, self.rank, self.world, cfg.seed)
-        self.loader = DataLoader(self.ds, batch_size=cfg.batch, sampler=self.sampler, num_workers=cfg.workers,
-                                 multiprocessing_context=worker_context() if cfg.workers else None,
-                                 drop_last=True, pin_memory=self.cuda, worker_init_fn=worker_init if cfg.workers else None,
-                                 prefetch_factor=4 if cfg.workers else None, persistent_workers=bool(cfg.workers))
+        workers = 0 if cfg.device_data else cfg.workers
+        self.loader = DataLoader(self.ds, batch_size=cfg.batch, sampler=self.sampler, num_workers=workers,
+                                 multiprocessing_context=worker_context() if workers else None,
+                                 drop_last=True, pin_memory=self.cuda, worker_init_fn=worker_init if workers else None,
+                                 prefetch_factor=4 if workers else None, persistent_workers=bool(workers))
         self.log = (self.out / "log.jsonl").open("a") if self.rank == 0 else None
+        self.bank = None
+        if cfg.device_data:
+            from trainer.gpu_data import PhotoBank
+            photos = [self.ds._cache[i][0] if self.ds._cache[i] is not None else np.zeros((8, 8, 3), np.uint8)
+                      for i in range(len(self.ds))]
+            self.bank = PhotoBank(photos, self.device)
+            self._say(f"{len(photos)} photos resident on {self.device} ({self.bank.bank.numel() / 2**30:.1f} GiB)")
+
+    def _batches(self):
+        """One epoch of batches: from the DataLoader, or made on the device from the photo bank."""
+        if self.bank is None:
+            yield from self.loader
+            return
+        cfg = self.cfg
+        gen = torch.Generator(device=self.device).manual_seed(cfg.seed * 100003 + self.state["epoch"] * 7919
+                                                               + self.state["batch_in_epoch"] + self.rank)
+        idx = list(self.sampler)
+        for k in range(0, len(idx) - cfg.batch + 1, cfg.batch):
+            i = torch.as_tensor(idx[k:k + cfg.batch], device=self.device)
+            yield self.bank.batch(i, cfg.crop, (cfg.scale_min, cfg.scale_max), cfg.hint_prob, gen=gen)
 
     def _say(self, msg: str) -> None:
         if self.rank == 0:
@@ -338,8 +362,10 @@ class Trainer:
         while st["step"] < st["total_steps"]:
             self.sampler.epoch, self.sampler.start_batch = st["epoch"], st["batch_in_epoch"]
             self.ds.set_epoch(st["epoch"])
-            for b in self.loader:
+            seen, t_rate = 0, time.time()
+            for b in self._batches():
                 b = {k: v.to(self.device, non_blocking=True) for k, v in b.items()}
+                seen += len(b["L"])
                 if self.cuda:
                     b = {k: (v.contiguous(memory_format=torch.channels_last) if v.dim() == 4 else v)
                          for k, v in b.items()}
@@ -361,7 +387,10 @@ class Trainer:
                     bar.update(1)
                     bar.set_postfix(loss=f"{stats['loss']:.3f}")
                 if self.log and st["step"] % cfg.log_every == 0:
+                    rate = seen * self.world / max(1e-9, time.time() - t_rate)
+                    seen, t_rate = 0, time.time()
                     self._write({"kind": "train", "step": st["step"], "wall": round(st["wall"], 1),
+                                 "crops_per_s": round(rate, 1),
                                  "lr": self.opt.param_groups[1]["lr"], "grad_norm": float(gn), **stats})
                 if st["step"] % cfg.ckpt_every == 0 or st["step"] >= st["total_steps"]:
                     self._checkpoint()

@@ -1,0 +1,86 @@
+"""On-device batches (trainer/gpu_data.py), checked on the CPU against the per-crop CPU pipeline."""
+import cv2
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from trainer.data import rgb_to_lab as cv_lab  # noqa: E402
+from trainer.gpu_data import PhotoBank, rgb_to_lab, simulate_hints  # noqa: E402
+
+
+def test_lab_matches_opencvs_float_conversion():
+    rgb = np.random.default_rng(0).integers(0, 256, (16, 16, 3)).astype(np.uint8)
+    ours = rgb_to_lab(torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255)[0].permute(1, 2, 0).numpy()
+    assert np.abs(ours - cv_lab(rgb)).max() < 0.3
+
+
+def _photos():
+    a = np.zeros((144, 200, 3), np.uint8)
+    a[:, :100] = (200, 30, 30)   # left red, right blue
+    a[:, 100:] = (30, 30, 200)
+    b = np.full((180, 144, 3), 90, np.uint8)
+    return [a, b]
+
+
+def test_crops_keep_content_scale_and_flip():
+    bank = PhotoBank(_photos(), "cpu", canvas=256)
+    assert bank.bank.shape == (2, 3, 256, 256) and bank.sizes.tolist() == [[144, 200], [180, 144]]
+    g = torch.Generator().manual_seed(0)
+    out = bank.crops(torch.tensor([0] * 64 + [1] * 8), 128, scale=(1.0, 1.0), gen=g)
+    assert out.shape == (72, 3, 128, 128) and 0 <= float(out.min()) and float(out.max()) <= 1
+    assert torch.allclose(out[64:], torch.full_like(out[64:], 90 / 255), atol=1e-4)  # never the canvas padding
+    left_red = out[:64, 0, :, :10].mean((1, 2)) > out[:64, 2, :, :10].mean((1, 2))
+    right_red = out[:64, 0, :, -10:].mean((1, 2)) > out[:64, 2, :, -10:].mean((1, 2))
+    # every crop shows red on the left, or (flipped) on the right, and about half are flipped
+    assert bool((left_red | right_red).all()) and 16 < int(right_red.sum()) < 48
+
+
+def test_hints_are_patch_means_and_follow_hint_prob():
+    g = torch.Generator().manual_seed(1)
+    ab = torch.randn(32, 2, 40, 40, generator=g) * 20
+    none_ab, none_mask = simulate_hints(ab, hint_prob=0.0, gen=g)
+    assert float(none_mask.sum()) == 0 and float(none_ab.abs().sum()) == 0
+    hab, mask = simulate_hints(ab, hint_prob=1.0, p=0.5, max_hints=1, gen=g)
+    assert mask.shape == (32, 1, 40, 40) and bool((mask.sum((1, 2, 3)) >= 1).all())
+    for i in range(32):  # one patch each: the hint is the mean true ab under it, a square of side 1..9
+        ys, xs = torch.nonzero(mask[i, 0], as_tuple=True)
+        side = int(ys.max() - ys.min() + 1)
+        assert side == int(xs.max() - xs.min() + 1) and 1 <= side <= 9 and len(ys) == side * side
+        want = ab[i, :, ys, xs].mean(1)
+        assert torch.allclose(hab[i, :, ys[0], xs[0]], want, atol=1e-4)
+    many = simulate_hints(ab, hint_prob=1.0, p=1 / 8, max_hints=64, gen=g)[1]
+    assert float(many.mean()) > float(mask.mean())
+
+
+def test_batch_is_what_the_model_takes():
+    bank = PhotoBank(_photos(), "cpu")
+    b = bank.batch(torch.tensor([0, 1, 0, 1]), 64, gen=torch.Generator().manual_seed(2))
+    assert {k: tuple(v.shape) for k, v in b.items()} == {
+        "L": (4, 1, 64, 64), "ab": (4, 2, 64, 64), "rgb": (4, 3, 64, 64), "hint_ab": (4, 2, 64, 64),
+        "hint_mask": (4, 1, 64, 64)}
+    assert 0 <= float(b["L"].min()) and float(b["L"].max()) <= 100
+
+
+def test_training_on_device_made_batches_logs_its_rate(tmp_path):
+    import io
+    import json
+    import tarfile
+    from trainer.train import main
+    rng = np.random.default_rng(3)
+    with tarfile.open(tmp_path / "s.tar", "w") as tar:
+        for i in range(12):
+            img = np.zeros((60, 80, 3), np.uint8)
+            img[:] = rng.integers(0, 255, 3)
+            cv2.circle(img, (40, 30), 15, tuple(int(v) for v in rng.integers(0, 255, 3)), -1)
+            enc = cv2.imencode(".png", img)[1]
+            info = tarfile.TarInfo(f"synthetic/img{i:03d}.png")
+            info.size = len(enc)
+            tar.addfile(info, io.BytesIO(enc.tobytes()))
+    out = tmp_path / "run"
+    assert main(["--data", str(tmp_path / "s.tar"), "--out", str(out), "--device_data", "true", "--crop", "32",
+                 "--batch", "4", "--workers", "2", "--prior_images", "8", "--val_images", "2", "--max_steps", "4",
+                 "--log_every", "2", "--scene_head", "false", "--warmup", "1"]) == 0
+    rows = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
+    train = [r for r in rows if r["kind"] == "train"]
+    assert len(train) == 2 and all(r["crops_per_s"] > 0 and np.isfinite(r["loss"]) for r in train)
