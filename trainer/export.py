@@ -24,7 +24,9 @@ from trainer.model import ModelConfig, TintaNet, build_model
 DATA_LICENCES = (
     "Trained on Tinta's shared photo set: Imagenette (ImageNet non-commercial terms), UTKFace "
     "(non-commercial research), Oxford-IIIT-style pets, Berkeley BSDS500 (research use), Intel scene and "
-    "weather sets (their challenge/dataset terms), house photos (cite Ahmed and Moustafa 2016). "
+    "weather sets (their challenge/dataset terms), house photos (cite Ahmed and Moustafa 2016), CamVid street "
+    "frames (Brostow et al. 2008, CC BY-NC 4.0), OSIE scenes (Xu et al. 2014, research), an ImageNet sample "
+    "(ImageNet terms), city and interior photos published with research code without a stated licence. "
     "Research/non-commercial use only; train on your own photos for a commercial-use model."
 )
 

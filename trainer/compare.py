@@ -1,0 +1,74 @@
+"""Per-set comparison of two models' default output against gray, from decoding-study JSON files.
+
+    python -m trainer.compare OLD.json:LABEL NEW.json:LABEL [--method-old M] [--method-new M] [--card CARD.json]
+
+Each JSON is what `python -m trainer.decoding_study` wrote (validation.json or eval.json); the method
+is the row to take ("card" in eval files; a candidate's label such as "annealed T=0.38" in validation
+files; default: the file's chosen one). Prints a markdown table per set (PSNR - gray, colourfulness /
+true, FD / gray, mean a*/b* cast) and, with --card, stores it in the card's metrics["per_set"].
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+ALL = "all"
+
+
+def set_rows(study: dict, method: str) -> dict[str, dict]:
+    """set -> {psnr_minus_gray, colourfulness_ratio, fd_ratio, cast, cast_gray, images} for `method`."""
+    res, gray = study["result"][method], study["result"]["gray"]
+    out = {}
+    for s, r in res.items():
+        g = gray[s]
+        out[s] = {"images": r["images"], "psnr_minus_gray": round(r["psnr"] - g["psnr"], 3),
+                  "colourfulness_ratio": round(r["colourfulness"] / max(r["colourfulness_true"], 1e-9), 3),
+                  "fd_ratio": round(r["frechet"] / max(g["frechet"], 1e-9), 3),
+                  "cast": round(((r["mean_a"] - r["mean_a_true"]) ** 2 + (r["mean_b"] - r["mean_b_true"]) ** 2)
+                                ** 0.5, 2)}
+    return out
+
+
+def table(columns: list[tuple[str, dict[str, dict]]]) -> str:
+    """Markdown: one row per set, for each column-label the four measures."""
+    sets = list(columns[0][1])
+    head = "| set | photos | " + " | ".join(
+        f"{lab}: PSNR - gray | {lab}: colourfulness / true | {lab}: FD / gray | {lab}: cast" for lab, _ in columns) + " |"
+    lines = [head, "|---|---|" + "---|" * (4 * len(columns))]
+    for s in sets:
+        cells = []
+        for _, rows in columns:
+            r = rows.get(s)
+            cells += ["n/a"] * 4 if r is None else [f"{r['psnr_minus_gray']:+.2f} dB", f"{r['colourfulness_ratio']:.2f}",
+                                                    f"{r['fd_ratio']:.2f}x", f"{r['cast']:.1f}"]
+        lines.append(f"| {s} | {columns[0][1][s]['images']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("studies", nargs="+", help="FILE.json:LABEL[:METHOD]")
+    ap.add_argument("--card", help="write the rows into this card's metrics.per_set[<split>]")
+    ap.add_argument("--split", default="validation", help="key under metrics.per_set (validation or eval)")
+    a = ap.parse_args(argv)
+    columns = []
+    for spec in a.studies:
+        path, label, *method = spec.split(":")
+        study = json.loads(Path(path).read_text())
+        columns.append((label, set_rows(study, method[0] if method else study["chosen"])))
+    print(table(columns))
+    if a.card:
+        card_path = Path(a.card)
+        card = json.loads(card_path.read_text())
+        card.setdefault("metrics", {}).setdefault("per_set", {})[a.split] = {lab: rows for lab, rows in columns}
+        tmp = card_path.with_name(card_path.name + ".tmp")
+        tmp.write_text(json.dumps(card, indent=1))
+        os.replace(tmp, card_path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
