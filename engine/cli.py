@@ -262,6 +262,9 @@ def info_command(args) -> int:
     print(f"  file: {card.path}")
     print(f"  sha256: {card.sha256} (verified)")
     print(f"  working long side: {card.default_long_side}, temperature: {card.default_temperature}")
+    d = card.decoding
+    print(f"  decoding: {d.mode}" + ("" if d.mode == "annealed" else f", regression gain {d.reg_gain:g}")
+          + (f", confidence {d.conf_lo:g}-{d.conf_hi:g}" if d.mode == "blend" else ""))
     for title, section in (("training", card.training), ("metrics", card.metrics)):
         print(f"  {title}:" + ("" if section else " (none)"))
         for key, value in section.items():

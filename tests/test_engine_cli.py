@@ -123,6 +123,7 @@ def test_info(setup, capsys):
     assert main(["info"]) == 0
     out = capsys.readouterr().out
     assert "model: tiny" in out and "sha256:" in out and "synthetic test model" in out
+    assert "decoding: annealed" in out  # a card without "decoding" means the class head's annealed mean
     assert "provider in use: CPUExecutionProvider" in out
 
 
