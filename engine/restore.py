@@ -8,10 +8,11 @@ from __future__ import annotations
 from .restore_defects import CleanResult, clean_defects, detect_defects
 from .restore_enhance import denoise_luminance, local_contrast
 from .restore_tiles import estimate_noise, process_tiled
+from .restore_tint import Tint, fit_tint, gray_twin
 from .restore_tone import ToneInfo, apply_tone, detect_tone, remove_tone
 
 __all__ = [
-    "CleanResult", "ToneInfo", "apply_tone", "clean_defects", "denoise_luminance",
-    "detect_defects", "detect_tone", "estimate_noise", "local_contrast", "process_tiled",
-    "remove_tone",
+    "CleanResult", "Tint", "ToneInfo", "apply_tone", "clean_defects", "denoise_luminance",
+    "detect_defects", "detect_tone", "estimate_noise", "fit_tint", "gray_twin", "local_contrast",
+    "process_tiled", "remove_tone",
 ]

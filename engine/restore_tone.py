@@ -1,4 +1,4 @@
-"""Toned prints: detect sepia/cyanotype toning, strip it to neutral gray, or re-apply it as a look."""
+"""Toned prints: detect sepia/cyanotype/selenium toning, strip it to neutral gray, or re-apply it as a look."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 from .restore_tiles import check_image, from_float, process_tiled, to_float
+from .restore_tint import Tint, fit_tint
 
 # sRGB primaries, D65: linear-light luminance Y, which alone fixes CIE L*.
 _Y_WEIGHTS = np.array([0.212671, 0.715160, 0.072169], dtype=np.float32)
@@ -16,6 +17,8 @@ _MONO_SPREAD = 6.0            # 90th pct. of chroma off the tone curve (Lab unit
                               # prints measure 1-4, colour photos 8 and up
 _SEPIA_HUES = (10.0, 110.0)   # degrees of atan2(b, a): red-browns through yellows
 _CYANO_HUES = (180.0, 310.0)  # cyans and Prussian blues
+_SELENIUM_HUES = (310.0, 370.0)  # purples through purple-browns, wrapping past 0
+_ONE_HUE = 0.85               # |mean ab| / mean |ab|: toners give one hue (near 1), split tones less
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,9 @@ class ToneInfo:
     kind: 'neutral' | 'sepia' | 'cyanotype' | 'other' ('other' also covers colour photos,
     see is_monochrome); strength: mean chroma C*ab; hue_deg: hue of the mean ab, 0..360;
     ab_mean: mean (a*, b*); is_monochrome: colour follows lightness alone; spread: the
-    90th percentile of |ab - mean ab of pixels with that L*|, in Lab units.
+    90th percentile of |ab - mean ab of pixels with that L*|, in Lab units; hue_consistency:
+    |mean ab| / mean |ab| (1 = one hue); tint: the toner as an illuminant (engine/restore_tint.py)
+    when the print is toned, else None.
     """
     kind: str
     strength: float
@@ -33,6 +38,13 @@ class ToneInfo:
     ab_mean: tuple[float, float]
     is_monochrome: bool
     spread: float
+    hue_consistency: float = 1.0
+    tint: Tint | None = None
+
+    @property
+    def toned(self) -> bool:
+        """A monochrome print coloured by a toner: its tint can be taken out by its white point."""
+        return self.tint is not None
 
 
 def _lab(rgb_f: np.ndarray) -> np.ndarray:
@@ -63,15 +75,20 @@ def detect_tone(rgb: np.ndarray) -> ToneInfo:
     spread = _conditional_spread(lab_l=(lab[keep, 0] if keep.sum() >= 64 else lab[:, 0]), ab=ab)
     hue = float(np.degrees(np.arctan2(mean[1], mean[0])) % 360.0)
     mono = spread <= _MONO_SPREAD
+    consistency = float(np.hypot(*mean) / max(strength, 1e-6))
     if mono and strength < _NEUTRAL_CHROMA:
         kind = "neutral"
     elif mono and _SEPIA_HUES[0] <= hue < _SEPIA_HUES[1]:
         kind = "sepia"
     elif mono and _CYANO_HUES[0] <= hue < _CYANO_HUES[1]:
         kind = "cyanotype"
+    elif mono and (_SELENIUM_HUES[0] <= hue or hue < _SELENIUM_HUES[1] - 360.0):
+        kind = "selenium"
     else:
         kind = "other"
-    return ToneInfo(kind, strength, hue, (float(mean[0]), float(mean[1])), bool(mono), spread)
+    toned = mono and kind != "neutral" and consistency >= _ONE_HUE
+    return ToneInfo(kind, strength, hue, (float(mean[0]), float(mean[1])), bool(mono), spread, consistency,
+                    fit_tint(small) if toned else None)
 
 
 def _conditional_spread(lab_l: np.ndarray, ab: np.ndarray, bins: int = 24) -> float:
