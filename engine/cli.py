@@ -116,8 +116,8 @@ def _prepare_outdir(outdir: Path) -> str | None:
 def colorize_command(args) -> int:
     from .colorizer import Colorizer
     from .hints import load_hints
-    from .batch_job import render_picture
-    from .imageio import read_image, write_image
+    from .imageio import read_image
+    from .render_job import Edit, render, write
 
     start = time.perf_counter()
     problem = _variant_args_problem(args)
@@ -167,9 +167,9 @@ def colorize_command(args) -> int:
                 ok += 1
                 continue
             _check_dest(src, dest, written, args.overwrite)
-            rgb, meta = render_picture(colorizer, pic, restore_opts, hints or [], args.size, args.vividness)
+            rendered = render(colorizer, pic, Edit(tuple(hints or ()), args.size, args.vividness, restore=restore_opts))
             dest.parent.mkdir(parents=True, exist_ok=True)
-            write_image(dest, rgb, metadata=meta)
+            write(dest, rendered)
             written[dest.resolve()] = src
             ok += 1
         except TintaError as exc:

@@ -78,7 +78,7 @@ def render_variants(colorizer, pic, src: Path, outdir: Path, ext: str, n: int, s
                     vividness, spread, write_image, check_dest, opts=None) -> None:
     """Sample n variants of one picture, writing each as it is rendered, then the record. Each goes through
     the same restoration (opts, a RestoreOptions), colour management and metadata as a single colorization."""
-    from .batch_job import finish_output, restore_input
+    from .render_job import finish_output, restore as restore_input
     from .restore_pipeline import RestoreOptions
 
     opts = opts or RestoreOptions()
@@ -90,8 +90,8 @@ def render_variants(colorizer, pic, src: Path, outdir: Path, ext: str, n: int, s
     outdir.mkdir(parents=True, exist_ok=True)
     kept = []
     for v, dest in zip(colorizer.iter_variants(restored.pixels, n, seed, hints, size, vividness, spread), dests):
-        rgb, meta = finish_output(colorizer, pic, restored, v.result.rgb, opts)
-        write_image(dest, rgb, metadata=meta)
+        out = finish_output(colorizer, pic, restored, v.result.rgb, opts)
+        write_image(dest, out.pixels, metadata=out.metadata)
         v.result = None  # the record needs z and seed only; full-size pixels can go
         kept.append(v)
     write_record(record, src, colorizer, kept, dests, size, vividness, hints)
@@ -101,7 +101,7 @@ def rerender(colorizer, pic, src: Path, outdir: Path, ext: str, z_file: str, pic
              check_dest, opts=None) -> Path:
     """Re-render variant `pick` of a .variants.json exactly (same z, size, vividness and hints; the restoration
     options are this run's, as they are not recorded)."""
-    from .batch_job import finish_output, restore_input
+    from .render_job import finish_output, restore as restore_input
     from .restore_pipeline import RestoreOptions
 
     opts = opts or RestoreOptions()
@@ -117,6 +117,6 @@ def rerender(colorizer, pic, src: Path, outdir: Path, ext: str, z_file: str, pic
     v = colorizer.render_z(restored.pixels, z, hints or None, data.get("size"), float(data.get("vividness", 1.0)),
                            seed=int(entry.get("seed", -1)), spread=data.get("spread"))
     outdir.mkdir(parents=True, exist_ok=True)
-    rgb, meta = finish_output(colorizer, pic, restored, v.result.rgb, opts)
-    write_image(dest, rgb, metadata=meta)
+    out = finish_output(colorizer, pic, restored, v.result.rgb, opts)
+    write_image(dest, out.pixels, metadata=out.metadata)
     return dest
