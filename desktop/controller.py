@@ -5,6 +5,7 @@ The window calls these methods and listens to the signals; every slow step is a 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -16,14 +17,16 @@ from desktop import tools
 from desktop.canvas import Tool
 from desktop.commands import SetHints, SetSetting, SetVariant
 from desktop.document import Document, VariantChoice, make_preview
-from desktop.exporter import ExportError, ExportRequest, check_target, render_full, write_export
+from desktop.exporter import ExportError, ExportRequest, check_target
 from desktop.scheduler import PreviewScheduler, RenderInput
 from desktop.session import SessionError, load_session, save_session, session_path
 from desktop.settings import Settings
-from desktop.variants import UNSUPPORTED, preview_hints, variants_supported
+from desktop.variants import UNSUPPORTED, edit_of, preview_hints, variants_supported
 from desktop.workers import Job, JobRunner
+from engine import render_job
 from engine.errors import TintaError
 from engine.imageio import read_image
+from engine.restore_pipeline import RestoreOptions, tone_back
 
 log = logging.getLogger(__name__)
 AUTOSAVE_MS = 800
@@ -70,8 +73,8 @@ class EditorController(QObject):
         self.undo.indexChanged.connect(self._on_undo_index)
         self.render_seconds: list[float] = []  # latency log for the bench
         self.original = None                 # Picture as opened; restoration always starts from it
-        self.restore_opts = None             # RestoreOptions in effect, or None
-        self._tone = None                    # ToneInfo of the original when keep_tone is used
+        self.restore_opts = RestoreOptions()  # in effect; by default a toned print's tint is taken out
+        self.restored = None                 # engine Restored of the original under restore_opts
         if colorizer is not None:
             QTimer.singleShot(0, self._announce_model)
 
@@ -107,14 +110,18 @@ class EditorController(QObject):
 
     # --- open --------------------------------------------------------------------------------------
     def open_path(self, path: str | Path) -> None:
-        """Open a photo: decoding and the display copy are made off-thread (big scans take seconds)."""
+        """Open a photo: decoding, the default restoration (toned prints) and the display copy are made
+        off-thread (big scans take seconds)."""
         path = Path(path)
         self.cancel()
+        opts = RestoreOptions()
 
         def work(token, progress):
             picture = read_image(path)
             token.check()
-            return picture, make_preview(picture.pixels)
+            restored = render_job.restore(picture, opts)
+            token.check()
+            return picture, opts, restored, make_preview(restored.pixels)
 
         job = Job(work, "open")
         job.signals.result.connect(lambda value, p=path: self._on_opened(p, *value))
@@ -129,11 +136,11 @@ class EditorController(QObject):
             self.settings.remove_recent(resolved)
             self.recentChanged.emit(self.settings.recent_files())
 
-    def _on_opened(self, path: Path, picture, preview) -> None:
+    def _on_opened(self, path: Path, picture, opts, restored, preview) -> None:
         self._save_now()
         self.undo.clear()
-        self.doc = Document(path, picture, preview, self)
-        self.original, self.restore_opts, self._tone = picture, None, None
+        self.doc = Document(path, replace(picture, pixels=restored.pixels), preview, self)
+        self.original, self.restore_opts, self.restored = picture, opts, restored
         self.doc.size = self.settings.default_size
         self.doc.hintsChanged.connect(self._on_doc_hints)
         self.doc.settingsChanged.connect(self._on_doc_settings)
@@ -149,7 +156,10 @@ class EditorController(QObject):
         self.hintsChanged.emit([])
         self._offer_session(path)
         h, w = picture.pixels.shape[:2]
-        self.statusMessage.emit(f"Opened {path.name} ({w}x{h}, {picture.bit_depth}-bit)")
+        tone = restored.tone
+        toned = f", {tone.kind} toning taken out" if tone is not None and tone.toned and opts.detect_tone else ""
+        self.statusMessage.emit(f"Opened {path.name} ({w}x{h}, {picture.bit_depth}-bit{toned})")
+        self.restoreApplied.emit(opts)
         if self.colorizer is not None and (self.settings.auto_colorize or self.doc.hints):
             self.colorize()
 
@@ -191,7 +201,7 @@ class EditorController(QObject):
     def _on_rendered(self, doc: Document, result, draft: bool) -> None:
         if doc is not self.doc:
             return  # a photo opened meanwhile
-        result.rgb = self._with_tone(result.rgb)
+        result.rgb = tone_back(result.rgb, self.tone, self.restore_opts)
         self.result = result
         self.render_seconds.append(result.seconds)
         self.resultChanged.emit(result.rgb)
@@ -337,23 +347,22 @@ class EditorController(QObject):
             self.undo.push(SetVariant(self.doc, None, "Back to the model's colours"))
 
     # --- restoration -------------------------------------------------------------------------------
+    @property
+    def tone(self):
+        """ToneInfo of the original (None unless restoration looked for one)."""
+        return None if self.restored is None else self.restored.tone
+
     def apply_restore(self, opts) -> None:
-        """Restore the original's luminance off the GUI thread, then show and colorize the result."""
-        from dataclasses import replace
-
-        from engine.restore_pipeline import prepare
-
+        """Restore the original's luminance off the GUI thread (the engine's own restoration, as on export),
+        then show and colorize the result."""
         if self.doc is None:
             return
         doc, original = self.doc, self.original
 
         def work(token, progress):
-            restored = prepare(original.pixels, opts)
+            restored = render_job.restore(original, opts)
             token.check()
-            px = restored.pixels
-            if restored.alpha is not None:  # the colorizer passes alpha through from RGBA input
-                px = np.dstack([px, px, px, restored.alpha])
-            return replace(original, pixels=px), make_preview(px), restored.tone
+            return restored, make_preview(restored.pixels)
 
         job = Job(work, "restore")
         job.signals.result.connect(lambda value, d=doc, o=opts: self._on_restored(d, o, *value))
@@ -361,24 +370,14 @@ class EditorController(QObject):
         self.statusMessage.emit("Restoring…")
         self.runner.start(job)
 
-    def _on_restored(self, doc: Document, opts, picture, preview, tone) -> None:
+    def _on_restored(self, doc: Document, opts, restored, preview) -> None:
         if doc is not self.doc:
             return
-        doc.picture, doc.preview = picture, preview
-        self.restore_opts, self._tone = (opts if opts.active else None), tone
+        doc.picture, doc.preview = replace(self.original, pixels=restored.pixels), preview
+        self.restore_opts, self.restored = opts, restored
         self.scheduler.reset()
         self.restoreApplied.emit(opts)
         self.colorize()
-
-    def _with_tone(self, rgb):
-        """Blend the print's tone back (keep tone) into a colorized HxWx3/4 array; else as it is."""
-        opts, tone = self.restore_opts, self._tone
-        if opts is None or tone is None or opts.keep_tone <= 0 or tone.kind == "neutral":
-            return rgb
-        from engine.restore_pipeline import Restored, finish
-
-        alpha = rgb[..., 3] if rgb.shape[2] == 4 else None
-        return finish(rgb[..., :3], Restored(rgb, alpha, tone), opts)
 
     # --- session -----------------------------------------------------------------------------------
     def _on_undo_index(self, _index: int) -> None:
@@ -426,13 +425,14 @@ class EditorController(QObject):
         except ExportError as exc:
             self.errorRaised.emit("Cannot export", str(exc))
             return False
-        doc, colorizer = self.doc, self.colorizer
-        hints, size, vividness, variant = list(doc.hints), doc.size, doc.vividness, doc.variant
+        colorizer, original, restored = self.colorizer, self.original, self.restored
+        edit = edit_of(self.doc, colorizer, self.restore_opts)
 
         def work(token, progress):
-            rgb = self._with_tone(render_full(colorizer, doc.picture.pixels, hints, size, vividness, variant))
+            # The CLI's path: the same pixels, profile, EXIF/XMP and provenance note as `tinta colorize`.
+            rendered = render_job.render(colorizer, original, edit, restored)
             token.check()  # a cancelled export writes nothing
-            return write_export(request, rgb)
+            return render_job.write(request.path, rendered, request.quality, request.bits)
 
         job = Job(work, "export")
         job.signals.result.connect(lambda p: (self.exported.emit(str(p)),

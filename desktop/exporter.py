@@ -1,14 +1,11 @@
-"""Full-resolution export: render the original with the current edits and write PNG/JPEG/TIFF atomically."""
+"""Export requests and their checks; the export itself is engine.render_job's render + write, as the CLI's."""
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from desktop.variants import render_choice, variants_supported
-from engine.imageio import write_image
+from engine.render_job import at_depth as to_bits  # noqa: F401 - the app's name for the engine's depth change
 
 FORMATS = {".png": (8, 16), ".jpg": (8,), ".jpeg": (8,), ".tif": (8, 16), ".tiff": (8, 16)}
 
@@ -47,30 +44,3 @@ def _same_file(a: Path, b: Path) -> bool:
     except OSError:
         pass
     return a.resolve() == b.resolve()
-
-
-def to_bits(rgb: np.ndarray, bits: int) -> np.ndarray:
-    """Convert HxWxC uint8/uint16 pixels to the requested bit depth (rounded, full range)."""
-    if bits == 8:
-        if rgb.dtype == np.uint8:
-            return rgb
-        return ((rgb.astype(np.uint32) + 128) // 257).astype(np.uint8)
-    if bits == 16:
-        if rgb.dtype == np.uint16:
-            return rgb
-        return rgb.astype(np.uint16) * 257
-    raise ValueError(f"bits must be 8 or 16, got {bits}")
-
-
-def render_full(colorizer, pixels: np.ndarray, hints: list, size: int | None, vividness: float,
-                variant=None) -> np.ndarray:
-    """The photo at full resolution with the edits: H x W x 3 (x 4 with alpha), the input's dtype."""
-    if variant is not None and variants_supported(colorizer):
-        return render_choice(colorizer, pixels, variant, hints, size, vividness).result.rgb
-    return colorizer.colorize(pixels, hints=hints, size=size, vividness=vividness).rgb
-
-
-def write_export(request: ExportRequest, rgb: np.ndarray) -> Path:
-    """Write `rgb` (H x W x 3/4, uint8/uint16) at the requested depth; atomic via engine.write_image."""
-    write_image(request.path, to_bits(rgb, request.bits), quality=request.quality)
-    return Path(request.path)

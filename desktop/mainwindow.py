@@ -161,6 +161,7 @@ class MainWindow(QMainWindow):
 
         self.restore = RestorePanel(self)
         self.restore.applyRequested.connect(self.ctl.apply_restore)
+        self.ctl.restoreApplied.connect(self.restore.set_options)
         for title, widget, name in (("Colour", self.colors, "colourDock"), ("Variants", self.variants, "variantsDock"),
                                     ("Restore", self.restore, "restoreDock")):
             dock = QDockWidget(title, self)

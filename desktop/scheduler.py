@@ -8,8 +8,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.document import Document
 from desktop.preview import PreviewRenderer
-from desktop.variants import render_choice, preview_hints, variants_supported
+from desktop.variants import edit_of, preview_hints, variants_supported
 from desktop.workers import Job, JobRunner
+from engine import render_job
 
 INTERACTIVE_LONG_SIDE = 256   # network size for the quick preview right after an edit
 REFINE_DELAY_MS = 400         # pause after which the preview is redone at the full working size
@@ -75,13 +76,13 @@ class PreviewScheduler(QObject):
         key = (id(doc), colorizer.working_shape(doc.preview.shape, size))
         renderer = self._renderers.get(key)
 
+        edit = edit_of(doc, colorizer, hints=preview_hints(doc, hints), size=long_side)
+
         def work(token, progress):
             if variant is not None and variants_supported(colorizer):
-                chosen = variant.variant
-                if chosen is None or hints:  # the sampled preview only holds for the hints it saw
-                    chosen = render_choice(colorizer, doc.preview, variant, preview_hints(doc, hints), long_side,
-                                           vividness)
-                return None, chosen.result
+                if variant.variant is not None and not hints:  # the sampled preview only holds for the hints it saw
+                    return None, variant.variant.result
+                return None, render_job.colorize(colorizer, doc.preview, edit)
             r = renderer or PreviewRenderer(colorizer, doc.preview, doc.picture.pixels.shape[:2], size)
             return r, r.render(hints, vividness, radius_scale=size / long_side)
 

@@ -6,8 +6,9 @@ Colorizer.more_like(variant, spread) -> list[Variant]. The model card declares "
 """
 from __future__ import annotations
 
-from desktop.document import Document
+from desktop.document import Document, VariantChoice
 from engine.hints import Hint
+from engine.render_job import Edit
 
 UNSUPPORTED = "The installed model has no variant sampler."
 
@@ -26,10 +27,11 @@ def preview_hints(doc: Document, hints: list[Hint]) -> list[Hint]:
     return [Hint(min(x.x * pw / w, pw - 0.01), min(x.y * ph / h, ph - 0.01), x.color, x.radius) for x in hints]
 
 
-def render_choice(colorizer, image, choice, hints: list[Hint], size: int | None = None, vividness: float = 1.0):
-    """The chosen variant on `image` with `hints`: from its z when known (exact), else from its seed."""
-    if choice.z is not None:
-        import numpy as np
-        return colorizer.render_z(image, np.asarray(choice.z, np.float32), hints=hints, size=size,
-                                  vividness=vividness, seed=choice.seed)
-    return colorizer.variants(image, 1, choice.seed, hints=hints, size=size, vividness=vividness)[0]
+def edit_of(doc: Document, colorizer, restore=None, hints: list[Hint] | None = None,
+            size: int | None = None) -> Edit:
+    """The engine's frozen Edit for the document as it is now (a variant only where the model can render it);
+    `hints` and `size` replace the document's (the preview works in its own pixels and size)."""
+    choice: VariantChoice | None = doc.variant if variants_supported(colorizer) else None
+    extra = {} if restore is None else {"restore": restore}
+    return Edit(tuple(doc.hints if hints is None else hints), doc.size if size is None else size, doc.vividness,
+                None if choice is None else choice.seed, None if choice is None else choice.z, **extra)

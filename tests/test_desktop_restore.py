@@ -61,7 +61,7 @@ def test_restore_panel_runs_off_thread_then_recolorizes(qtbot, window, tmp_path,
     back = read_image(out).pixels.astype(int)
     np.testing.assert_allclose(back, after.astype(int), atol=2)
     # Keep tone 0.6 pulls the colours towards the print's detected sepia tone.
-    tone = window.ctl._tone
+    tone = window.ctl.tone
     assert tone.kind == "sepia"
 
     def tone_distance(rgb):
