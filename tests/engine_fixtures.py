@@ -1,4 +1,4 @@
-"""Test helpers: a tiny contract-conforming ONNX colorizer built with onnx.helper (no torch), plus its card."""
+"""Test helpers: tiny contract-conforming ONNX colorizers built with onnx.helper (no torch), plus their cards."""
 from __future__ import annotations
 
 import hashlib
@@ -22,7 +22,7 @@ def reference_ab(L: np.ndarray) -> np.ndarray:
     return np.stack([40 * np.sin(3 * ln) - 10, 40 * np.cos(2 * ln)]).astype(np.float32)
 
 
-def _graph() -> onnx.ModelProto:
+def _graph(follows_hints: bool = True) -> onnx.ModelProto:
     f = TensorProto.FLOAT
     dims = ["N", 1, "H", "W"]
     inputs = [helper.make_tensor_value_info("L", f, dims),
@@ -45,10 +45,12 @@ def _graph() -> onnx.ModelProto:
         helper.make_node("Mul", ["ln", "c2"], ["ln2"]), helper.make_node("Cos", ["ln2"], ["c"]),
         helper.make_node("Concat", ["s", "c"], ["sc"], axis=1),
         helper.make_node("Mul", ["sc", "scale"], ["g0"]), helper.make_node("Add", ["g0", "offset"], ["ab_reg"]),
-        helper.make_node("Mul", ["hint_ab", "hint_mask"], ["hinted"]),
-        helper.make_node("Sub", ["one", "hint_mask"], ["free"]),
-        helper.make_node("Mul", ["ab_reg", "free"], ["unhinted"]),
-        helper.make_node("Add", ["hinted", "unhinted"], ["ab"]),
+        *([helper.make_node("Mul", ["hint_ab", "hint_mask"], ["hinted"]),
+           helper.make_node("Sub", ["one", "hint_mask"], ["free"]),
+           helper.make_node("Mul", ["ab_reg", "free"], ["unhinted"]),
+           helper.make_node("Add", ["hinted", "unhinted"], ["ab"])] if follows_hints else
+          # Blind to hints (they are inputs, unused): whatever meets them is engine/propagate.py's doing.
+          [helper.make_node("Identity", ["ab_reg"], ["ab"])]),
         helper.make_node("AveragePool", ["ln"], ["pool"], kernel_shape=[4, 4], strides=[4, 4]),
         helper.make_node("Mul", ["pool", "pool"], ["pool2"]),
         helper.make_node("Concat", ["pool", "pool2"], ["feat"], axis=1),
@@ -63,11 +65,15 @@ def _graph() -> onnx.ModelProto:
     return model
 
 
-def make_test_model(dirpath, name: str = "tiny", default: bool = True) -> Path:
-    """Write <name>.onnx and its card <name>.json into dirpath; returns the card path."""
+def make_test_model(dirpath, name: str = "tiny", default: bool = True, follows_hints: bool = True) -> Path:
+    """Write <name>.onnx and its card <name>.json into dirpath; returns the card path.
+
+    follows_hints=True copies hint_ab into its output where hint_mask is 1; False ignores the hints, so
+    its output is reference_ab(L) whatever hints it is given.
+    """
     d = Path(dirpath)
     d.mkdir(parents=True, exist_ok=True)
-    data = _graph().SerializeToString()
+    data = _graph(follows_hints).SerializeToString()
     (d / f"{name}.onnx").write_bytes(data)
     card = {
         "name": name, "version": "0.0-test", "file": f"{name}.onnx",

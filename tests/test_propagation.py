@@ -1,0 +1,72 @@
+"""Hint propagation (engine/propagate.py) through Colorizer.colorize, with a model that ignores hints."""
+import numpy as np
+import pytest
+
+from engine.color import hex_to_lab, srgb_to_lab
+from engine.colorizer import Colorizer
+from engine.hints import Hint
+from engine_fixtures import gradient_image, make_test_model
+
+BLUE = "#3060d0"
+
+
+@pytest.fixture(scope="module")
+def blind_models(tmp_path_factory):
+    d = tmp_path_factory.mktemp("models")
+    make_test_model(d, "blind", follows_hints=False)
+    return d
+
+
+@pytest.fixture
+def blind(blind_models, monkeypatch):
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(blind_models))
+    return Colorizer("blind")
+
+
+def _correction(colorizer, image, hints, size):
+    """|ab with hints - ab without| on the working grid: what the hints changed."""
+    free = colorizer.colorize(image, size=size).ab_work
+    hinted = colorizer.colorize(image, hints, size=size).ab_work
+    return np.hypot(*(hinted - free))
+
+
+def test_the_fixture_model_is_blind_to_hints(blind):
+    job = blind.prepare(gradient_image(64, 96), [Hint(30, 20, BLUE, 3)], 96)
+    with_hints = blind.predict(job.L_pad[None, None], job.hint_ab, job.hint_mask).ab
+    without = blind.predict(job.L_pad[None, None]).ab
+    np.testing.assert_array_equal(with_hints, without)
+
+
+def test_hints_are_met_exactly_at_the_hinted_pixels(blind):
+    image = gradient_image(192, 256)
+    hints = [Hint(40, 150, "#2060c0", 2), Hint(200, 30, "#c04020", 2), Hint(128, 96, "#30a040", 1)]
+    job = blind.prepare(image, hints, 128)  # the hint patches on the working grid, as the network gets them
+    h, w = job.L_work.shape
+    mask = job.hint_mask[0, 0, :h, :w] > 0
+    want = job.hint_ab[0, :, :h, :w][:, mask]
+    free = blind.colorize(image, size=128).ab_work[:, mask]
+    assert np.hypot(*(free - want)).min() > 10  # the network alone is far from every hint
+    np.testing.assert_allclose(blind.colorize(image, hints, size=128).ab_work[:, mask], want, atol=1e-3)
+    # And in the full-resolution pixels, where the photo is flat around a hint.
+    flat = np.full((96, 128), 120, np.uint8)
+    rgb = blind.colorize(flat, [Hint(40, 48, BLUE, 2)], size=128).rgb
+    got = srgb_to_lab(rgb[48:49, 40:41].astype(np.float32) / 255)[0, 0, 1:]
+    assert np.hypot(*(got - hex_to_lab(BLUE)[1:])) < 1.5
+
+
+def test_colour_stops_at_a_strong_luminance_edge(blind):
+    image = np.full((96, 128), 60, np.uint8)
+    image[:, 64:] = 200  # a strong edge down the middle
+    corr = _correction(blind, image, [Hint(20, 48, BLUE, 2)], 128)
+    near, across = corr[:, 58:64].mean(), corr[:, 64:70].mean()
+    assert near > 50 and across < 0.02 * near
+    flat = _correction(blind, np.full((96, 128), 60, np.uint8), [Hint(20, 48, BLUE, 2)], 128)
+    assert flat[:, 64:70].mean() > 0.8 * near  # without the edge, the hint reaches that far
+
+
+def test_hint_influence_decays_with_distance(blind):
+    flat = np.full((96, 256), 120, np.uint8)
+    corr = _correction(blind, flat, [Hint(8, 48, BLUE, 2)], 256)
+    along = [float(corr[48, x]) for x in (16, 64, 128, 192, 248)]
+    assert all(a > b for a, b in zip(along, along[1:]))
+    assert along[-1] < 0.9 * along[0]
