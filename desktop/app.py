@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     apply_theme(settings.theme)
     if args.demo:
         from desktop.demo import run_demo
-        return run_demo(app, args.demo, args.screenshots, args.provider)
+        return run_demo(app, args.demo, args.screenshots, build_window, args.provider)
     window = build_window(settings, provider=args.provider)
     install_excepthook(window)
     window.show()

@@ -111,9 +111,12 @@ def run_story(window, photo: Path, shots: Path | None, export_dir: Path) -> list
     return story.log
 
 
-def run_demo(app, image: str, screenshots: str | None, provider: str | None = None) -> int:
-    """Works on a copy of IMAGE in a temporary folder so the session file lands there, not beside it."""
-    from desktop.app import build_window
+def run_demo(app, image: str, screenshots: str | None, build_window, provider: str | None = None) -> int:
+    """Works on a copy of IMAGE in a temporary folder so the session file lands there, not beside it.
+
+    build_window(settings, provider=...) makes the window (desktop.app's, passed in so that this module
+    never imports the entry point that imports it).
+    """
     from desktop.settings import Settings
     src = Path(image)
     if not src.is_file():

@@ -17,6 +17,7 @@ import numpy as np
 
 from engine.color import hex_to_lab
 from trainer import metrics
+from trainer.eval_photos import sample_hints
 
 HINTS = 10  # hints per photo for the hint-fidelity check (the evaluate protocol's clicks)
 
@@ -89,9 +90,8 @@ def hint_error(ab_work: np.ndarray, hints, full_shape) -> float:
 
 def evaluate_variants(photos, datasets: dict, n: int = 8, model: str | None = None, provider: str | None = None,
                       size: int | None = None, spread: float | None = None, log=None) -> VariantReport:
-    """Score `n` variants per photo (trainer.evaluate.Photo list) against the deterministic colorizations."""
+    """Score `n` variants per photo (trainer.eval_photos.Photo list) against the deterministic colorizations."""
     from engine.colorizer import Colorizer
-    from trainer.evaluate import sample_hints
 
     t0 = time.perf_counter()
     log = log or (lambda msg: None)
