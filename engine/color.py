@@ -10,7 +10,8 @@ _RGB2XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
                      [0.2126729, 0.7151522, 0.0721750],
                      [0.0193339, 0.1191920, 0.9503041]], np.float64)
 _XYZ2RGB = np.linalg.inv(_RGB2XYZ).astype(np.float32)
-_Y_ROW = _RGB2XYZ[1].astype(np.float32)
+Y_WEIGHTS = _RGB2XYZ[1].copy()  # linear sRGB -> relative luminance Y, which alone fixes L*
+_Y_ROW = Y_WEIGHTS.astype(np.float32)
 _EPS = 216.0 / 24389.0
 _KAPPA = 24389.0 / 27.0
 _GAMUT_TOL = 1e-5
@@ -54,18 +55,23 @@ def luminance(pixels: np.ndarray) -> np.ndarray:
 
     A gray value g is an sRGB gray; a colour pixel is reduced to the L of its Lab (alpha ignored).
     """
+    if pixels.ndim == 2:
+        if pixels.dtype == np.uint8 or pixels.dtype == np.uint16:
+            return _gray_L_lut(pixels.dtype.itemsize)[pixels]
+        return L_from_Y(srgb_to_linear(np.clip(pixels.astype(np.float32, copy=False), 0.0, 1.0)))
+    return L_from_Y(relative_luminance(pixels))
+
+
+def relative_luminance(pixels: np.ndarray) -> np.ndarray:
+    """Linear-light luminance Y (HxW float32, 0..1) of colour HxWx3/4 sRGB pixels (uint8, uint16 or float 0..1)."""
     if pixels.dtype == np.uint8 or pixels.dtype == np.uint16:
         lin = linear_lut(256 if pixels.dtype == np.uint8 else 65536)
-        if pixels.ndim == 2:
-            return _gray_L_lut(pixels.dtype.itemsize)[pixels]
         y = lin[pixels[..., 0]] * _Y_ROW[0]
         y += lin[pixels[..., 1]] * _Y_ROW[1]
         y += lin[pixels[..., 2]] * _Y_ROW[2]
-        return L_from_Y(y)
-    p = np.clip(pixels.astype(np.float32, copy=False), 0.0, 1.0)
-    if p.ndim == 2:
-        return L_from_Y(srgb_to_linear(p))
-    return L_from_Y(sum(srgb_to_linear(p[..., i]) * _Y_ROW[i] for i in range(3)))
+        return y
+    p = np.clip(pixels[..., :3].astype(np.float32, copy=False), 0.0, 1.0)
+    return sum(srgb_to_linear(p[..., i]) * _Y_ROW[i] for i in range(3))
 
 
 @functools.lru_cache(maxsize=2)
@@ -135,8 +141,12 @@ def lab_to_srgb(L: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray | N
 
 
 def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
-    """sRGB in [0, 1], shape S+(3,) -> Lab, shape S+(3,), float32."""
-    lin = srgb_to_linear(rgb)
+    """sRGB, shape S+(3,): floats in [0, 1] or uint8/uint16 codes -> Lab, shape S+(3,), float32."""
+    rgb = np.asarray(rgb)
+    if rgb.dtype == np.uint8 or rgb.dtype == np.uint16:
+        lin = linear_lut(256 if rgb.dtype == np.uint8 else 65536)[rgb]
+    else:
+        lin = srgb_to_linear(rgb)
     m = _RGB2XYZ.astype(np.float32)
     f = _f(np.stack([sum(lin[..., j] * m[i, j] for j in range(3)) / WHITE[i] for i in range(3)], axis=-1))
     return np.stack([116.0 * f[..., 1] - 16.0, 500.0 * (f[..., 0] - f[..., 1]),

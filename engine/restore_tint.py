@@ -5,10 +5,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .color import linear_lut, linear_to_srgb, srgb_to_linear
+from .color import Y_WEIGHTS, linear_to_srgb, relative_luminance, srgb_to_linear  # Y_WEIGHTS: the colorizer's L*
 from .restore_tiles import from_float, process_tiled, to_float
 
-Y_WEIGHTS = np.array([0.2126729, 0.7151522, 0.0721750], np.float64)  # as engine.color: the colorizer's L*
 _FIT_DARKEST = 0.005   # linear light below this is mostly quantisation noise once in log space
 _FIT_CLIPPED = 0.995   # an encoded channel this high may be clipped, so off the tint's curve
 _MIN_SPAN = 0.3        # log-luminance spread needed to trust per-channel slopes (else a pure illuminant)
@@ -64,13 +63,10 @@ def tone_curve(tint: Tint) -> tuple[np.ndarray, np.ndarray]:
 def gray_twin(rgb: np.ndarray, tint: Tint, band: int = 1024) -> np.ndarray:
     """HxWx3 toned print -> HxW neutral gray (same dtype) whose L* is that of the same print untoned."""
     codes = _twin_codes(tint, rgb.dtype)
-    lut = linear_lut(int(np.iinfo(rgb.dtype).max) + 1) if rgb.dtype.kind == "u" else None
     top = np.float32(_LUT_SIZE - 1)
 
     def fn(part: np.ndarray) -> np.ndarray:
-        lin = lut[part] if lut is not None else srgb_to_linear(np.clip(part, 0.0, 1.0))
-        y = lin @ Y_WEIGHTS.astype(np.float32)
-        idx = np.sqrt(np.clip(y, 0.0, 1.0)) * top + np.float32(0.5)
+        idx = np.sqrt(np.clip(relative_luminance(part), 0.0, 1.0)) * top + np.float32(0.5)
         return codes[idx.astype(np.intp)]
 
     return process_tiled(rgb, fn, band=band, overlap=0)

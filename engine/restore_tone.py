@@ -6,11 +6,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .restore_tiles import check_image, from_float, process_tiled, to_float
+from .color import lab_to_srgb, linear_to_srgb, relative_luminance, srgb_to_lab
+from .restore_tiles import check_image, from_float, process_tiled
 from .restore_tint import Tint, fit_tint
 
-# sRGB primaries, D65: linear-light luminance Y, which alone fixes CIE L*.
-_Y_WEIGHTS = np.array([0.212671, 0.715160, 0.072169], dtype=np.float32)
 _STATS_LONG_SIDE = 512        # tone statistics are global, a small copy is plenty
 _NEUTRAL_CHROMA = 3.0         # mean chroma below this reads as an untoned (neutral) print
 _MONO_SPREAD = 6.0            # 90th pct. of chroma off the tone curve (Lab units); toned
@@ -47,11 +46,6 @@ class ToneInfo:
         return self.tint is not None
 
 
-def _lab(rgb_f: np.ndarray) -> np.ndarray:
-    """HxWx3 float32 sRGB 0..1 -> HxWx3 float32 CIE Lab (L 0..100), D65."""
-    return cv2.cvtColor(rgb_f, cv2.COLOR_RGB2Lab)
-
-
 def detect_tone(rgb: np.ndarray) -> ToneInfo:
     """Classify the toning of an HxWx3 RGB image (uint8/uint16/float32); HxW is neutral.
 
@@ -65,7 +59,7 @@ def detect_tone(rgb: np.ndarray) -> ToneInfo:
     scale = min(1.0, _STATS_LONG_SIDE / max(h, w))
     small = rgb if scale == 1.0 else cv2.resize(
         rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    lab = _lab(to_float(small).astype(np.float32, copy=False)).reshape(-1, 3)
+    lab = srgb_to_lab(small).reshape(-1, 3)
     # Near black and paper white the chroma is noise or paper base, not the toner.
     keep = (lab[:, 0] > 8.0) & (lab[:, 0] < 97.0)
     ab = lab[keep, 1:] if keep.sum() >= 64 else lab[:, 1:]
@@ -105,24 +99,6 @@ def _conditional_spread(lab_l: np.ndarray, ab: np.ndarray, bins: int = 24) -> fl
     return float(np.percentile(resid, 90))
 
 
-def _srgb_to_linear(x: np.ndarray) -> np.ndarray:
-    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4).astype(np.float32)
-
-
-def _linear_to_srgb(y: np.ndarray) -> np.ndarray:
-    y = np.clip(y, 0.0, 1.0)
-    return np.where(y <= 0.0031308, y * 12.92,
-                    1.055 * np.power(y, 1.0 / 2.4) - 0.055).astype(np.float32)
-
-
-def _linear_lut(dtype: np.dtype) -> np.ndarray | None:
-    """Integer code -> linear light, so 8/16-bit inputs skip the per-pixel power."""
-    if np.dtype(dtype).kind != "u":
-        return None
-    codes = np.arange(np.iinfo(dtype).max + 1, dtype=np.float32) / np.iinfo(dtype).max
-    return _srgb_to_linear(codes)
-
-
 def remove_tone(rgb: np.ndarray, band: int = 1024) -> np.ndarray:
     """HxWx3 toned RGB -> HxW gray of the same dtype: its L* rendered as neutral sRGB.
 
@@ -132,12 +108,9 @@ def remove_tone(rgb: np.ndarray, band: int = 1024) -> np.ndarray:
     check_image(rgb, "remove_tone input")
     if rgb.ndim == 2:
         return rgb.copy()
-    lut = _linear_lut(rgb.dtype)
 
     def fn(part: np.ndarray) -> np.ndarray:
-        lin = lut[part] if lut is not None else _srgb_to_linear(np.clip(part, 0.0, 1.0))
-        y = lin @ _Y_WEIGHTS
-        return from_float(_linear_to_srgb(y), rgb.dtype)
+        return from_float(linear_to_srgb(relative_luminance(part)), rgb.dtype)
 
     return process_tiled(rgb, fn, band=band, overlap=0)
 
@@ -147,7 +120,8 @@ def apply_tone(rgb_colorized: np.ndarray, tone: ToneInfo, amount: float = 0.5,
     """Blend `tone`'s mean ab into the colours of an HxWx3 (or HxW) image; L* is kept.
 
     ab_out = (1 - amount) * ab + amount * tone.ab_mean, so amount 0 is the input and 1 a
-    uniformly toned print.  Returns HxWx3 of the input dtype (out-of-gamut colours clip).
+    uniformly toned print.  Returns HxWx3 of the input dtype; out-of-gamut colours lose chroma,
+    never lightness (engine.color.lab_to_srgb).
     """
     check_image(rgb_colorized, "apply_tone input")
     if not 0.0 <= amount <= 1.0:
@@ -159,8 +133,8 @@ def apply_tone(rgb_colorized: np.ndarray, tone: ToneInfo, amount: float = 0.5,
     target = np.array(tone.ab_mean, dtype=np.float32)
 
     def fn(part: np.ndarray) -> np.ndarray:
-        lab = _lab(to_float(part).astype(np.float32, copy=True))
-        lab[:, :, 1:] = (1.0 - amount) * lab[:, :, 1:] + amount * target
-        return from_float(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), img.dtype)
+        L, a, b = np.moveaxis(srgb_to_lab(part), -1, 0)
+        keep = np.float32(1.0 - amount)
+        return from_float(lab_to_srgb(L, keep * a + amount * target[0], keep * b + amount * target[1]), img.dtype)
 
     return process_tiled(img, fn, band=band, overlap=0)

@@ -17,7 +17,9 @@ def gamut_bins(grid: int = GRID, levels: int = 256) -> np.ndarray:
 
     Zhang et al. ship 313 bins measured on ImageNet; recomputing the cells that the sRGB gamut
     reaches under OpenCV's D65 Lab gives fewer (262 at grid 10): bins no photo can fill only
-    waste capacity and skew the softmax, so the table is derived, not copied.
+    waste capacity and skew the softmax, so the table is derived, not copied. It stays on OpenCV's
+    float Lab, not engine.color: that reproduces the shipped resources/bins/ab_bins.json, whose 262 cells
+    the models' outputs are tied to (engine.color never reaches the cell (20, -80)).
     """
     v = np.linspace(0, 1, levels, dtype=np.float32)
     cells: set[tuple[int, int]] = set()
