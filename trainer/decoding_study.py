@@ -40,11 +40,12 @@ class Candidate:
 
 
 def default_candidates(card_temperature: float) -> list[Candidate]:
-    c = [Candidate(f"annealed T={t:g}", Decoding("annealed"), t) for t in (0.2, card_temperature, 0.6, 1.0)]
-    c += [Candidate(f"regression x{g:g}", Decoding("regression", reg_gain=g)) for g in (1.0, 1.5, 2.0)]
-    # Confidence (1 - normalised entropy) of tinta-base's class head spans about 0.33-0.63 (5th-95th pct).
-    for lo, hi in ((0.35, 0.5), (0.45, 0.6), (0.5, 0.7)):
-        for g in (1.0, 1.5, 2.0):
+    c = [Candidate(f"annealed T={t:g}", Decoding("annealed"), t) for t in (0.2, card_temperature, 0.6)]
+    c += [Candidate(f"regression x{g:g}", Decoding("regression", reg_gain=g)) for g in (1.0, 1.25, 1.5, 1.75)]
+    # Confidence (1 - normalised entropy) of tinta-base's class head spans about 0.33-0.63 (5th-95th pct);
+    # on tinta-base's study, blends from 0.35 and gains of 2 lost to these.
+    for lo, hi in ((0.45, 0.6), (0.5, 0.7)):
+        for g in (1.25, 1.5, 1.75):
             c.append(Candidate(f"blend conf {lo:g}-{hi:g} reg x{g:g}", Decoding("blend", g, lo, hi)))
     return c
 
@@ -190,6 +191,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="runs/decoding")
     ap.add_argument("--eval", action="store_true", help="score the card's decoding on eval photos; choose nothing")
     ap.add_argument("--write-card", action="store_true")
+    ap.add_argument("--also", action="append", default=[], help="with --eval: a candidate's label to score too")
     a = ap.parse_args(argv)
     t0 = time.time()
     col = Colorizer(a.model)
@@ -199,6 +201,8 @@ def main(argv=None) -> int:
     if a.eval:
         _, photos = find_photos(a.folders or default_folders())
         cands = [Candidate("card", col.card.decoding), Candidate("annealed (v0.1)", Decoding("annealed"))]
+        known = {c.label: c for c in default_candidates(col.card.default_temperature)}
+        cands += [known[label] for label in a.also]
     else:
         photos = validation_photos(per_group=a.per_group)
         cands = default_candidates(col.card.default_temperature)
