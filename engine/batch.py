@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
-import sys
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -23,6 +22,7 @@ from filelock import FileLock, Timeout
 from .atomic import write_atomic
 from .batch_job import Item, Outcome, parent_alive, render_item
 from .errors import TintaError
+from .progress import progress_bar
 from .recipe import Recipe, is_done, sidecar_path
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
@@ -100,47 +100,6 @@ def plan(indir: Path, outdir: Path, recipe: Recipe, exclude: Iterable[Path] = ()
     return result
 
 
-class Progress:
-    """One status line on stderr with a bar, rate and ETA: redrawn in place on a terminal, else every 5%."""
-
-    def __init__(self, total: int, stream=None):
-        self.total, self.stream = max(1, total), stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self.start = time.monotonic()
-        self.last_pct = -1
-
-    def line(self, done: int, failed: int) -> str:
-        elapsed = time.monotonic() - self.start
-        rate = done / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - done) / rate if rate > 0 else float("nan")
-        filled = int(24 * done / self.total)
-        eta_txt = "--" if eta != eta else _duration(eta)
-        return (f"[{'#' * filled}{'.' * (24 - filled)}] {done}/{self.total} {rate:.2f} files/s "
-                f"ETA {eta_txt} failed {failed}")
-
-    def update(self, done: int, failed: int) -> None:
-        text = self.line(done, failed)
-        if self.tty:
-            self.stream.write("\r" + text[:110].ljust(110))
-        else:
-            pct = 100 * done // self.total
-            if pct // 5 == self.last_pct // 5 and done != self.total:
-                return
-            self.last_pct = pct
-            self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
-def _duration(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
-
-
 # --- local worker processes ------------------------------------------------------------------------
 _worker: dict = {}
 
@@ -213,18 +172,20 @@ def execute(plan_: Plan, recipe_of: Callable[[Item], Recipe], outcomes_of: Calla
     """Run the plan through `outcomes_of(list[(Item, Recipe)]) -> iterator of Outcome`, then write the report."""
     start = time.perf_counter()
     summary = Summary(skipped=len(plan_.skipped), failed=list(plan_.failed))
-    bar = Progress(len(plan_.todo)) if progress and plan_.todo else None
+    # One status line: rate, ETA and failures; on a terminal it stays when the run ends.
+    bar = progress_bar(len(plan_.todo), "{rate_fmt} ETA {remaining} {desc}") if progress and plan_.todo else None
     pairs = [(item, recipe_of(item)) for item in plan_.todo]
     finished = False
     try:
-        for n, out in enumerate(outcomes_of(pairs), 1):
+        for out in outcomes_of(pairs):
             if out.ok:
                 summary.done += 1
                 summary.pixels += out.pixels
             else:
                 summary.failed.append({"source": out.source, "error": out.error})
             if bar:
-                bar.update(n, len(summary.failed))
+                bar.set_description_str(f"failed {len(summary.failed)}", refresh=False)
+                bar.update(1)
         finished = True
     finally:
         if bar:

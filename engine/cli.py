@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .batch_cli import add_batch_parser, batch_command
 from .errors import ModelError, ProviderError, TintaError
+from .progress import progress_bar
 from .restore_pipeline import add_restore_args, options_from_args
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
@@ -56,33 +57,6 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--provider", help="provider to try")
     i.add_argument("--model", help="model name")
     return parser
-
-
-class Progress:
-    """A plain-text progress bar on stderr: redrawn in place on a terminal, one line per step otherwise."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.enabled = total, enabled
-        self.tty = enabled and sys.stderr.isatty()
-        self.width = 0
-
-    def step(self, done: int, name: str) -> None:
-        if not self.enabled:
-            return
-        filled = int(24 * done / self.total)
-        line = f"[{'#' * filled}{'.' * (24 - filled)}] {done}/{self.total} {name}"
-        if self.tty:
-            self.clear()
-            sys.stderr.write(line[:100])
-            self.width = min(100, len(line))
-        else:
-            sys.stderr.write(line + "\n")
-        sys.stderr.flush()
-
-    def clear(self) -> None:
-        if self.tty and self.width:
-            sys.stderr.write("\r" + " " * self.width + "\r")
-            self.width = 0
 
 
 def _collect(paths: list[str], outdir: Path):
@@ -151,11 +125,11 @@ def colorize_command(args) -> int:
     for raw, why in missing:
         _say("error", f"{raw}: {why}")
         failed += 1
-    bar = Progress(len(items), enabled=len(items) > 1)
+    bar = progress_bar(len(items), leave=False, disable=len(items) <= 1)  # cleared at the end
     written: dict[Path, Path] = {}
     ok = 0
-    for n, (src, sub) in enumerate(items):
-        bar.step(n, src.name)
+    for src, sub in items:
+        bar.set_description_str(src.name)
         try:
             pic = read_image(src)
             ext = args.format or ("tif" if pic.bit_depth == 16 else "png")
@@ -184,8 +158,9 @@ def colorize_command(args) -> int:
             bar.clear()
             _say("error", f"{src}: {exc.__class__.__name__}: {exc}")
             failed += 1
-    bar.step(len(items), "")
-    bar.clear()
+        finally:
+            bar.update(1)
+    bar.close()
     seconds = time.perf_counter() - start
     print(f"{PROG}: {ok} ok, {failed} failed in {seconds:.1f} s (provider {colorizer.provider})", flush=True)
     return 1 if failed else 0

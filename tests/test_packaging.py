@@ -33,8 +33,9 @@ def test_spec_reads_the_version_from_pyproject_and_excludes_the_training_stack()
     assert 'tomllib.loads((ROOT / "pyproject.toml")' in src and "version=VERSION" in src
     version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
     assert version and f"\"{version}\"" not in src  # never a second, hard-coded copy of the version
-    for name in ("torch", "trainer", "matplotlib", "scipy", "skimage", "tqdm"):
+    for name in ("torch", "trainer", "matplotlib", "scipy", "skimage"):
         assert f'"{name}"' in src
+    assert '"tqdm"' not in src  # the command line's progress bars (engine/progress.py) need it
 
 
 def test_app_entry_points_import_no_torch_or_training_code():
