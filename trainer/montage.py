@@ -3,8 +3,8 @@
     python -m trainer.montage ../shared/data/historical -o docs/historical-old-vs-new.jpg \
         --model tinta-base-v0.1="old (v0.1)" --model tinta-base="new" [--height 150] [--per-row 2]
 
-Each photo becomes one cell: the input as given, then each model's default colorization (the app's
-one-click result, through engine.colorizer). Labels are drawn over the top row.
+Each photo becomes one cell: the input as given, then each model's default colorization (what
+`tinta colorize` writes, toned-print detection included). Labels are drawn over the top row.
 """
 from __future__ import annotations
 
@@ -22,8 +22,15 @@ EXTS = {".jpg", ".jpeg", ".png", ".tif", ".tiff"}
 
 
 def _fit(rgb: np.ndarray, height: int) -> np.ndarray:
+    """Scaled to fit a height x 1.5 height box, centred on white: every tile the same size."""
     h, w = rgb.shape[:2]
-    return cv2.resize(rgb, (max(1, round(w * height / h)), height), interpolation=cv2.INTER_AREA)
+    bw = round(1.5 * height)
+    s = min(height / h, bw / w)
+    small = cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    box = np.full((height, bw, 3), 255, np.uint8)
+    y, x = (height - small.shape[0]) // 2, (bw - small.shape[1]) // 2
+    box[y:y + small.shape[0], x:x + small.shape[1]] = small
+    return box
 
 
 def _rgb8(img: np.ndarray) -> np.ndarray:
@@ -41,14 +48,17 @@ def _label(img: np.ndarray, text: str) -> None:
 
 def montage(photos: list[Path], models: list[tuple[str, str]], height: int = 150, per_row: int = 2,
             gap: int = 4) -> np.ndarray:
-    """HxWx3 uint8: per photo [input | model 1 | model 2 ...], `per_row` photos a row, white gaps."""
+    """HxWx3 uint8: per photo [input | model 1 | model 2 ...], `per_row` photos a row, white gaps.
+    Each model's tile is what `tinta colorize` writes with default settings (engine/render_job.py)."""
     from engine.colorizer import Colorizer
+    from engine.render_job import Edit, render
 
     cols = [Colorizer(name) for name, _ in models]
     cells = []
     for p in photos:
-        img = _rgb8(read_image(p).pixels)
-        tiles = [_fit(img, height)] + [_fit(_rgb8(np.asarray(c.colorize(img).rgb)), height) for c in cols]
+        pic = read_image(p)
+        img = _rgb8(pic.pixels)
+        tiles = [_fit(img, height)] + [_fit(_rgb8(render(c, pic, Edit()).pixels), height) for c in cols]
         if len(cells) < per_row:
             for t, text in zip(tiles, ["input"] + [label for _, label in models]):
                 _label(t, text)
