@@ -1,10 +1,13 @@
-"""Export requests and their checks; the export itself is engine.render_job's render + write, as the CLI's."""
+"""Export: requests, their checks, and the job, which is engine.render_job's render + write, as the CLI's."""
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop.variants import edit_of
+from desktop.workers import Job
+from engine import render_job
 from engine.render_job import at_depth as to_bits  # noqa: F401 - the app's name for the engine's depth change
 
 FORMATS = {".png": (8, 16), ".jpg": (8,), ".jpeg": (8,), ".tif": (8, 16), ".tiff": (8, 16)}
@@ -44,3 +47,46 @@ def _same_file(a: Path, b: Path) -> bool:
     except OSError:
         pass
     return a.resolve() == b.resolve()
+
+
+class Exporter:
+    """Exports the editor's document at full resolution (editor: the EditorController: its doc, colorizer,
+    restoration, runner and signals)."""
+
+    def __init__(self, editor) -> None:
+        self.editor = editor
+
+    def export(self, request: ExportRequest) -> bool:
+        """Check the target now (message at once), render at full resolution off-thread, write atomically."""
+        editor = self.editor
+        if editor.doc is None:
+            return False
+        if editor.colorizer is None:
+            editor.errorRaised.emit("Cannot export", "the colorization model is not loaded yet")
+            return False
+        try:
+            check_target(request, editor.doc.path)
+        except ExportError as exc:
+            editor.errorRaised.emit("Cannot export", str(exc))
+            return False
+        colorizer, restoration = editor.colorizer, editor.restoration
+        original, restored = restoration.original, restoration.restored
+        edit = edit_of(editor.doc, colorizer, restoration.options)
+
+        def work(token, progress):
+            # The CLI's path: the same pixels, profile, EXIF/XMP and provenance note as `tinta colorize`.
+            rendered = render_job.render(colorizer, original, edit, restored)
+            token.check()  # a cancelled export writes nothing
+            return render_job.write(request.path, rendered, request.quality, request.bits)
+
+        job = Job(work, "export")
+        job.signals.result.connect(self._on_exported)
+        job.signals.error.connect(lambda msg: editor.errorRaised.emit("Export failed", msg))
+        job.signals.cancelled.connect(lambda: editor.statusMessage.emit("Export cancelled"))
+        editor.statusMessage.emit("Exporting at full resolution…")
+        editor.runner.start(job)
+        return True
+
+    def _on_exported(self, path) -> None:
+        self.editor.exported.emit(str(path))
+        self.editor.statusMessage.emit(f"Exported {Path(path).name}")

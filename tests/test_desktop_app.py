@@ -343,7 +343,7 @@ def test_apply_variant_from_gallery_and_undo(qtbot, tmp_path, colorizer, photo):
     wait_idle(qtbot, window.ctl)
     chosen = window.ctl.doc.variant
     assert chosen is not None and chosen.seed == fake.calls[0][2] + 2
-    np.testing.assert_array_equal(window.ctl.result.rgb, window.ctl._variants[2].result.rgb)
+    np.testing.assert_array_equal(window.ctl.result.rgb, window.ctl.variants.sampled[2].result.rgb)
     assert not np.array_equal(window.ctl.result.rgb, plain)
     window.variants.more.click()
     wait_idle(qtbot, window.ctl)

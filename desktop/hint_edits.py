@@ -1,0 +1,103 @@
+"""Hint and settings edits: each canvas gesture, slider move or eyedropper click becomes one undoable step."""
+from __future__ import annotations
+
+from desktop import tools
+from desktop.canvas import Tool
+from desktop.commands import SetHints, SetSetting
+from engine.errors import TintaError
+
+
+class HintEdits:
+    """The brush colour and radius, and the edits made with them, on the editor's document and undo stack.
+
+    editor: the EditorController (its doc, colorizer, result, undo, settings and signals).
+    """
+
+    def __init__(self, editor) -> None:
+        self.editor = editor
+        self.color = "#c04030"
+        self.hint_radius = editor.settings.hint_radius
+
+    def work_unit(self) -> float:
+        """Full-image pixels per working pixel (hint radii are in working pixels)."""
+        doc, colorizer = self.editor.doc, self.editor.colorizer
+        if doc is None:
+            return 1.0
+        w, h = doc.full_size
+        long_side = doc.size or (colorizer.card.default_long_side if colorizer else 512)
+        return max(w, h) / long_side
+
+    def brush_extent(self) -> float:
+        return tools.brush_extent(self.hint_radius, self.work_unit())
+
+    def region_radius(self) -> float:
+        return tools.wide_radius(self.hint_radius, self.work_unit())
+
+    def set_color(self, color: str) -> None:
+        self.color = color.lower()
+
+    def set_hint_radius(self, radius: int) -> None:
+        self.hint_radius = int(radius)
+        self.editor.settings.hint_radius = self.hint_radius
+
+    def stroke(self, tool: Tool, points: list) -> None:
+        """Turn a finished canvas gesture into one undoable edit."""
+        doc = self.editor.doc
+        if doc is None or not points:
+            return
+        if tool is Tool.BRUSH:
+            self.show_likely(*points[0])
+        edit = tools.stroke_edit(tool, points, doc.hints, self.color, self.hint_radius, doc.full_size,
+                                 self.work_unit())
+        if edit is not None:
+            self.editor.undo.push(SetHints(doc, edit.hints, edit.label))
+        elif tool in (Tool.REGION_PAINT, Tool.REGION_LASSO):
+            self.editor.statusMessage.emit("That region is empty; draw a larger area")
+
+    def clear_hints(self) -> None:
+        doc = self.editor.doc
+        if doc is not None and doc.hints:
+            self.editor.undo.push(SetHints(doc, (), "Clear all hints"))
+
+    def set_size(self, size: int | None) -> None:
+        doc = self.editor.doc
+        if doc is not None and size != doc.size:
+            self.editor.undo.push(SetSetting(doc, "size", size, "Change working size"))
+
+    def set_vividness(self, value: float) -> None:
+        doc = self.editor.doc
+        if doc is not None and abs(value - doc.vividness) > 1e-6:
+            self.editor.undo.push(SetSetting(doc, "vividness", float(value), "Change vividness"))
+
+    def pick(self, x: float, y: float) -> None:
+        """Eyedropper: take the current result's colour at full-image (x, y) and show likely colours."""
+        if self.editor.doc is None or self.editor.result is None:
+            return
+        px, py = self._preview_xy(x, y)
+        if px is None:
+            return
+        r, g, b = (int(v) for v in self.editor.result.rgb[py, px, :3])
+        self.set_color(f"#{r:02x}{g:02x}{b:02x}")
+        self.editor.colorPicked.emit(self.color)
+        self.show_likely(x, y)
+
+    def show_likely(self, x: float, y: float) -> None:
+        editor = self.editor
+        if editor.result is None or editor.result.prob is None or editor.colorizer is None:
+            editor.likelyColors.emit([])
+            return
+        px, py = self._preview_xy(x, y)
+        if px is None:
+            return
+        try:
+            editor.likelyColors.emit(editor.colorizer.likely_colors(editor.result, px, py, k=5))
+        except (TintaError, ValueError) as exc:
+            editor.likelyColors.emit([])
+            editor.statusMessage.emit(str(exc))
+
+    def _preview_xy(self, x: float, y: float):
+        rgb = self.editor.result.rgb
+        w, h = self.editor.doc.full_size
+        if not (0 <= x < w and 0 <= y < h):
+            return None, None
+        return min(rgb.shape[1] - 1, int(x * rgb.shape[1] / w)), min(rgb.shape[0] - 1, int(y * rgb.shape[0] / h))

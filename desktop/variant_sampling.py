@@ -1,0 +1,60 @@
+"""Variants in the app: sample alternative colourings off the GUI thread, apply one (undoable) or drop it."""
+from __future__ import annotations
+
+import numpy as np
+
+from desktop.commands import SetVariant
+from desktop.document import Document, VariantChoice
+from desktop.variants import preview_hints, variants_supported
+from desktop.workers import Job
+
+
+class VariantSampling:
+    """The last sampled variants of the editor's document (editor: the EditorController)."""
+
+    def __init__(self, editor) -> None:
+        self.editor = editor
+        self.sampled: list = []   # engine Variants of the current document, as last shown
+
+    def forget(self) -> None:
+        """A new photo: the old variants no longer apply."""
+        self.sampled = []
+        self.editor.variantsChanged.emit([])
+
+    def sample(self, n: int = 6, seed: int | None = None, like: int | None = None, spread: float = 0.5) -> None:
+        editor = self.editor
+        if editor.doc is None or editor.colorizer is None or not variants_supported(editor.colorizer):
+            return
+        doc, colorizer = editor.doc, editor.colorizer
+        hints = preview_hints(doc, list(doc.hints))
+        base = self.sampled[like] if like is not None and like < len(self.sampled) else None
+        seed = int(np.random.default_rng().integers(0, 2**31 - 1)) if seed is None else seed
+
+        def work(token, progress):
+            if base is not None:
+                return list(colorizer.more_like(base, spread))
+            return list(colorizer.variants(doc.preview, n, seed, hints=hints))
+
+        job = Job(work, "variants")
+        job.signals.result.connect(lambda vs, d=doc: self._on_variants(d, vs))
+        job.signals.error.connect(lambda msg: editor.errorRaised.emit("Variants failed", msg))
+        editor.statusMessage.emit("Sampling variants…")
+        editor.runner.start(job)
+
+    def _on_variants(self, doc: Document, variants: list) -> None:
+        if doc is not self.editor.doc:
+            return
+        self.sampled = variants
+        self.editor.variantsChanged.emit([v.result.rgb for v in variants])
+
+    def apply(self, index: int) -> None:
+        doc = self.editor.doc
+        if doc is None or not 0 <= index < len(self.sampled):
+            return
+        v = self.sampled[index]
+        self.editor.undo.push(SetVariant(doc, VariantChoice.of(v), f"Apply variant {index + 1}"))
+
+    def clear(self) -> None:
+        doc = self.editor.doc
+        if doc is not None and doc.variant is not None:
+            self.editor.undo.push(SetVariant(doc, None, "Back to the model's colours"))
