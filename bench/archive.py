@@ -52,7 +52,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--tiny", action="store_true", help="use the synthetic test model (no trained model needed)")
     args = ap.parse_args()
-    from engine.imageio import write_image
+    from engine.io.image import write_image
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with tempfile.TemporaryDirectory() as tmp:

@@ -146,7 +146,7 @@ def _write_json(path: Path, figures: dict) -> None:
 
 def _default_photo(tmp: Path) -> Path:
     import cv2
-    from engine.imageio import write_image
+    from engine.io.image import write_image
     src = sorted((Path(__file__).resolve().parents[2] / "shared/data/historical").glob("*.jpg"))
     if src:
         img = cv2.imread(str(src[0]), cv2.IMREAD_GRAYSCALE)

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from engine.colorizer import Colorizer  # noqa: E402
 from engine.decoding import Decoding  # noqa: E402
 from engine.errors import ModelError  # noqa: E402
-from engine.imageio import read_image, write_image  # noqa: E402
+from engine.io.image import read_image, write_image  # noqa: E402
 
 # Figures for --json (bench/report.py reads them); the printed lines stay the human-readable record.
 FIGURES: dict = {}

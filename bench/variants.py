@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine.colorizer import Colorizer  # noqa: E402
-from engine.imageio import read_image  # noqa: E402
+from engine.io.image import read_image  # noqa: E402
 
 DEFAULT_PHOTO = Path(__file__).resolve().parents[2] / "shared/data/eval/Kodak24/kodim05.jpg"
 

@@ -32,8 +32,8 @@ from desktop.variant_sampling import VariantSampling
 from desktop.variants import UNSUPPORTED, variants_supported
 from desktop.workers import Job, JobRunner
 from engine import render_job
-from engine.imageio import read_image
-from engine.restore_pipeline import RestoreOptions
+from engine.io.image import read_image
+from engine.restore.pipeline import RestoreOptions
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 from desktop.document import Document, make_preview
 from desktop.workers import Job
 from engine import render_job
-from engine.restore_pipeline import RestoreOptions, tone_back
+from engine.restore.pipeline import RestoreOptions, tone_back
 
 
 class Restoration:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QPushButton, QSlider, QWidget
 
-from engine.restore_pipeline import RestoreOptions
+from engine.restore.pipeline import RestoreOptions
 
 
 def _slider(value: int = 0) -> QSlider:

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata as pkg_metadata
 from pathlib import Path
 
-from .atomic import write_atomic
+from .io.atomic import write_atomic
 from .errors import ImageError, TintaError
 from .models import file_sha256
 
@@ -92,7 +92,7 @@ def read_sidecar(path) -> Sidecar:
 
 
 def write_sidecar(path: Path, sidecar: Sidecar) -> None:
-    """Write atomically (engine.atomic); ImageError names the file when the folder or disk refuses."""
+    """Write atomically (engine.io.atomic); ImageError names the file when the folder or disk refuses."""
     try:
         write_atomic(path, sidecar.to_json())
     except OSError as exc:

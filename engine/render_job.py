@@ -10,13 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import colormanage, restore_pipeline
+from .io import colormanage
+from .restore import pipeline as restore_pipeline
 from .errors import ImageError
 from .hints import Hint, check_inside
-from .imageio import Picture, read_image, write_image
-from .metadata import Metadata
+from .io.image import Picture, read_image, write_image
+from .io.metadata import Metadata
 from .recipe import tinta_version
-from .restore_pipeline import Restored, RestoreOptions, finish, load_dust_mask
+from .restore.pipeline import Restored, RestoreOptions, finish, load_dust_mask
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def at_depth(rgb: np.ndarray, bits: int) -> np.ndarray:
 
 
 def write(path, rendered: Rendered, quality: int = 95, bits: int | None = None) -> Path:
-    """Write the pixels with their metadata, atomically (engine.atomic via write_image); bits None keeps
+    """Write the pixels with their metadata, atomically (engine.io.atomic via write_image); bits None keeps
     the rendered depth. Raises ImageError naming the file."""
     pixels = rendered.pixels if bits is None else at_depth(rendered.pixels, bits)
     write_image(path, pixels, quality=quality, metadata=rendered.metadata)

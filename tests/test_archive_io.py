@@ -7,10 +7,10 @@ import tifffile
 from PIL import Image, PngImagePlugin
 
 from archive_fixtures import SAMPLE_XMP, adobe_rgb_icc, gray_icc, sample_exif
-from engine import colormanage
+from engine.io import colormanage
 from engine.errors import ImageError
-from engine.imageio import read_image, write_image
-from engine.metadata import Metadata, exif_fields, read_metadata
+from engine.io.image import read_image, write_image
+from engine.io.metadata import Metadata, exif_fields, read_metadata
 
 RAMP16 = (np.arange(64 * 48, dtype=np.uint32) * 21 % 65536).astype(np.uint16).reshape(48, 64)
 

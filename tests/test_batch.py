@@ -13,8 +13,8 @@ from PIL import Image
 
 from archive_fixtures import SAMPLE_XMP, sample_exif
 from engine.cli import main
-from engine.imageio import read_image, write_image
-from engine.metadata import Metadata, exif_fields, read_metadata
+from engine.io.image import read_image, write_image
+from engine.io.metadata import Metadata, exif_fields, read_metadata
 from engine_fixtures import gradient_image, make_test_model
 
 ROOT = Path(__file__).resolve().parents[1]

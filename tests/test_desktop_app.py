@@ -22,7 +22,7 @@ from desktop.session import session_path
 from desktop.settings import Settings
 from engine.color import hex_to_rgb
 from engine.colorizer import Colorizer
-from engine.imageio import read_image, write_image
+from engine.io.image import read_image, write_image
 from engine_fixtures import gradient_image, make_test_model
 
 pytestmark = [pytest.mark.qt_log_level_fail("WARNING"), pytest.mark.qt_log_ignore("propagateSizeHints")]

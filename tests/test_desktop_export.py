@@ -8,8 +8,8 @@ from PIL import Image, PngImagePlugin
 from archive_fixtures import SAMPLE_XMP, adobe_rgb_icc, sample_exif
 from desktop.document import PREVIEW_LONG_SIDE
 from engine import cli
-from engine.imageio import read_image
-from engine.metadata import exif_fields, read_metadata
+from engine.io.image import read_image
+from engine.io.metadata import exif_fields, read_metadata
 from engine_fixtures import gradient_image
 from test_desktop_app import BLUE, colorizer, drag, make_window, models, wait_idle  # noqa: F401
 

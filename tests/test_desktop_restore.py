@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-import engine.restore_pipeline as pipeline
-from engine.imageio import read_image, write_image
+import engine.restore.pipeline as pipeline
+from engine.io.image import read_image, write_image
 from engine_fixtures import gradient_image
 from test_desktop_app import colorizer, make_window, models, open_and_colorize, wait_idle  # noqa: F401
 

@@ -11,7 +11,7 @@ import pytest
 
 from engine import color
 from engine.cli import main
-from engine.imageio import read_image
+from engine.io.image import read_image
 from engine_fixtures import gradient_image, make_test_model
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ import pytest
 import tifffile
 
 from engine.errors import ImageError
-from engine.imageio import read_image, write_image
+from engine.io.image import read_image, write_image
 
 
 def _marked(h=10, w=20, channels=3, dtype=np.uint8):

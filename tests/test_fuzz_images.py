@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E
 
 from engine.cli import main  # noqa: E402
 from engine.errors import ImageError  # noqa: E402
-from engine.imageio import MAX_PIXELS, read_image  # noqa: E402
+from engine.io.image import MAX_PIXELS, read_image  # noqa: E402
 from engine_fixtures import gradient_image, make_test_model  # noqa: E402
 
 ABSURD = [0, 1, 7, 4097, 20_000, 65_535, 100_000, 2 ** 24 - 1, 2 ** 31 - 1, 2 ** 32 - 1]

@@ -35,7 +35,7 @@ def test_spec_reads_the_version_from_pyproject_and_excludes_the_training_stack()
     assert version and f"\"{version}\"" not in src  # never a second, hard-coded copy of the version
     for name in ("torch", "trainer", "matplotlib", "scipy", "skimage"):
         assert f'"{name}"' in src
-    assert '"tqdm"' not in src  # the command line's progress bars (engine/progress.py) need it
+    assert '"tqdm"' not in src  # the command line's progress bars (engine/cli/progress.py) need it
 
 
 def test_app_entry_points_import_no_torch_or_training_code():

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-import engine.atomic
-import engine.batch
-from engine.atomic import atomic_path, write_atomic
-from engine.batch import BatchLock
+import engine.batch.run
+import engine.io.atomic
+from engine.batch.run import BatchLock
 from engine.cli import main
 from engine.errors import TintaError
-from engine.imageio import write_image
+from engine.io.atomic import atomic_path, write_atomic
+from engine.io.image import write_image
 from engine_fixtures import gradient_image, make_test_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,7 +147,7 @@ def test_colorize_into_read_only_folder_is_one_line(tmp_path, models, photos, re
 def _disk_full(monkeypatch):
     def full(path):
         raise OSError(errno.ENOSPC, "No space left on device", path)
-    monkeypatch.setattr(engine.atomic, "_fsync_file", full)  # where a full disk shows up on delayed allocation
+    monkeypatch.setattr(engine.io.atomic, "_fsync_file", full)  # where a full disk shows up on delayed allocation
 
 
 def test_batch_on_a_full_disk_fails_each_photo_and_the_report_leaving_no_temp_files(tmp_path, models, photos,
@@ -245,14 +245,14 @@ def test_batch_replaces_its_own_claimed_output_after_a_crash(tmp_path, models, p
 def test_worker_that_cannot_start_stops_the_batch_with_one_line(tmp_path, models, photos, monkeypatch, capfd):
     empty = tmp_path / "no-models"
     empty.mkdir()
-    real = engine.batch.run_local
+    real = engine.batch.run.run_local
 
     def model_gone_after_the_check(pairs, workers, model, provider):
         # The parent has loaded the model; the workers, spawned now, inherit a models folder without it.
         monkeypatch.setenv("TINTA_MODELS_DIR", str(empty))
         return real(pairs, workers, model, provider)
 
-    monkeypatch.setattr(engine.batch, "run_local", model_gone_after_the_check)
+    monkeypatch.setattr(engine.batch.run, "run_local", model_gone_after_the_check)
     out = tmp_path / "out"
     assert main(["batch", str(photos), "-o", str(out), "--workers", "2", "--quiet"]) == 1
     lines = _err_lines(capfd.readouterr().err)  # capfd: the workers' stderr too

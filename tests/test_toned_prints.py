@@ -4,10 +4,10 @@ import pytest
 
 from engine.cli import main
 from engine.color import linear_to_srgb, srgb_to_linear
-from engine.imageio import read_image, write_image
+from engine.io.image import read_image, write_image
 from engine.restore import detect_tone, remove_tone
-from engine.restore_pipeline import RestoreOptions
-from engine.restore_tint import Y_WEIGHTS
+from engine.restore.pipeline import RestoreOptions
+from engine.restore.tint import Y_WEIGHTS
 from engine_fixtures import gradient_image, make_test_model
 
 # Linear RGB of a toned print = white * Y ** slope (Y: the gray twin's linear luminance), per channel.

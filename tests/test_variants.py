@@ -168,7 +168,7 @@ def test_companion_model_and_missing_sampler(models, tmp_path, monkeypatch):
 
 def test_cli_writes_variants_and_rerenders_exactly(models, tmp_path):
     from engine import cli
-    from engine.imageio import read_image, write_image
+    from engine.io.image import read_image, write_image
 
     src = tmp_path / "photo.png"
     write_image(src, gradient_image(70, 90))
@@ -196,8 +196,8 @@ def test_cli_writes_variants_and_rerenders_exactly(models, tmp_path):
 def test_cli_variants_get_restoration_and_provenance_like_single_colorizations(models, tmp_path):
     """--keep-tone and the provenance note reach every variant, not only single colorizations."""
     from engine import cli
-    from engine.imageio import read_image, write_image
-    from engine.metadata import read_metadata
+    from engine.io.image import read_image, write_image
+    from engine.io.metadata import read_metadata
 
     gray = gradient_image(70, 90)
     g = gray if gray.ndim == 2 else gray[..., 0]

@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from engine.imageio import read_image
+from engine.io.image import read_image
 
 EXTS = {".jpg", ".jpeg", ".png", ".tif", ".tiff"}
 

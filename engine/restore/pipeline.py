@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from . import restore
+from .. import restore  # the package: engine/restore/__init__.py
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,8 @@ class Restored:
 
 def load_dust_mask(path: str, shape: tuple[int, int]) -> np.ndarray:
     """HxW bool from a mask image (non-black = defect); raises ImageError when its size differs."""
-    from .errors import ImageError
-    from .imageio import read_image
+    from ..errors import ImageError
+    from ..io.image import read_image
 
     px = read_image(path, to_srgb=False).pixels
     gray = px if px.ndim == 2 else px[..., :3].max(axis=2)

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .color import Y_WEIGHTS, linear_to_srgb, relative_luminance, srgb_to_linear  # Y_WEIGHTS: the colorizer's L*
-from .restore_tiles import from_float, process_tiled, to_float
+from ..color import Y_WEIGHTS, linear_to_srgb, relative_luminance, srgb_to_linear  # Y_WEIGHTS: the colorizer's L*
+from .tiles import from_float, process_tiled, to_float
 
 _FIT_DARKEST = 0.005   # linear light below this is mostly quantisation noise once in log space
 _FIT_CLIPPED = 0.995   # an encoded channel this high may be clipped, so off the tint's curve

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 from typing import Iterator
 
-from .batch_job import Item, Outcome
-from .errors import TintaError
-from .recipe import Recipe
+from .job import Item, Outcome
+from ..errors import TintaError
+from ..recipe import Recipe
 
 IN_FLIGHT_PER_ACTOR = 2  # one running, one queued: actors never idle, memory stays one image each
 _ENV = ("TINTA_MODELS_DIR", "TINTA_SHIPPED_MODELS")
@@ -53,7 +53,7 @@ def run_ray(items: list[tuple[Item, Recipe]], address: str | None, model: str | 
             self.colorizer = Colorizer(model_name, provider_name)
 
         def render(self, item, recipe):
-            from engine.batch_job import render_item
+            from engine.batch.job import render_item
 
             return render_item(self.colorizer, item, recipe)
 

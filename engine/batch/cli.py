@@ -6,8 +6,8 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import ModelError, ProviderError, TintaError
-from .restore_pipeline import add_restore_args, options_from_args
+from ..errors import ModelError, ProviderError, TintaError
+from ..restore.pipeline import add_restore_args, options_from_args
 
 
 def add_batch_parser(sub, positive) -> None:
@@ -40,10 +40,10 @@ def _hint_dicts(hints) -> list[dict]:
 
 
 def batch_command(args) -> int:
-    from .batch import BatchLock, execute, plan
-    from .colorizer import Colorizer
-    from .hints import load_hints
-    from .recipe import Recipe
+    from .run import BatchLock, execute, plan
+    from ..colorizer import Colorizer
+    from ..hints import load_hints
+    from ..recipe import Recipe
 
     if args.rerender:
         return rerender_command(args)
@@ -93,12 +93,12 @@ def batch_command(args) -> int:
                       f"{len(p.todo)} to render", flush=True)
             by_item = p.recipes
             if args.ray:
-                from .batch_ray import run_ray
+                from .ray import run_ray
 
                 def outcomes(pairs):
                     return run_ray(pairs, args.ray, args.model, args.provider, workers)
             else:
-                from .batch import run_local
+                from .run import run_local
 
                 def outcomes(pairs):
                     return run_local(pairs, min(workers, max(1, len(pairs))), args.model, args.provider)
@@ -121,10 +121,10 @@ def batch_command(args) -> int:
 def rerender_command(args) -> int:
     """Render the sidecar's source again with its recipe into -o (default: beside the sidecar, a
     `rerender` folder), and say whether the result is bit-identical to the recorded output."""
-    from .batch_job import Item, render_item
-    from .colorizer import Colorizer
-    from .models import file_sha256
-    from .recipe import read_sidecar
+    from .job import Item, render_item
+    from ..colorizer import Colorizer
+    from ..models import file_sha256
+    from ..recipe import read_sidecar
 
     try:
         side = read_sidecar(args.rerender)

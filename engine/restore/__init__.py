@@ -5,11 +5,11 @@ returns its input's dtype and bit depth.  Large scans are processed in row bands
 """
 from __future__ import annotations
 
-from .restore_defects import CleanResult, clean_defects, detect_defects
-from .restore_enhance import denoise_luminance, local_contrast
-from .restore_tiles import estimate_noise, process_tiled
-from .restore_tint import Tint, fit_tint, gray_twin
-from .restore_tone import ToneInfo, apply_tone, detect_tone, remove_tone
+from .defects import CleanResult, clean_defects, detect_defects
+from .enhance import denoise_luminance, local_contrast
+from .tiles import estimate_noise, process_tiled
+from .tint import Tint, fit_tint, gray_twin
+from .tone import ToneInfo, apply_tone, detect_tone, remove_tone
 
 __all__ = [
     "CleanResult", "Tint", "ToneInfo", "apply_tone", "clean_defects", "denoise_luminance",

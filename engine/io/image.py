@@ -10,8 +10,8 @@ import tifffile
 
 from . import colormanage
 from .atomic import atomic_path
-from .errors import ImageError
-from .imageheader import DEFLATE_MAX_RATIO, png_chunks_fit, sniff
+from ..errors import ImageError
+from .header import DEFLATE_MAX_RATIO, png_chunks_fit, sniff
 from .metadata import Metadata, embed_jpeg, embed_png, patch_tiff_exif, read_metadata, tiff_tags, webp_params
 from .quiet import native_stderr_silenced
 

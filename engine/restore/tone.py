@@ -6,9 +6,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .color import lab_to_srgb, linear_to_srgb, relative_luminance, srgb_to_lab
-from .restore_tiles import check_image, from_float, process_tiled
-from .restore_tint import Tint, fit_tint
+from ..color import lab_to_srgb, linear_to_srgb, relative_luminance, srgb_to_lab
+from .tiles import check_image, from_float, process_tiled
+from .tint import Tint, fit_tint
 
 _STATS_LONG_SIDE = 512        # tone statistics are global, a small copy is plenty
 _NEUTRAL_CHROMA = 3.0         # mean chroma below this reads as an untoned (neutral) print
@@ -28,7 +28,7 @@ class ToneInfo:
     see is_monochrome); strength: mean chroma C*ab; hue_deg: hue of the mean ab, 0..360;
     ab_mean: mean (a*, b*); is_monochrome: colour follows lightness alone; spread: the
     90th percentile of |ab - mean ab of pixels with that L*|, in Lab units; hue_consistency:
-    |mean ab| / mean |ab| (1 = one hue); tint: the toner as an illuminant (engine/restore_tint.py)
+    |mean ab| / mean |ab| (1 = one hue); tint: the toner as an illuminant (engine/restore/tint.py)
     when the print is toned, else None.
     """
     kind: str

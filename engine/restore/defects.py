@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .restore_tiles import (band_ranges, check_image, estimate_noise, process_tiled, to_float,
+from .tiles import (band_ranges, check_image, estimate_noise, process_tiled, to_float,
                             to_gray)
 
 BLOCK = 32            # local-scale blocks; band and overlap multiples of it keep bands exact

@@ -19,11 +19,11 @@ from typing import Callable, Iterable, Iterator
 
 from filelock import FileLock, Timeout
 
-from .atomic import write_atomic
-from .batch_job import Item, Outcome, parent_alive, render_item
-from .errors import TintaError
-from .progress import progress_bar
-from .recipe import Recipe, is_done, sidecar_path
+from ..io.atomic import write_atomic
+from .job import Item, Outcome, parent_alive, render_item
+from ..errors import TintaError
+from ..cli.progress import progress_bar
+from ..recipe import Recipe, is_done, sidecar_path
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 REPORT_NAME = "tinta-report.json"
@@ -113,7 +113,7 @@ def _init_worker(model: str | None, provider: str | None, parent: int, cpus: lis
         if cpus and hasattr(os, "sched_setaffinity"):
             # Each worker gets its share of cores so ONNX Runtime and the renderer size their thread pools to it.
             os.sched_setaffinity(0, cpus)
-        from .colorizer import Colorizer
+        from ..colorizer import Colorizer
 
         _worker["colorizer"] = Colorizer(model, provider)
         _worker["alive"] = parent_alive(parent)
@@ -147,7 +147,7 @@ def run_local(items: list[tuple[Item, Recipe]], workers: int, model: str | None,
     if not items:
         return
     if workers <= 1:
-        from .colorizer import Colorizer
+        from ..colorizer import Colorizer
 
         colorizer = Colorizer(model, provider)
         for item, recipe in items:
@@ -201,7 +201,7 @@ def execute(plan_: Plan, recipe_of: Callable[[Item], Recipe], outcomes_of: Calla
 
 def write_report(outdir: Path, summary: Summary, settings: dict, total: int) -> Path:
     """OUTDIR/tinta-report.json (atomic): counts, rate, settings and every failure with its reason."""
-    from .recipe import tinta_version
+    from ..recipe import tinta_version
 
     path = Path(outdir) / REPORT_NAME
     data = {"tinta": tinta_version(), "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "images_found": total,

@@ -7,10 +7,10 @@ import time
 import warnings
 from pathlib import Path
 
-from .batch_cli import add_batch_parser, batch_command
-from .errors import ModelError, ProviderError, TintaError
+from ..batch.cli import add_batch_parser, batch_command
+from ..errors import ModelError, ProviderError, TintaError
 from .progress import progress_bar
-from .restore_pipeline import add_restore_args, options_from_args
+from ..restore.pipeline import add_restore_args, options_from_args
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 PROG = "tinta"
@@ -88,10 +88,10 @@ def _prepare_outdir(outdir: Path) -> str | None:
 
 
 def colorize_command(args) -> int:
-    from .colorizer import Colorizer
-    from .hints import load_hints
-    from .imageio import read_image
-    from .render_job import Edit, render, write
+    from ..colorizer import Colorizer
+    from ..hints import load_hints
+    from ..io.image import read_image
+    from ..render_job import Edit, render, write
 
     start = time.perf_counter()
     problem = _variant_args_problem(args)
@@ -136,7 +136,7 @@ def colorize_command(args) -> int:
             dest = outdir / sub / f"{src.stem}.{ext}"
             if hints:
                 _check_hints(hints, pic.pixels.shape, src, args.hints)
-            if args.variants or args.z_from:  # engine/cli_variants.py: <stem>.v<i>.<ext> + <stem>.variants.json
+            if args.variants or args.z_from:  # engine/cli/variants.py: <stem>.v<i>.<ext> + <stem>.variants.json
                 _variants_for(colorizer, pic, src, outdir / sub, ext, args, hints, written, restore_opts)
                 ok += 1
                 continue
@@ -179,8 +179,8 @@ def _variant_args_problem(args) -> str | None:
 
 
 def _variants_for(colorizer, pic, src: Path, outdir: Path, ext: str, args, hints, written: dict, opts) -> None:
-    from . import cli_variants
-    from .imageio import write_image
+    from . import variants as cli_variants
+    from ..io.image import write_image
 
     def check(source: Path, dest: Path) -> None:
         _check_dest(source, dest, written, args.overwrite)
@@ -194,8 +194,8 @@ def _variants_for(colorizer, pic, src: Path, outdir: Path, ext: str, args, hints
 
 
 def _check_hints(hints, shape, src: Path, hints_path: str) -> None:
-    from .errors import HintError, ImageError
-    from .hints import check_inside
+    from ..errors import HintError, ImageError
+    from ..hints import check_inside
 
     try:
         check_inside(hints, shape, hints_path)
@@ -204,7 +204,7 @@ def _check_hints(hints, shape, src: Path, hints_path: str) -> None:
 
 
 def _check_dest(src: Path, dest: Path, written: dict, overwrite: bool) -> None:
-    from .errors import ImageError
+    from ..errors import ImageError
 
     target = dest.resolve()
     if target == src.resolve():
@@ -218,9 +218,9 @@ def _check_dest(src: Path, dest: Path, written: dict, overwrite: bool) -> None:
 def info_command(args) -> int:
     import onnxruntime as ort
 
-    from . import providers
-    from .colorizer import Colorizer
-    from .models import list_cards, model_dirs
+    from .. import providers
+    from ..colorizer import Colorizer
+    from ..models import list_cards, model_dirs
 
     print("model folders: " + ", ".join(str(d) for d in model_dirs()))
     print("providers available: " + ", ".join(ort.get_available_providers()))
@@ -272,6 +272,3 @@ def main(argv: list[str] | None = None) -> int:
             _say("error", f"{exc.filename or PROG}: {exc.strerror or exc}")
             return 1
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import write_atomic
-from .errors import HintError, SourcedError
-from .hints import Hint, parse_hints
+from ..io.atomic import write_atomic
+from ..errors import HintError, SourcedError
+from ..hints import Hint, parse_hints
 
 FORMAT = "tinta-variants/1"
 
@@ -35,7 +35,7 @@ def _hints_json(hints) -> list[dict]:
 
 def write_record(path: Path, src: Path, colorizer, variants: list, files: list[Path], size, vividness,
                  hints) -> None:
-    """Write the .variants.json atomically (engine.atomic); VariantsFileError when it cannot be written."""
+    """Write the .variants.json atomically (engine.io.atomic); VariantsFileError when it cannot be written."""
     first = variants[0]
     data = {
         "format": FORMAT, "image": str(src), "model": colorizer.card.name,
@@ -78,8 +78,8 @@ def render_variants(colorizer, pic, src: Path, outdir: Path, ext: str, n: int, s
                     vividness, spread, write_image, check_dest, opts=None) -> None:
     """Sample n variants of one picture, writing each as it is rendered, then the record. Each goes through
     the same restoration (opts, a RestoreOptions), colour management and metadata as a single colorization."""
-    from .render_job import finish_output, restore as restore_input
-    from .restore_pipeline import RestoreOptions
+    from ..render_job import finish_output, restore as restore_input
+    from ..restore.pipeline import RestoreOptions
 
     opts = opts or RestoreOptions()
     dests = [variant_path(outdir, src.stem, i, ext) for i in range(n)]
@@ -101,8 +101,8 @@ def rerender(colorizer, pic, src: Path, outdir: Path, ext: str, z_file: str, pic
              check_dest, opts=None) -> Path:
     """Re-render variant `pick` of a .variants.json exactly (same z, size, vividness and hints; the restoration
     options are this run's, as they are not recorded)."""
-    from .render_job import finish_output, restore as restore_input
-    from .restore_pipeline import RestoreOptions
+    from ..render_job import finish_output, restore as restore_input
+    from ..restore.pipeline import RestoreOptions
 
     opts = opts or RestoreOptions()
     data, entry, hints = read_pick(z_file, pick)

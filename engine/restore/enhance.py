@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .restore_tiles import check_image, estimate_noise, from_float, process_tiled, to_float
+from .tiles import check_image, estimate_noise, from_float, process_tiled, to_float
 
 TEMPLATE, SEARCH = 7, 21
 NLM_OVERLAP = 32          # NLM looks SEARCH//2 + TEMPLATE//2 = 13 rows away

@@ -6,11 +6,11 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import ImageError, TintaError
-from .imageio import read_image
-from .models import file_sha256
-from .recipe import Recipe, Sidecar, read_sidecar, sidecar_path, tinta_version, write_sidecar
-from .render_job import Edit, render, write
+from ..errors import ImageError, TintaError
+from ..io.image import read_image
+from ..models import file_sha256
+from ..recipe import Recipe, Sidecar, read_sidecar, sidecar_path, tinta_version, write_sidecar
+from ..render_job import Edit, render, write
 
 
 @dataclass(frozen=True)

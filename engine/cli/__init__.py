@@ -1,0 +1,4 @@
+"""The `tinta` command line: `tinta colorize`, `tinta batch`, `tinta info`."""
+from .commands import main
+
+__all__ = ["main"]

@@ -1,0 +1,6 @@
+"""`python -m engine.cli`: the `tinta` command."""
+import sys
+
+from . import main
+
+sys.exit(main())
