@@ -109,3 +109,21 @@ def test_fine_tuning_from_onnx_trains_the_decoder_only(tmp_path, exported, monke
             assert torch.equal(after[k], v), k
     assert not torch.equal(after["up2.conv1.0.weight"], before["up2.conv1.0.weight"])
     assert not torch.equal(after["cls.1.weight"], before["cls.1.weight"])
+
+
+def test_slim_parts_rejoin_to_a_checkpoint_that_loads_weights_only(tmp_path):
+    from trainer.slim import join, slim
+    ck = {"model": {"w": torch.arange(50000, dtype=torch.float32)}, "opt": {"big": torch.zeros(10)},
+          "state": {"step": 7, "prior": [0.5, 0.5]}, "config": {"lr": 1e-3}, "model_config": {"latent_dim": 0},
+          "hardware": "CPU"}
+    torch.save(ck, tmp_path / "last.pt")
+    (tmp_path / "out").mkdir()
+    parts = slim(tmp_path / "last.pt", tmp_path / "out" / "base.pt", part_mb=0.05)
+    assert len(parts) >= 3
+    back = torch.load(join(tmp_path / "out" / "base.pt"), weights_only=True)
+    assert "opt" not in back and back["state"]["step"] == 7 and torch.equal(back["model"]["w"], ck["model"]["w"])
+    parts[1].write_bytes(parts[1].read_bytes()[:-10])  # a damaged part: the join refuses, nothing is replaced
+    (tmp_path / "out" / "base.pt").unlink()
+    with pytest.raises(Exception):
+        join(tmp_path / "out" / "base.pt")
+    assert not (tmp_path / "out" / "base.pt").exists()

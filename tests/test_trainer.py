@@ -136,12 +136,12 @@ def test_training_resumes_exactly(tmp_path, shard):
     # The second half runs in a fresh process state from the checkpoint alone.
     cfg = json.loads((tmp_path / "split" / "config.json").read_text())
     assert cfg["max_steps"] == 2
-    ck = torch.load(tmp_path / "split" / "last.pt", weights_only=False)
+    ck = torch.load(tmp_path / "split" / "last.pt", weights_only=True)
     ck["state"]["total_steps"] = 4  # same schedule as the straight run
     torch.save(ck, tmp_path / "split" / "last.pt")
     _train(common + ["--out", str(tmp_path / "split"), "--max_steps", "4", "--ckpt_every", "100"])
-    a = torch.load(tmp_path / "straight" / "last.pt", weights_only=False)
-    b = torch.load(tmp_path / "split" / "last.pt", weights_only=False)
+    a = torch.load(tmp_path / "straight" / "last.pt", weights_only=True)
+    b = torch.load(tmp_path / "split" / "last.pt", weights_only=True)
     assert a["state"]["step"] == b["state"]["step"] == 4
     for k in a["model"]:
         assert torch.equal(a["model"][k], b["model"][k]), k
@@ -165,7 +165,7 @@ def test_ddp_two_processes_on_gloo(tmp_path, shard):
                           "--workers", "0", "--prior_images", "8", "--val_images", "2", "--max_steps", "3",
                           "--out", str(out)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
-    ck = torch.load(out / "last.pt", weights_only=False)
+    ck = torch.load(out / "last.pt", weights_only=True)
     assert ck["state"]["step"] == 3
 
 

@@ -51,7 +51,7 @@ class ColorizerGraph(nn.Module):
 
 
 def load_checkpoint(path: str | Path) -> tuple[TintaNet, dict]:
-    ck = torch.load(path, map_location="cpu", weights_only=False)
+    ck = torch.load(path, map_location="cpu", weights_only=True)
     mcfg = ModelConfig(**{**ck["model_config"], "pretrained": False,
                           "decoder_channels": tuple(ck["model_config"]["decoder_channels"])})
     net = build_model(mcfg, ck["model"]["bins"])

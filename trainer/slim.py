@@ -15,7 +15,7 @@ import torch
 
 
 def slim(src: Path, dst: Path, part_mb: float = 15.0) -> list[Path]:
-    ck = torch.load(src, map_location="cpu", weights_only=False)
+    ck = torch.load(src, map_location="cpu", weights_only=True)
     keep = {k: ck[k] for k in ("model", "state", "config", "model_config", "hardware") if k in ck}
     buf = io.BytesIO()
     torch.save(keep, buf)
@@ -38,7 +38,7 @@ def join(dst: Path) -> Path:
     with open(tmp, "wb") as f:
         for p in parts:
             f.write(p.read_bytes())
-    torch.load(tmp, map_location="cpu", weights_only=False)  # refuse a join that does not load
+    torch.load(tmp, map_location="cpu", weights_only=True)  # refuse a join that does not load
     os.replace(tmp, dst)
     return dst
 

@@ -116,7 +116,7 @@ def save_atomic(obj, path: Path) -> None:
 
 def init_weights_from(model: TintaNet, path: str) -> None:
     """Copy matching weights; FiLM layers that gained latent inputs keep the old columns, new ones start at 0."""
-    src = torch.load(path, map_location="cpu", weights_only=False)["model"]
+    src = torch.load(path, map_location="cpu", weights_only=True)["model"]
     own = model.state_dict()
     for k, v in src.items():
         if k not in own:
@@ -285,7 +285,7 @@ class Trainer:
         return smoothed_prior(counts, bins.numpy())
 
     def _load(self, path: Path) -> None:
-        ck = torch.load(path, map_location="cpu", weights_only=False)
+        ck = torch.load(path, map_location="cpu", weights_only=True)
         saved = ck["config"]
         for key in ("reg_head", "class_head", "scene_head", "seg_classes", "latent_dim", "seed", "batch"):
             if saved[key] != getattr(self.cfg, key):
