@@ -11,18 +11,11 @@ from engine import cli
 from engine.io.image import read_image
 from engine.io.metadata import exif_fields, read_metadata
 from engine_fixtures import gradient_image
-from test_desktop_app import BLUE, colorizer, drag, make_window, models, wait_idle  # noqa: F401
+from test_desktop_app import BLUE, colorizer, drag, models, wait_idle, window  # noqa: F401
 
 pytestmark = [pytest.mark.qt_log_level_fail("WARNING"), pytest.mark.qt_log_ignore("propagateSizeHints")]
 H, W = 780, 1400  # larger than the preview, so the export is rendered afresh at full size
 SEPIA = np.array([1.0, 0.80, 0.60])
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, colorizer):  # noqa: F811
-    w = make_window(qtbot, tmp_path, colorizer)
-    yield w
-    w.ctl.shutdown()
 
 
 def _toned_photo_with_metadata(path):

@@ -9,17 +9,10 @@ from PySide6.QtCore import Qt
 import engine.restore.pipeline as pipeline
 from engine.io.image import read_image, write_image
 from engine_fixtures import gradient_image
-from test_desktop_app import colorizer, make_window, models, open_and_colorize, wait_idle  # noqa: F401
+from test_desktop_app import colorizer, models, open_and_colorize, wait_idle, window  # noqa: F401
 
 pytestmark = [pytest.mark.qt_log_level_fail("WARNING"), pytest.mark.qt_log_ignore("propagateSizeHints")]
 SEPIA = np.array([1.0, 0.82, 0.62], np.float32)
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, colorizer):  # noqa: F811
-    w = make_window(qtbot, tmp_path, colorizer)
-    yield w
-    w.ctl.shutdown()
 
 
 def _toned_dusty_print(path):

@@ -16,16 +16,10 @@ from engine.cli import main
 from engine.errors import TintaError
 from engine.io.atomic import atomic_path, write_atomic
 from engine.io.image import write_image
-from engine_fixtures import gradient_image, make_test_model
+from engine_fixtures import gradient_image
+from test_batch import models  # noqa: F401  (the tiny test model, isolated per test)
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def models(tmp_path, monkeypatch):
-    d = make_test_model(tmp_path / "models").parent
-    monkeypatch.setenv("TINTA_MODELS_DIR", str(d))
-    return d
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
+from engine.color import srgb_to_lab
 from trainer.hints_sim import simulate_hints
 
 TAR_IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
@@ -146,12 +147,10 @@ def decode_rgb(data: bytes) -> np.ndarray | None:
 
 
 def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
-    """HxWx3 uint8 sRGB -> HxWx3 float32 CIE Lab (L 0..100, a/b CIE units), OpenCV's float path.
-
-    Not engine.color.srgb_to_lab (which trainer/gpu_data.py matches within 0.002): OpenCV's approximations
-    differ from it by up to 0.4 a/b units on dark saturated colours (99.9% of random colours within 0.28).
-    """
-    return cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    """HxWx3 uint8 sRGB -> HxWx3 float32 CIE Lab (L 0..100, a/b CIE units): the engine's own conversion, so
+    training targets and the L* the app feeds the network come from one formula (trainer/gpu_data.py
+    matches it within 0.002)."""
+    return srgb_to_lab(rgb)
 
 
 def mean_chroma(rgb: np.ndarray, side: int = 64) -> float:

@@ -17,12 +17,13 @@ import json
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from engine.color import srgb_to_lab
 from engine.decoding import Decoding, decode
 from trainer import metrics
 from trainer.evaluate import Photo, find_photos, default_folders, photo_from_rgb
@@ -82,8 +83,7 @@ def annealed(prob: np.ndarray, bins: np.ndarray, t: float, shape: tuple[int, int
 
 
 def mean_ab(rgb: np.ndarray) -> tuple[float, float]:
-    lab = cv2.cvtColor(cv2.resize(rgb, (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32) / 255,
-                       cv2.COLOR_RGB2Lab)
+    lab = srgb_to_lab(cv2.resize(rgb, (64, 64), interpolation=cv2.INTER_AREA))
     return float(lab[..., 1].mean()), float(lab[..., 2].mean())
 
 
