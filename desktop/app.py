@@ -51,6 +51,20 @@ def install_excepthook(window) -> None:
     sys.excepthook = hook
 
 
+def launch(args: argparse.Namespace, settings=None):
+    """What `tinta-desktop [PHOTO]` does before the event loop: the shown window, with the model
+    loading in the background and PHOTO (or a folder's first photo) opening beside it."""
+    from desktop.settings import Settings, apply_theme
+    settings = settings or Settings()
+    apply_theme(settings.theme)
+    window = build_window(settings, provider=args.provider)
+    install_excepthook(window)
+    window.show()
+    if args.photo:
+        window.ctl.open_path(args.photo)
+    return window
+
+
 def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     args = parse_args(argv)
@@ -59,17 +73,12 @@ def main(argv: list[str] | None = None) -> int:
         print("tinta-desktop: --screenshots needs --demo IMAGE", file=sys.stderr)
         return 2
     app = create_app(sys.argv[:1])
-    from desktop.settings import Settings, apply_theme
-    settings = Settings()
-    apply_theme(settings.theme)
     if args.demo:
+        from desktop.settings import Settings, apply_theme
+        apply_theme(Settings().theme)
         from desktop.demo import run_demo
         return run_demo(app, args.demo, args.screenshots, build_window, args.provider)
-    window = build_window(settings, provider=args.provider)
-    install_excepthook(window)
-    window.show()
-    if args.photo:
-        window.ctl.open_path(args.photo)
+    window = launch(args)  # noqa: F841 - kept alive for the event loop
     logging.getLogger(__name__).info("window ready in %.2f s", time.perf_counter() - started)
     return app.exec()
 

@@ -36,6 +36,13 @@ from engine.io.image import read_image
 from engine.restore.pipeline import RestoreOptions
 
 log = logging.getLogger(__name__)
+PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+
+
+def photos_in(folder: Path) -> list[Path]:
+    """The folder's photos by name (what the Open dialog's filter shows), hidden files left out."""
+    return sorted((p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
+                   and p.suffix.lower() in PHOTO_SUFFIXES), key=lambda p: p.name.lower())
 
 
 class EditorController(QObject):
@@ -89,8 +96,10 @@ class EditorController(QObject):
         from engine.colorizer import Colorizer
         provider = provider or self.settings.provider
         job = Job(lambda token, progress: Colorizer(provider=provider), "load model")
+        job.cancellable = False  # opening a photo or Esc must never drop the model
         job.signals.result.connect(self._on_model_loaded)
         job.signals.error.connect(self._on_model_error)
+        job.signals.cancelled.connect(lambda: self._on_model_error("loading the model was stopped"))
         self.runner.start(job)
 
     def _on_model_loaded(self, colorizer) -> None:
@@ -115,7 +124,13 @@ class EditorController(QObject):
         """Open a photo: decoding, the default restoration (toned prints) and the display copy are made
         off-thread (big scans take seconds)."""
         path = Path(path)
-        self.cancel()
+        if path.is_dir():
+            photos = photos_in(path)
+            if not photos:
+                self.errorRaised.emit("Cannot open photo", f"No photos in {path}")
+                return
+            path = photos[0]
+        self.cancel()  # photo work only: a model still loading goes on
         opts = RestoreOptions()
 
         def work(token, progress):
@@ -218,6 +233,7 @@ class EditorController(QObject):
     def shutdown(self) -> None:
         self.sessions.save_now()
         self.cancel()
+        self.runner.cancel_all(everything=True)
         self.runner.wait(5000)
 
     # --- the window's calls, forwarded to each job's module -----------------------------------------

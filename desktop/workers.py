@@ -57,6 +57,7 @@ class Job(QRunnable):
         self.setAutoDelete(False)  # Python owns the object; the pool must not delete it under us
         self.fn = fn
         self.name = name
+        self.cancellable = True  # False: cancel_all() leaves it running (the model load)
         self.token = CancelToken()
         self.signals = JobSignals()
 
@@ -119,9 +120,11 @@ class JobRunner(QObject):
             self.busyChanged.emit(True)
         return job
 
-    def cancel_all(self) -> None:
+    def cancel_all(self, everything: bool = False) -> None:
+        """Cancel the cancellable jobs (everything=True: all of them, at shutdown)."""
         for job in list(self._live):
-            job.cancel()
+            if everything or job.cancellable:
+                job.cancel()
 
     @property
     def busy(self) -> bool:
