@@ -68,6 +68,7 @@ class EditorController(QObject):
         super().__init__(parent)
         self.settings = settings
         self.colorizer = colorizer
+        self.model_error: str | None = None   # why the model could not be loaded, shown on Colorize
         self.runner = JobRunner(self)
         self.runner.busyChanged.connect(self.busyChanged)
         self.undo = QUndoStack(self)
@@ -104,14 +105,20 @@ class EditorController(QObject):
 
     def _on_model_loaded(self, colorizer) -> None:
         self.colorizer = colorizer
+        self.model_error = None
         self.scheduler.reset()
         self._announce_model()
         if self.doc is not None and (self.settings.auto_colorize or self.doc.hints):
             self.colorize()
 
     def _on_model_error(self, message: str) -> None:
+        self.model_error = message
         self.modelFailed.emit(message)
-        self.errorRaised.emit("No colorization model", message)
+        self.statusMessage.emit(f"No colorization model: {message}")
+        self.errorRaised.emit("No colorization model",
+                              f"The colorization model could not be loaded: {message}\n\n"
+                              "Photos can still be opened and restored; colorizing needs a model "
+                              "(see Preferences for the execution provider).")
 
     def _announce_model(self) -> None:
         c = self.colorizer
@@ -189,7 +196,8 @@ class EditorController(QObject):
         if self.doc is None:
             return None
         if self.colorizer is None:
-            self.statusMessage.emit("Waiting for the colorization model…")
+            self.statusMessage.emit(f"Cannot colorize: no colorization model ({self.model_error})"
+                                    if self.model_error else "Waiting for the colorization model…")
             return None
         return RenderInput(self.doc, self.colorizer, self.working_long_side())
 

@@ -184,7 +184,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         ctl, cv = self.ctl, self.canvas
         ctl.modelReady.connect(self._on_model_ready)
-        ctl.modelFailed.connect(lambda msg: self.status_model.setText("No model"))
+        ctl.modelFailed.connect(self._on_model_failed)
         ctl.documentOpened.connect(self._on_document)
         ctl.resultChanged.connect(self._on_result)
         ctl.hintsChanged.connect(cv.set_hints)
@@ -217,6 +217,10 @@ class MainWindow(QMainWindow):
     def _on_model_ready(self, name: str, provider: str) -> None:
         self.status_model.setText(f"{name} · {provider.replace('ExecutionProvider', '')}")
         self.act_colorize.setEnabled(self.ctl.doc is not None)
+
+    def _on_model_failed(self, message: str) -> None:
+        self.status_model.setText("No model – cannot colorize")
+        self.status_model.setToolTip(message)
 
     def _on_document(self, doc) -> None:
         self.setWindowTitle(f"{doc.path.name} — Tinta")

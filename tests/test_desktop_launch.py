@@ -68,3 +68,41 @@ def test_a_folder_on_the_command_line_opens_its_first_photo(qtbot, tmp_path, mon
         assert ctl.doc.path == photo and colorized(ctl.result.rgb)
     finally:
         ctl.shutdown()
+
+
+def corrupt_models(tmp_path):
+    """A card whose ONNX file is garbage with a matching checksum: the file loads, the network does not."""
+    import hashlib
+    import json
+    card = make_test_model(tmp_path / "corrupt")
+    data = b"this is not an onnx graph" * 40
+    (card.parent / "tiny.onnx").write_bytes(data)
+    meta = json.loads(card.read_text())
+    meta["sha256"] = hashlib.sha256(data).hexdigest()
+    card.write_text(json.dumps(meta))
+    return card.parent
+
+
+@pytest.mark.parametrize("problem", ["missing", "corrupt"])
+def test_a_model_that_cannot_load_is_shown_not_silent(qtbot, tmp_path, monkeypatch, photo, problem):
+    from PySide6.QtWidgets import QMessageBox
+    folder = tmp_path / "empty" if problem == "missing" else corrupt_models(tmp_path)
+    folder.mkdir(exist_ok=True)
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(folder))
+    window = start(qtbot, tmp_path, monkeypatch, [photo])
+    ctl = window.ctl
+    messages = []
+    ctl.statusMessage.connect(messages.append)
+    try:
+        qtbot.waitUntil(lambda: window.last_error is not None and ctl.doc is not None and ctl.idle, timeout=30000)
+        title, text = window.last_error
+        assert title == "No colorization model" and "could not be loaded" in text
+        boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+        assert [b.windowTitle() for b in boxes] == ["No colorization model"]
+        assert window.status_model.text().startswith("No model") and window.status_model.toolTip()
+        assert any(m.startswith("No colorization model: ") for m in messages)
+        window.act_colorize.trigger()
+        assert window.statusBar().currentMessage().startswith("Cannot colorize: no colorization model (")
+        assert ctl.result is None
+    finally:
+        ctl.shutdown()
