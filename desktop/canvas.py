@@ -109,12 +109,20 @@ class HintOverlay(QGraphicsItem):
             painter.drawEllipse(c, r, r)
 
 
+def dropped_files(mime) -> list[str]:
+    """The local files a drag carries (none for text, web links or an empty drag)."""
+    if mime is None or not mime.hasUrls():
+        return []
+    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+
+
 class Canvas(QGraphicsView):
     """Shows the photo and turns mouse gestures into tool signals; it decides nothing itself."""
 
     strokeFinished = Signal(object, list)       # Tool, [(x, y)] full-image pixels
     pointPicked = Signal(float, float)          # eyedropper click, full-image pixels
     zoomChanged = Signal(float)                 # scale: screen pixels per original pixel
+    filesDropped = Signal(list)                 # local file paths dropped on the photo
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -140,6 +148,27 @@ class Canvas(QGraphicsView):
         self._panning_from: QPointF | None = None
         self._space = False
         self._size = (0, 0)
+
+    # --- drops: files are the window's business, so they are handed on ------------------------
+    def dragEnterEvent(self, event) -> None:
+        if dropped_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event) -> None:
+        if dropped_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event) -> None:
+        files = dropped_files(event.mimeData())
+        if files:
+            event.acceptProposedAction()
+            self.filesDropped.emit(files)
+        else:
+            super().dropEvent(event)
 
     # --- content -------------------------------------------------------------------------------
     def set_photo(self, before: QPixmap, size: tuple[int, int]) -> None:

@@ -8,7 +8,7 @@ from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QPixmap
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QProgressBar, QSlider, QSpinBox, QToolBar, QWidget)
 
-from desktop.canvas import Canvas, Tool
+from desktop.canvas import Canvas, Tool, dropped_files
 from desktop.colorpanel import ColorPanel
 from desktop.controller import EditorController
 from desktop.exporter import ExportRequest
@@ -199,6 +199,7 @@ class MainWindow(QMainWindow):
         ctl.exported.connect(lambda p: self.statusBar().showMessage(f"Exported {p}", 8000))
         cv.strokeFinished.connect(ctl.stroke)
         cv.pointPicked.connect(ctl.pick)
+        cv.filesDropped.connect(self._open_dropped)
         cv.zoomChanged.connect(lambda z: self.status_zoom.setText(f"{z * 100:.0f} %"))
         self.colors.colorChosen.connect(self._on_color_chosen)
         self.colors.eyedropperToggled.connect(
@@ -325,14 +326,21 @@ class MainWindow(QMainWindow):
 
     # --- drag and drop / close ---------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
-        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+        if dropped_files(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:
+        if dropped_files(event.mimeData()):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
-        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        files = dropped_files(event.mimeData())
         if files:
-            self.ctl.open_path(files[0])
             event.acceptProposedAction()
+            self._open_dropped(files)
+
+    def _open_dropped(self, files: list[str]) -> None:
+        self.ctl.open_path(files[0])  # one photo is edited at a time: the first one dropped
 
     def closeEvent(self, event) -> None:
         self.ctl.shutdown()

@@ -106,3 +106,38 @@ def test_a_model_that_cannot_load_is_shown_not_silent(qtbot, tmp_path, monkeypat
         assert ctl.result is None
     finally:
         ctl.shutdown()
+
+
+def drop_on(widget, path):
+    """Drag `path` over widget's middle and drop it, through Qt's event delivery (as a real drop)."""
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    pos = widget.rect().center()
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(pos, *args)
+    QApplication.sendEvent(widget, enter)
+    move = QDragMoveEvent(pos, *args)
+    QApplication.sendEvent(widget, move)
+    drop = QDropEvent(QPointF(pos), *args)
+    QApplication.sendEvent(widget, drop)
+    return enter.isAccepted(), drop.isAccepted()
+
+
+def test_a_file_dropped_on_the_photo_or_a_panel_opens(qtbot, tmp_path, monkeypatch, models, photo):
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(models))
+    other = photo.parent / "other.png"
+    write_image(other, gradient_image(60, 80))
+    window = start(qtbot, tmp_path, monkeypatch, [photo])
+    ctl = window.ctl
+    try:
+        qtbot.waitUntil(lambda: ctl.result is not None and ctl.idle, timeout=30000)
+        assert drop_on(window.canvas.viewport(), other) == (True, True)
+        qtbot.waitUntil(lambda: ctl.doc.path == other and ctl.result is not None and ctl.idle, timeout=30000)
+        assert ctl.result.rgb.shape == (60, 80, 3)
+        assert drop_on(window.colors, photo) == (True, True)
+        qtbot.waitUntil(lambda: ctl.doc.path == photo and ctl.result is not None and ctl.idle, timeout=30000)
+    finally:
+        ctl.shutdown()
