@@ -45,6 +45,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.ctl.ask_resume = self._ask_resume
         self._update_recent(self.ctl.settings.recent_files())
+        self._tool_before_dropper = Tool.BRUSH  # the eyedropper hands back to it after one pick
         self._on_tool(Tool.BRUSH)
         self._set_doc_actions(False)
 
@@ -203,7 +204,7 @@ class MainWindow(QMainWindow):
         cv.zoomChanged.connect(lambda z: self.status_zoom.setText(f"{z * 100:.0f} %"))
         self.colors.colorChosen.connect(self._on_color_chosen)
         self.colors.eyedropperToggled.connect(
-            lambda on: self._on_tool(Tool.EYEDROPPER if on else Tool.BRUSH))
+            lambda on: self._on_tool(Tool.EYEDROPPER if on else self._tool_before_dropper))
         self.variants.sampleRequested.connect(lambda n: ctl.sample_variants(n))
         self.variants.applyRequested.connect(ctl.apply_variant)
         self.variants.moreLikeRequested.connect(lambda i: ctl.sample_variants(like=i))
@@ -251,6 +252,8 @@ class MainWindow(QMainWindow):
         self.act_cancel.setEnabled(busy)
 
     def _on_tool(self, tool: Tool) -> None:
+        if tool is Tool.EYEDROPPER and self.canvas.tool is not Tool.EYEDROPPER:
+            self._tool_before_dropper = self.canvas.tool
         self.canvas.tool = tool
         self.tool_actions[tool].setChecked(True)
         self.colors.dropper.blockSignals(True)
@@ -271,6 +274,8 @@ class MainWindow(QMainWindow):
     def _on_color_picked(self, color: str) -> None:
         self.colors.set_color(color)
         self._on_color_chosen(color)
+        if self.canvas.tool is Tool.EYEDROPPER:  # one pick, then back to painting with it
+            self._on_tool(self._tool_before_dropper)
 
     def _set_doc_actions(self, on: bool) -> None:
         for a in (self.act_save, self.act_export, self.act_colorize, self.act_clear):

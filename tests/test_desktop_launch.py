@@ -141,3 +141,41 @@ def test_a_file_dropped_on_the_photo_or_a_panel_opens(qtbot, tmp_path, monkeypat
         qtbot.waitUntil(lambda: ctl.doc.path == photo and ctl.result is not None and ctl.idle, timeout=30000)
     finally:
         ctl.shutdown()
+
+
+def test_the_eyedropper_picks_once_then_returns_to_the_previous_tool(qtbot, tmp_path, monkeypatch, models, photo):
+    from PySide6.QtCore import QPointF, Qt
+    from desktop.canvas import Tool
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(models))
+    window = start(qtbot, tmp_path, monkeypatch, [photo])
+    ctl, cv = window.ctl, window.canvas
+    qtbot.waitExposed(window)
+
+    def click(x, y):
+        qtbot.mouseClick(cv.viewport(), Qt.MouseButton.LeftButton, pos=cv.mapFromScene(QPointF(x, y)))
+
+    try:
+        qtbot.waitUntil(lambda: ctl.result is not None and ctl.idle, timeout=30000)
+        window.tool_actions[Tool.REGION_LASSO].trigger()
+        window.tool_actions[Tool.EYEDROPPER].trigger()  # the I key / the Tools menu
+        assert cv.tool is Tool.EYEDROPPER and window.colors.dropper.isChecked()
+        click(150, 20)
+        hit = cv.mapToScene(cv.mapFromScene(QPointF(150, 20)))
+        r, g, b = ctl.result.rgb[int(hit.y()), int(hit.x())]
+        assert ctl.color == window.colors.color == f"#{r:02x}{g:02x}{b:02x}"
+        assert cv.tool is Tool.REGION_LASSO and window.tool_actions[Tool.REGION_LASSO].isChecked()
+        assert not window.colors.dropper.isChecked()
+        # the panel's eyedropper button: one pick, then back to the brush chosen before it
+        window.tool_actions[Tool.BRUSH].trigger()
+        window.colors.dropper.click()
+        assert cv.tool is Tool.EYEDROPPER
+        click(10, 100)
+        assert cv.tool is Tool.BRUSH and window.tool_actions[Tool.BRUSH].isChecked()
+        assert not window.colors.dropper.isChecked() and not ctl.doc.hints  # a pick paints nothing
+        # toggled off without a pick: also back to the tool before
+        window.tool_actions[Tool.ERASER].trigger()
+        window.colors.dropper.click()
+        window.colors.dropper.click()
+        assert cv.tool is Tool.ERASER
+    finally:
+        ctl.shutdown()
