@@ -20,6 +20,7 @@ from typing import Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
+from desktop import wording
 from desktop.canvas import Tool
 from desktop.document import Document, make_preview
 from desktop.exporter import Exporter, ExportRequest
@@ -215,8 +216,8 @@ class EditorController(QObject):
         self.render_seconds.append(result.seconds)
         self.resultChanged.emit(result.rgb)
         h, w = result.work_shape
-        kind = "draft" if draft else "network"
-        self.statusMessage.emit(f"{result.provider} · {result.seconds * 1000:.0f} ms · {kind} {w}x{h}")
+        log.info("%s: %.0f ms, %s %dx%d", result.provider, result.seconds * 1000, "draft" if draft else "network", w, h)
+        self.statusMessage.emit(wording.rendered(result.seconds, result.provider, draft))
 
     @property
     def idle(self) -> bool:

@@ -8,6 +8,7 @@ from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QPixmap
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QProgressBar, QSlider, QSpinBox, QToolBar, QWidget)
 
+from desktop import wording
 from desktop.canvas import Canvas, Tool, dropped_files
 from desktop.colorpanel import ColorPanel
 from desktop.controller import EditorController
@@ -217,7 +218,8 @@ class MainWindow(QMainWindow):
 
     # --- slots -------------------------------------------------------------------------------------
     def _on_model_ready(self, name: str, provider: str) -> None:
-        self.status_model.setText(f"{name} · {provider.replace('ExecutionProvider', '')}")
+        self.status_model.setText(wording.model_label(name, provider))
+        self.status_model.setToolTip(provider)
         self.act_colorize.setEnabled(self.ctl.doc is not None)
 
     def _on_model_failed(self, message: str) -> None:

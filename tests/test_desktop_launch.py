@@ -179,3 +179,31 @@ def test_the_eyedropper_picks_once_then_returns_to_the_previous_tool(qtbot, tmp_
         assert cv.tool is Tool.ERASER
     finally:
         ctl.shutdown()
+
+
+def test_the_status_bar_says_how_long_and_where_in_words(qtbot, tmp_path, monkeypatch, models, photo):
+    import re
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(models))
+    window = start(qtbot, tmp_path, monkeypatch, [photo])
+    ctl = window.ctl
+    try:
+        qtbot.waitUntil(lambda: ctl.result is not None and ctl.idle, timeout=30000)
+        msg = window.statusBar().currentMessage()
+        assert re.fullmatch(r"Colorized in (\d+\.\d s|\d+ ms) on the CPU", msg), msg
+        assert window.status_model.text() == "tiny, on the CPU"
+        assert "ExecutionProvider" not in msg + window.status_model.text()
+    finally:
+        ctl.shutdown()
+
+
+@pytest.mark.parametrize("provider, seconds, draft, said", [
+    ("CPUExecutionProvider", 0.618, False, "Colorized in 0.6 s on the CPU"),
+    ("CUDAExecutionProvider", 0.042, False, "Colorized in 42 ms on the GPU (CUDA)"),
+    ("TensorrtExecutionProvider", 1.25, False, "Colorized in 1.2 s on the GPU (TensorRT)"),
+    ("DmlExecutionProvider", 0.31, True, "Quick preview in 0.3 s on the GPU (DirectML)"),
+    ("CoreMLExecutionProvider", 2.0, False, "Colorized in 2.0 s on the GPU (Core ML)"),
+    ("FancyExecutionProvider", 0.5, False, "Colorized in 0.5 s on the Fancy accelerator"),
+])
+def test_render_wording_names_the_device(provider, seconds, draft, said):
+    from desktop.wording import rendered
+    assert rendered(seconds, provider, draft) == said
