@@ -43,9 +43,9 @@ class SetVariant(QUndoCommand):
 
 
 class SetSetting(QUndoCommand):
-    """Change working size or vividness; drags of the same control merge into one step."""
+    """Change working size, vividness, saturation or warmth; drags of the same control merge into one step."""
 
-    _KEYS = {"size": 0, "vividness": 1}
+    _KEYS = {"size": 0, "vividness": 1, "saturation": 2, "warmth": 3}
 
     def __init__(self, doc: Document, name: str, value, text: str | None = None) -> None:
         super().__init__(text or f"Change {name}")

@@ -32,7 +32,7 @@ from desktop.settings import Settings
 from desktop.variant_sampling import VariantSampling
 from desktop.variants import UNSUPPORTED, variants_supported
 from desktop.workers import Job, JobRunner
-from engine import render_job
+from engine import look, render_job
 from engine.io.image import read_image
 from engine.restore.pipeline import RestoreOptions
 
@@ -75,6 +75,7 @@ class EditorController(QObject):
         self.undo = QUndoStack(self)
         self.doc: Document | None = None
         self.result = None                   # ColorizeResult of the preview currently shown
+        self._colorized = None               # its rgb before the look and the print's tone
         self.ask_resume: Callable[[Path], bool] = lambda path: True
         self.scheduler = PreviewScheduler(self.runner, self._render_input, self)
         self.scheduler.rendered.connect(self._on_rendered)
@@ -169,6 +170,7 @@ class EditorController(QObject):
         self.doc.size = self.settings.default_size
         self.doc.hintsChanged.connect(self._on_doc_hints)
         self.doc.settingsChanged.connect(self._on_doc_settings)
+        self.doc.lookChanged.connect(self._show_result)
         self.doc.variantChanged.connect(self._on_doc_variant)
         self.result = None
         self.scheduler.reset()
@@ -211,13 +213,21 @@ class EditorController(QObject):
     def _on_rendered(self, doc: Document, result, draft: bool) -> None:
         if doc is not self.doc:
             return  # a photo opened meanwhile
-        result.rgb = self.restoration.tone_back(result.rgb)
-        self.result = result
+        self._colorized = result.rgb  # as the network made it; the look and toning go on top for display
+        self.result = replace(result)  # a copy: a variant's own result is shown again later, never re-toned
         self.render_seconds.append(result.seconds)
-        self.resultChanged.emit(result.rgb)
+        self._show_result()
         h, w = result.work_shape
         log.info("%s: %.0f ms, %s %dx%d", result.provider, result.seconds * 1000, "draft" if draft else "network", w, h)
         self.statusMessage.emit(wording.rendered(result.seconds, result.provider, draft))
+
+    def _show_result(self) -> None:
+        """The last colorization with the document's look (the engine's, as on export), then the print's tone."""
+        if self.result is None or self.doc is None:
+            return
+        rgb = look.apply(self._colorized, self.doc.saturation, self.doc.warmth)
+        self.result.rgb = self.restoration.tone_back(rgb)
+        self.resultChanged.emit(self.result.rgb)
 
     @property
     def idle(self) -> bool:
@@ -280,6 +290,9 @@ class EditorController(QObject):
 
     def set_vividness(self, value: float) -> None:
         self.edits.set_vividness(value)
+
+    def set_look(self, name: str, value: float) -> None:
+        self.edits.set_look(name, value)
 
     def pick(self, x: float, y: float) -> None:
         self.edits.pick(x, y)

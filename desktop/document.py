@@ -52,6 +52,7 @@ class Document(QObject):
     hintsChanged = Signal()
     settingsChanged = Signal()
     variantChanged = Signal()
+    lookChanged = Signal()      # saturation or warmth: the shown result is re-toned, the network does not rerun
 
     def __init__(self, path: Path, picture: Any, preview: np.ndarray | None = None,
                  parent: QObject | None = None) -> None:
@@ -66,6 +67,8 @@ class Document(QObject):
         self.hints: tuple[Hint, ...] = ()
         self.size: int | None = None
         self.vividness: float = 1.0
+        self.saturation: float = 1.0   # engine/look.py, applied after colorizing
+        self.warmth: float = 0.0
         self.variant: VariantChoice | None = None
 
     def set_hints(self, hints) -> None:
@@ -73,10 +76,10 @@ class Document(QObject):
         self.hintsChanged.emit()
 
     def set_setting(self, name: str, value) -> None:
-        if name not in ("size", "vividness"):
+        if name not in ("size", "vividness", "saturation", "warmth"):
             raise KeyError(name)
         setattr(self, name, value)
-        self.settingsChanged.emit()
+        (self.lookChanged if name in ("saturation", "warmth") else self.settingsChanged).emit()
 
     def set_variant(self, choice: VariantChoice | None) -> None:
         self.variant = choice
@@ -84,15 +87,17 @@ class Document(QObject):
 
     def session(self) -> Session:
         return Session(hints=list(self.hints), variant=None if self.variant is None else self.variant.to_json(),
-                       size=self.size, vividness=self.vividness)
+                       size=self.size, vividness=self.vividness, saturation=self.saturation, warmth=self.warmth)
 
     def apply_session(self, session: Session) -> None:
         """Load a saved session (before any edit, so it is not an undoable step)."""
         self.hints = tuple(session.hints)
         self.size = session.size
         self.vividness = session.vividness
+        self.saturation, self.warmth = session.saturation, session.warmth
         v = session.variant
         self.variant = None if not v else VariantChoice(int(v["seed"]), z=tuple(v["z"]) if v.get("z") else None)
         self.settingsChanged.emit()
+        self.lookChanged.emit()
         self.variantChanged.emit()
         self.hintsChanged.emit()

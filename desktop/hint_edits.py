@@ -69,6 +69,12 @@ class HintEdits:
         if doc is not None and abs(value - doc.vividness) > 1e-6:
             self.editor.undo.push(SetSetting(doc, "vividness", float(value), "Change vividness"))
 
+    def set_look(self, name: str, value: float) -> None:
+        """Saturation or warmth (engine/look.py); a drag of one slider is one undo step."""
+        doc = self.editor.doc
+        if doc is not None and abs(value - getattr(doc, name)) > 1e-6:
+            self.editor.undo.push(SetSetting(doc, name, float(value), f"Change {name}"))
+
     def pick(self, x: float, y: float) -> None:
         """Eyedropper: take the current result's colour at full-image (x, y) and show likely colours."""
         if self.editor.doc is None or self.editor.result is None:

@@ -159,12 +159,16 @@ class MainWindow(QMainWindow):
         self.vivid_timer = QTimer(self, singleShot=True, interval=150)
 
     def _build_docks(self) -> None:
+        from desktop.look_panel import LookPanel
         from desktop.restore_panel import RestorePanel
 
         self.restore = RestorePanel(self)
         self.restore.applyRequested.connect(self.ctl.apply_restore)
         self.ctl.restoreApplied.connect(self.restore.set_options)
-        for title, widget, name in (("Colour", self.colors, "colourDock"), ("Variants", self.variants, "variantsDock"),
+        self.look = LookPanel(self)
+        self.look.lookRequested.connect(self.ctl.set_look)
+        for title, widget, name in (("Colour", self.colors, "colourDock"), ("Look", self.look, "lookDock"),
+                                    ("Variants", self.variants, "variantsDock"),
                                     ("Restore", self.restore, "restoreDock")):
             dock = QDockWidget(title, self)
             dock.setObjectName(name)
@@ -234,6 +238,7 @@ class MainWindow(QMainWindow):
         self._set_doc_actions(True)
         self._sync_controls()
         doc.settingsChanged.connect(self._sync_controls)
+        doc.lookChanged.connect(self._sync_controls)
         self._on_radius(self.radius.value())
 
     def _sync_controls(self) -> None:
@@ -244,6 +249,7 @@ class MainWindow(QMainWindow):
         self.vivid.blockSignals(True)
         self.vivid.setValue(round(doc.vividness * 100))
         self.vivid.blockSignals(False)
+        self.look.set_look(doc.saturation, doc.warmth)
         self._on_radius(self.radius.value())
 
     def _on_result(self, rgb) -> None:

@@ -8,6 +8,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine import look
 from engine.hints import Hint
 
 FORMAT = "tinta-session"
@@ -25,6 +26,8 @@ class Session:
     variant: dict | None = None          # {"seed": int, "spread": float|None} of the chosen variant
     size: int | None = None              # network working long side; None = the model's default
     vividness: float = 1.0
+    saturation: float = 1.0              # the look after colorizing (engine/look.py); absent = neutral
+    warmth: float = 0.0
 
     def to_json(self, photo: Path) -> dict:
         return {
@@ -32,7 +35,8 @@ class Session:
             "hints": [{"x": float(h.x), "y": float(h.y), "color": h.color, "radius": int(h.radius)}
                       for h in self.hints],
             "variant": self.variant,
-            "settings": {"size": self.size, "vividness": self.vividness},
+            "settings": {"size": self.size, "vividness": self.vividness,
+                         "saturation": self.saturation, "warmth": self.warmth},
         }
 
 
@@ -75,12 +79,14 @@ def load_session(path: str | os.PathLike) -> Session:
         vividness = float(settings.get("vividness", 1.0))
         if vividness <= 0:
             raise ValueError("vividness must be positive")
+        saturation, warmth = look.check(settings.get("saturation", 1.0), settings.get("warmth", 0.0))
         variant = data.get("variant")
         if variant is not None and not isinstance(variant, dict):
             raise ValueError("variant must be an object")
     except (TypeError, ValueError, KeyError) as exc:
         raise SessionError(f"{path}: bad session content ({exc})") from None
-    return Session(hints=hints, variant=variant, size=size, vividness=vividness)
+    return Session(hints=hints, variant=variant, size=size, vividness=vividness, saturation=saturation,
+                   warmth=warmth)
 
 
 def _hint(d: dict) -> Hint:

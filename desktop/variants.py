@@ -34,4 +34,5 @@ def edit_of(doc: Document, colorizer, restore=None, hints: list[Hint] | None = N
     choice: VariantChoice | None = doc.variant if variants_supported(colorizer) else None
     extra = {} if restore is None else {"restore": restore}
     return Edit(tuple(doc.hints if hints is None else hints), doc.size if size is None else size, doc.vividness,
-                None if choice is None else choice.seed, None if choice is None else choice.z, **extra)
+                None if choice is None else choice.seed, None if choice is None else choice.z,
+                saturation=doc.saturation, warmth=doc.warmth, **extra)

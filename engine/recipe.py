@@ -30,7 +30,8 @@ def tinta_version() -> str:
 class Recipe:
     """Settings that fix an output: model (name + sha256), working size, vividness, hints
     ([{x, y, color, radius}] in source pixels), variant seed, restoration options, output format
-    ('png' | 'jpg' | 'tif' | None = png, or tif for 16-bit), JPEG quality; source size and mtime
+    ('png' | 'jpg' | 'tif' | None = png, or tif for 16-bit), JPEG quality, the look (saturation, warmth;
+    sidecars written before it have neither and mean the neutral 1.0, 0.0); source size and mtime
     tell a re-scanned original from the one rendered."""
 
     model: str
@@ -42,6 +43,8 @@ class Recipe:
     restore: dict = field(default_factory=dict)
     format: str | None = None
     quality: int = 95
+    saturation: float = 1.0
+    warmth: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)

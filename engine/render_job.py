@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import look
 from .io import colormanage
 from .restore import pipeline as restore_pipeline
 from .errors import ImageError
@@ -23,8 +24,9 @@ from .restore.pipeline import Restored, RestoreOptions, finish, load_dust_mask
 @dataclass(frozen=True)
 class Edit:
     """Everything besides the photo and the model that fixes an output: hints (full-image pixels), working
-    size (None: the card's), vividness, a variant (its latent z when known, which wins, else its seed)
-    and the restoration options."""
+    size (None: the card's), vividness, a variant (its latent z when known, which wins, else its seed),
+    the restoration options and the look after colorization (engine/look.py: saturation 0..2, warmth -1..1;
+    1 and 0 leave the colours as the model made them)."""
 
     hints: tuple[Hint, ...] = ()
     size: int | None = None
@@ -32,8 +34,13 @@ class Edit:
     seed: int | None = None
     z: tuple[float, ...] | None = None
     restore: RestoreOptions = field(default_factory=RestoreOptions)
+    saturation: float = 1.0
+    warmth: float = 0.0
 
     def __post_init__(self):
+        saturation, warmth = look.check(self.saturation, self.warmth)  # ValueError names the bad one
+        object.__setattr__(self, "saturation", saturation)
+        object.__setattr__(self, "warmth", warmth)
         # Lists from callers become tuples, so an Edit can be neither changed nor shared by mistake.
         object.__setattr__(self, "hints", tuple(self.hints))
         if self.z is not None:
@@ -44,7 +51,8 @@ class Edit:
         """The Edit of a batch Recipe (engine/recipe.py), whose hints are JSON dicts."""
         hints = tuple(Hint(float(h["x"]), float(h["y"]), str(h["color"]), int(h.get("radius", 2)))
                       for h in recipe.hints)
-        return cls(hints, recipe.size, recipe.vividness, recipe.seed, None, RestoreOptions.from_dict(recipe.restore))
+        return cls(hints, recipe.size, recipe.vividness, recipe.seed, None, RestoreOptions.from_dict(recipe.restore),
+                   recipe.saturation, recipe.warmth)
 
 
 @dataclass(frozen=True)
@@ -95,7 +103,7 @@ def finish_output(colorizer, pic: Picture, restored: Restored, rgb: np.ndarray, 
 
 
 def render(colorizer, source: Picture | str | Path, edit: Edit, restored: Restored | None = None) -> Rendered:
-    """Restore, colorize, finish and colour-manage one photo (a read Picture or a path).
+    """Restore, colorize, apply the look, finish and colour-manage one photo (a read Picture or a path).
 
     `restored` is restore(source, edit.restore) when the caller already made it (the app keeps it for its preview).
     """
@@ -108,7 +116,7 @@ def render(colorizer, source: Picture | str | Path, edit: Edit, restored: Restor
         restored = restore(pic, edit.restore, edit.hints)
     elif edit.hints:
         check_inside(list(edit.hints), pic.pixels.shape[:2], str(pic.path))
-    rgb = colorize(colorizer, restored.pixels, edit).rgb
+    rgb = look.apply(colorize(colorizer, restored.pixels, edit).rgb, edit.saturation, edit.warmth)
     return finish_output(colorizer, pic, restored, rgb, edit.restore)
 
 

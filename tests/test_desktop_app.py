@@ -189,6 +189,50 @@ def test_session_is_saved_beside_photo_and_resumed(qtbot, window, photo, tmp_pat
     other.ctl.shutdown()
 
 
+def test_look_sliders_change_the_preview_live_undo_and_persist(qtbot, window, photo, tmp_path, colorizer):
+    from engine import color
+
+    open_and_colorize(qtbot, window, photo)
+    ctl, panel = window.ctl, window.look
+    before = shown_after(window).copy()
+    runs = len(ctl.render_seconds)
+    sat, warm = panel.sliders["saturation"], panel.sliders["warmth"]
+    assert (sat.value(), warm.value(), panel.labels["warmth"].text()) == (100, 0, "+0.00")
+    warm.setValue(60)   # as a drag or the keyboard would
+    assert panel.labels["warmth"].text() == "+0.60" and ctl.doc.warmth == 0.6
+    warmer = shown_after(window)
+    assert color.srgb_to_lab(warmer)[..., 2].mean() > color.srgb_to_lab(before)[..., 2].mean() + 5
+    assert np.abs(color.luminance(warmer) - color.luminance(before)).max() * 2.55 <= 1.0
+    sat.setValue(0)
+    toned = shown_after(window)  # no colour of its own left: one warm tint over the gray
+    ab = color.srgb_to_lab(toned)[..., 1:]
+    assert ab[..., 1].mean() > 5 and ab.std(axis=(0, 1)).max() < 2 < color.srgb_to_lab(before)[..., 2].std()
+    np.testing.assert_array_equal(ctl.result.rgb, toned)  # the eyedropper reads what is shown
+    assert len(ctl.render_seconds) == runs  # the look alone never reruns the network
+    ctl.undo.undo()
+    assert ctl.doc.saturation == 1.0 and sat.value() == 100 and panel.labels["saturation"].text() == "1.00"
+    np.testing.assert_array_equal(shown_after(window), warmer)
+    sat.setValue(150)
+    wait_idle(qtbot, ctl)
+    spath = session_path(photo)
+    qtbot.waitUntil(lambda: spath.exists() and json.loads(spath.read_text())["settings"]["saturation"] == 1.5,
+                    timeout=5000)
+    assert json.loads(spath.read_text())["settings"]["warmth"] == 0.6
+    shown = shown_after(window)
+    other = make_window(qtbot, tmp_path, colorizer)
+    open_and_colorize(qtbot, other, photo)
+    assert (other.ctl.doc.saturation, other.ctl.doc.warmth) == (1.5, 0.6)
+    assert (other.look.sliders["saturation"].value(), other.look.sliders["warmth"].value()) == (150, 60)
+    np.testing.assert_array_equal(shown_after(other), shown)
+    # a new photo without a session starts neutral
+    fresh = tmp_path / "fresh.png"
+    write_image(fresh, gradient_image(120, 160))
+    open_and_colorize(qtbot, other, fresh)
+    assert (other.ctl.doc.saturation, other.ctl.doc.warmth) == (1.0, 0.0)
+    assert (other.look.sliders["saturation"].value(), other.look.sliders["warmth"].value()) == (100, 0)
+    other.ctl.shutdown()
+
+
 def test_export_full_resolution_png_and_16_bit_tiff(qtbot, window, photo, tmp_path):
     open_and_colorize(qtbot, window, photo)
     window._on_color_chosen(BLUE)

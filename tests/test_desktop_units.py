@@ -109,13 +109,22 @@ def test_empty_region_gives_no_hints():
 # --- session -------------------------------------------------------------------------------------------
 def test_session_round_trip_is_atomic(tmp_path):
     photo = tmp_path / "old.jpg"
-    s = Session(hints=[Hint(1.5, 2, "#A0b0c0", 3)], variant={"seed": 7}, size=384, vividness=1.5)
+    s = Session(hints=[Hint(1.5, 2, "#A0b0c0", 3)], variant={"seed": 7}, size=384, vividness=1.5,
+                saturation=1.25, warmth=-0.4)
     path = save_session(photo, s)
     assert path == session_path(photo) == tmp_path / "old.jpg.tinta.json"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.jpg.tinta.json"]  # no temp file left
     back = load_session(path)
     assert back.hints == [Hint(1.5, 2.0, "#a0b0c0", 3)]
     assert (back.variant, back.size, back.vividness) == ({"seed": 7}, 384, 1.5)
+    assert (back.saturation, back.warmth) == (1.25, -0.4)
+
+
+def test_session_without_a_look_means_neutral(tmp_path):
+    p = tmp_path / "x.png.tinta.json"
+    p.write_text('{"format": "tinta-session", "version": 1, "settings": {"vividness": 1.2}}')
+    back = load_session(p)
+    assert (back.vividness, back.saturation, back.warmth) == (1.2, 1.0, 0.0)
 
 
 @pytest.mark.parametrize("content, problem", [
@@ -123,6 +132,8 @@ def test_session_round_trip_is_atomic(tmp_path):
     ('{"format": "other"}', "not a Tinta session"),
     ('{"format": "tinta-session", "hints": [{"x": 1, "y": 1, "color": "red", "radius": 1}]}', "bad colour"),
     ('{"format": "tinta-session", "settings": {"vividness": -1}}', "vividness"),
+    ('{"format": "tinta-session", "settings": {"saturation": 5}}', "saturation must be between 0 and 2"),
+    ('{"format": "tinta-session", "settings": {"warmth": -3}}', "warmth must be between -1 and 1"),
 ])
 def test_bad_session_files_give_one_line_errors(tmp_path, content, problem):
     p = tmp_path / "x.png.tinta.json"

@@ -10,7 +10,7 @@ from ..errors import ModelError, ProviderError, TintaError
 from ..restore.pipeline import add_restore_args, options_from_args
 
 
-def add_batch_parser(sub, positive) -> None:
+def add_batch_parser(sub, positive, add_look_args) -> None:
     b = sub.add_parser("batch", help="colorize a whole archive folder: resumable, parallel, with recipes")
     b.add_argument("indir", nargs="?", metavar="INDIR", help="folder of photos (walked recursively)")
     b.add_argument("-o", "--output", metavar="OUTDIR", help="folder for results, recipes and the report")
@@ -20,6 +20,7 @@ def add_batch_parser(sub, positive) -> None:
     b.add_argument("--size", type=positive(int), default=None, help="working long side in pixels")
     b.add_argument("--hints", metavar="FILE", help="hints JSON for every photo (a sibling NAME.hints.json wins)")
     b.add_argument("--vividness", type=positive(float), default=1.0, help="colour strength, 1 = model default")
+    add_look_args(b)
     b.add_argument("--seed", type=int, default=None, help="variant seed (models with a variant sampler)")
     b.add_argument("--provider", help="cpu, cuda, directml, coreml or a full ONNX Runtime provider name")
     b.add_argument("--model", help="model name (default: the installed default model)")
@@ -50,6 +51,12 @@ def batch_command(args) -> int:
     if not args.indir or not args.output:
         _say("error", "batch needs INDIR and -o OUTDIR (or --rerender SIDECAR)")
         return 2
+    from ..cli.commands import look_problem
+
+    problem = look_problem(args)
+    if problem:
+        _say("error", problem)
+        return 1
     indir, outdir = Path(args.indir), Path(args.output)
     if not indir.is_dir():
         _say("error", f"{indir}: not a folder")
@@ -79,7 +86,7 @@ def batch_command(args) -> int:
         if own.exists():
             hints = _hint_dicts(load_hints(own))
         return Recipe(card.name, card.sha256, args.size, args.vividness, hints, args.seed, restore,
-                      args.format, args.quality)
+                      args.format, args.quality, args.saturation, args.warmth)
 
     workers = args.workers or (os.cpu_count() or 1)
     settings = {"model": card.name, "model_sha256": card.sha256, "workers": workers, "ray": args.ray,

@@ -32,6 +32,32 @@ def _positive(kind):
     return parse
 
 
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def add_look_args(parser) -> None:
+    """--saturation and --warmth (engine/look.py), checked by look_problem once parsed."""
+    parser.add_argument("--saturation", type=_number, default=1.0,
+                        help="colour saturation after colorizing, 0 (gray) .. 2, 1 = unchanged")
+    parser.add_argument("--warmth", type=_number, default=0.0,
+                        help="warm/cool shift after colorizing, -1 (cool) .. 1 (warm), 0 = unchanged")
+
+
+def look_problem(args) -> str | None:
+    """One line saying what is wrong with --saturation / --warmth, or None."""
+    from ..look import check
+
+    try:
+        check(args.saturation, args.warmth)
+    except ValueError as exc:
+        return f"--{exc}"
+    return None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Colorize old black-and-white photographs, offline.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -41,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--size", type=_positive(int), default=None, help="working long side in pixels (model default)")
     c.add_argument("--hints", metavar="FILE", help='JSON {"hints": [{"x":..,"y":..,"color":"#rrggbb"}]}')
     c.add_argument("--vividness", type=_positive(float), default=1.0, help="colour strength, 1 = model default")
+    add_look_args(c)
     c.add_argument("--provider", help="cpu, cuda, directml, coreml or a full ONNX Runtime provider name")
     c.add_argument("--model", help="model name (default: the installed default model)")
     c.add_argument("--format", choices=("png", "jpg", "tif"), help="output format (png, or tif for 16-bit input)")
@@ -52,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--z-from", metavar="FILE", help="re-render a variant recorded in a .variants.json")
     c.add_argument("--pick", type=int, metavar="K", help="with --z-from: which variant (index from 0)")
     add_restore_args(c)
-    add_batch_parser(sub, _positive)
+    add_batch_parser(sub, _positive, add_look_args)
     i = sub.add_parser("info", help="show the model, its card and the execution providers")
     i.add_argument("--provider", help="provider to try")
     i.add_argument("--model", help="model name")
@@ -94,7 +121,7 @@ def colorize_command(args) -> int:
     from ..render_job import Edit, render, write
 
     start = time.perf_counter()
-    problem = _variant_args_problem(args)
+    problem = look_problem(args) or _variant_args_problem(args)
     if problem:
         _say("error", problem)
         return 1
@@ -141,7 +168,8 @@ def colorize_command(args) -> int:
                 ok += 1
                 continue
             _check_dest(src, dest, written, args.overwrite)
-            rendered = render(colorizer, pic, Edit(tuple(hints or ()), args.size, args.vividness, restore=restore_opts))
+            rendered = render(colorizer, pic, Edit(tuple(hints or ()), args.size, args.vividness, restore=restore_opts,
+                                                   saturation=args.saturation, warmth=args.warmth))
             dest.parent.mkdir(parents=True, exist_ok=True)
             write(dest, rendered)
             written[dest.resolve()] = src
@@ -175,6 +203,8 @@ def _variant_args_problem(args) -> str | None:
         return f"--pick must be 0 or more, got {args.pick}"
     if args.seed < 0:
         return f"--seed must be 0 or more, got {args.seed}"
+    if (args.variants or args.z_from) and (args.saturation != 1.0 or args.warmth != 0.0):
+        return "--saturation and --warmth do not apply to --variants or --z-from yet"
     return None
 
 
