@@ -200,10 +200,13 @@ def test_look_sliders_change_the_preview_live_undo_and_persist(qtbot, window, ph
     assert (sat.value(), warm.value(), panel.labels["warmth"].text()) == (100, 0, "+0.00")
     warm.setValue(60)   # as a drag or the keyboard would
     assert panel.labels["warmth"].text() == "+0.60" and ctl.doc.warmth == 0.6
+    assert not ctl.idle  # the look is being made on the job runner, not on the GUI thread
+    wait_idle(qtbot, ctl)
     warmer = shown_after(window)
     assert color.srgb_to_lab(warmer)[..., 2].mean() > color.srgb_to_lab(before)[..., 2].mean() + 5
     assert np.abs(color.luminance(warmer) - color.luminance(before)).max() * 2.55 <= 1.0
     sat.setValue(0)
+    wait_idle(qtbot, ctl)
     toned = shown_after(window)  # no colour of its own left: one warm tint over the gray
     ab = color.srgb_to_lab(toned)[..., 1:]
     assert ab[..., 1].mean() > 5 and ab.std(axis=(0, 1)).max() < 2 < color.srgb_to_lab(before)[..., 2].std()
@@ -211,6 +214,7 @@ def test_look_sliders_change_the_preview_live_undo_and_persist(qtbot, window, ph
     assert len(ctl.render_seconds) == runs  # the look alone never reruns the network
     ctl.undo.undo()
     assert ctl.doc.saturation == 1.0 and sat.value() == 100 and panel.labels["saturation"].text() == "1.00"
+    wait_idle(qtbot, ctl)
     np.testing.assert_array_equal(shown_after(window), warmer)
     sat.setValue(150)
     wait_idle(qtbot, ctl)
