@@ -62,7 +62,7 @@ def test_batch_is_what_the_model_takes():
     assert 0 <= float(b["L"].min()) and float(b["L"].max()) <= 100
 
 
-def test_training_on_device_made_batches_logs_its_rate(tmp_path):
+def test_training_on_device_made_batches_logs_its_rate(tmp_path, capsys):
     import io
     import json
     import tarfile
@@ -77,10 +77,25 @@ def test_training_on_device_made_batches_logs_its_rate(tmp_path):
             info = tarfile.TarInfo(f"synthetic/img{i:03d}.png")
             info.size = len(enc)
             tar.addfile(info, io.BytesIO(enc.tobytes()))
+        junk = b"not a photo at all"
+        info = tarfile.TarInfo("synthetic/img999.png")  # unreadable: must never reach a device batch
+        info.size = len(junk)
+        tar.addfile(info, io.BytesIO(junk))
     out = tmp_path / "run"
     assert main(["--data", str(tmp_path / "s.tar"), "--out", str(out), "--device_data", "true", "--crop", "32",
                  "--batch", "4", "--workers", "2", "--prior_images", "8", "--val_images", "2", "--max_steps", "4",
                  "--log_every", "2", "--scene_head", "false", "--warmup", "1"]) == 0
+    from trainer.split import validation_mask
+    in_training = not validation_mask([f"synthetic/img{i:03d}.png" for i in (*range(12), 999)])[-1]
+    assert f"{int(in_training)} unreadable" in capsys.readouterr().err and in_training
     rows = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
     train = [r for r in rows if r["kind"] == "train"]
     assert len(train) == 2 and all(r["crops_per_s"] > 0 and np.isfinite(r["loss"]) for r in train)
+
+
+def test_unreadable_and_near_gray_photos_are_left_out_of_training():
+    from trainer.train import usable_photos
+    col = np.array([25.0, np.nan, 4.0, 30.0, np.nan], np.float32)
+    kept, gray, unreadable = usable_photos(np.array([0, 1, 2, 3]), col, 10.0)
+    assert kept.tolist() == [0, 3] and (gray, unreadable) == (1, 1)
+    assert usable_photos(np.array([0, 1, 2]), col, 0.0)[0].tolist() == [0, 2]

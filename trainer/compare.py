@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
+
+from engine.io.atomic import write_atomic
 
 ALL = "all"
 
@@ -64,9 +65,7 @@ def main(argv=None) -> int:
         card_path = Path(a.card)
         card = json.loads(card_path.read_text())
         card.setdefault("metrics", {}).setdefault("per_set", {})[a.split] = {lab: rows for lab, rows in columns}
-        tmp = card_path.with_name(card_path.name + ".tmp")
-        tmp.write_text(json.dumps(card, indent=1))
-        os.replace(tmp, card_path)
+        write_atomic(card_path, json.dumps(card, indent=1))
     return 0
 
 

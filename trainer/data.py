@@ -153,19 +153,17 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     return srgb_to_lab(rgb)
 
 
-def mean_chroma(rgb: np.ndarray, side: int = 64) -> float:
-    """Mean sqrt(a^2+b^2) of the photo shrunk to `side` px long side (cheap near-gray test)."""
-    h, w = rgb.shape[:2]
-    s = min(1.0, side / max(h, w))
-    small = cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-    lab = rgb_to_lab(small)
-    return float(np.sqrt(lab[..., 1] ** 2 + lab[..., 2] ** 2).mean())
-
-
-def _shrunk(rgb: np.ndarray, side: int = 96) -> np.ndarray:
+def _shrunk(rgb: np.ndarray, side: int) -> np.ndarray:
+    """The photo with its long side at most `side` px (area-averaged): cheap whole-photo statistics."""
     h, w = rgb.shape[:2]
     s = min(1.0, side / max(h, w))
     return cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+
+
+def mean_chroma(rgb: np.ndarray, side: int = 64) -> float:
+    """Mean sqrt(a^2+b^2) of the photo shrunk to `side` px long side (cheap near-gray test)."""
+    lab = rgb_to_lab(_shrunk(rgb, side))
+    return float(np.sqrt(lab[..., 1] ** 2 + lab[..., 2] ** 2).mean())
 
 
 class ColorDataset(Dataset):
@@ -202,7 +200,7 @@ class ColorDataset(Dataset):
             got = self._load(int(i))
             self._cache[int(i)] = got
             if got is not None:
-                col[int(i)] = colourfulness(_shrunk(got[0]))
+                col[int(i)] = colourfulness(_shrunk(got[0], 96))
             if log and k % 5000 == 0:
                 log(f"decoded {k} photos")
         return col
@@ -218,6 +216,15 @@ class ColorDataset(Dataset):
     @property
     def bad_skips(self) -> int:
         return int(self._skips[1])
+
+    def share_cache(self, other: "ColorDataset") -> None:
+        """Read photos from `other`'s decoded cache (same sources: a validation view of the training set)."""
+        self._cache = other._cache
+
+    def cached_rgb(self, i: int) -> np.ndarray | None:
+        """Photo i as decoded by cache(), or None (not cached, or unreadable)."""
+        got = None if self._cache is None else self._cache[i]
+        return None if got is None else got[0]
 
     def _load(self, i: int) -> tuple[np.ndarray, np.ndarray | None] | None:
         if self._cache is not None and self._cache[i] is not None:

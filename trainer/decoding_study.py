@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import numpy as np
 
 from engine.color import srgb_to_lab
 from engine.decoding import Decoding, decode
+from engine.io.atomic import write_atomic
 from trainer import metrics
 from trainer.evaluate import Photo, find_photos, default_folders, photo_from_rgb
 
@@ -175,12 +175,6 @@ def table(summary: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def main(argv=None) -> int:
     from engine.colorizer import Colorizer
 
@@ -213,8 +207,8 @@ def main(argv=None) -> int:
     md = f"# Decoding study: {col.card.name} on {'eval' if a.eval else 'the validation split'}\n\n" + \
         f"{len(photos)} photos; FD = Frechet distance on Lite0 features, per group, as a ratio to gray's.\n\n" + \
         table(summary) + f"\n\nChosen: **{best}** ({time.time() - t0:.0f} s)\n"
-    _write(out / ("eval.md" if a.eval else "validation.md"), md)
-    _write(out / ("eval.json" if a.eval else "validation.json"),
+    write_atomic(out / ("eval.md" if a.eval else "validation.md"), md)
+    write_atomic(out / ("eval.json" if a.eval else "validation.json"),
            json.dumps({"model": col.card.name, "photos": len(photos), "result": result, "summary": summary,
                        "chosen": best, "candidates": {c.label: {**c.decoding.to_raw(), "temperature": c.temperature}
                                                       for c in cands}}, indent=1))
@@ -231,7 +225,7 @@ def main(argv=None) -> int:
                                     "and PSNR >= gray", "study": {k: {kk: v[kk] for kk in (
                                         "fd_ratio_mean", "fd_ratio_max", "colourfulness_ratio",
                                         "psnr_minus_gray", "cast")} for k, v in summary.items()}}
-        _write(card_path, json.dumps(card, indent=1))
+        write_atomic(card_path, json.dumps(card, indent=1))
         print(f"wrote the decoding {best!r} into {card_path}")
     return 0
 

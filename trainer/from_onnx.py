@@ -115,6 +115,8 @@ def main(argv=None) -> int:
     import dataclasses
     import json
 
+    from engine.io.atomic import atomic_path
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("onnx")
     ap.add_argument("out")
@@ -127,9 +129,9 @@ def main(argv=None) -> int:
     net = recover(a.onnx, bins, cfg)
     diff = onnx_parity(net, a.onnx)
     print(f"parity with {a.onnx}: max |diff| {diff:.2e} ab units")
-    torch.save({"model": net.state_dict(), "model_config": dataclasses.asdict(net.cfg),
-                "state": {"step": 0}, "config": {}, "from_onnx": str(a.onnx), "prior": card.get("prior")},
-               a.out)
+    with atomic_path(a.out) as tmp:
+        torch.save({"model": net.state_dict(), "model_config": dataclasses.asdict(net.cfg),
+                    "state": {"step": 0}, "config": {}, "from_onnx": str(a.onnx), "prior": card.get("prior")}, tmp)
     return 0 if diff < 1e-2 else 1
 
 

@@ -9,14 +9,13 @@ Each photo becomes one cell: the input as given, then each model's default color
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from engine.io.image import read_image
+from engine.io.image import read_image, write_image
 
 EXTS = {".jpg", ".jpeg", ".png", ".tif", ".tiff"}
 
@@ -99,9 +98,7 @@ def main(argv=None) -> int:
     models = [tuple(m.split("=", 1)) if "=" in m else (m, m) for m in a.model]
     img = montage(photos, models, a.height, a.per_row)
     out = Path(a.out)
-    tmp = out.with_name(out.name + ".tmp" + out.suffix)
-    cv2.imwrite(str(tmp), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, a.quality])
-    os.replace(tmp, out)
+    write_image(out, img, quality=a.quality)  # the engine's writer: atomic, format from the suffix
     print(f"{out}: {img.shape[1]}x{img.shape[0]}, {len(photos)} photos x {len(models)} models")
     return 0
 

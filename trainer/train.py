@@ -88,6 +88,16 @@ def _split(names: np.ndarray, val: int, seed: int) -> tuple[np.ndarray, np.ndarr
     return np.sort(perm[val:]), np.sort(perm[:val])
 
 
+def usable_photos(idx: np.ndarray, colourfulness: np.ndarray, min_colourfulness: float):
+    """(kept indices, near-gray count, unreadable count): photos below `min_colourfulness` and those the
+    decoder could not read (NaN; already warned about) are left out, so device-made batches never crop the
+    blank stand-in an unreadable photo has in the bank."""
+    c = colourfulness[idx]
+    unreadable = ~np.isfinite(c)
+    gray = c < min_colourfulness
+    return idx[~unreadable & ~gray], int(gray.sum()), int(unreadable.sum())
+
+
 def compute_prior(ds: ColorDataset, idx: np.ndarray, bins: torch.Tensor, n_images: int, device,
                   workers: int) -> np.ndarray:
     """Empirical ab-bin frequencies over the ab of `n_images` crops (at stride 4, like the class head)."""
@@ -181,11 +191,12 @@ class Trainer:
         if in_memory or cfg.min_colourfulness > 0:
             col = self.ds.cache(log=self._say) if in_memory else self.ds.cache(self.train_idx, log=self._say)
             if in_memory:
-                self.val_ds._cache = self.ds._cache
-            keep = ~(col[self.train_idx] < cfg.min_colourfulness)  # NaN (unreadable) is left to the loader
-            self._say(f"{len(self.train_idx)} training photos, {int((~keep).sum())} near-gray dropped "
-                      f"(colourfulness < {cfg.min_colourfulness:g}); {len(self.val_idx)} for validation")
-            self.train_idx = self.train_idx[keep]
+                self.val_ds.share_cache(self.ds)
+            kept, gray, unreadable = usable_photos(self.train_idx, col, cfg.min_colourfulness)
+            self._say(f"{len(self.train_idx)} training photos, {gray} near-gray dropped "
+                      f"(colourfulness < {cfg.min_colourfulness:g}), {unreadable} unreadable; "
+                      f"{len(self.val_idx)} for validation")
+            self.train_idx = kept
         mcfg = ModelConfig(num_bins=len(bins), reg_head=cfg.reg_head, class_head=cfg.class_head,
                            scene_head=cfg.scene_head, seg_classes=cfg.seg_classes, latent_dim=cfg.latent_dim)
         self.model = build_model(mcfg, bins).to(self.device)
@@ -234,8 +245,8 @@ class Trainer:
         self.bank = None
         if cfg.device_data:
             from trainer.gpu_data import PhotoBank
-            photos = [self.ds._cache[i][0] if self.ds._cache[i] is not None else np.zeros((8, 8, 3), np.uint8)
-                      for i in range(len(self.ds))]
+            blank = np.zeros((8, 8, 3), np.uint8)  # an unreadable photo keeps its index, never drawn (above)
+            photos = [self.ds.cached_rgb(i) if self.ds.cached_rgb(i) is not None else blank for i in range(len(self.ds))]
             self.bank = PhotoBank(photos, self.device)
             self._say(f"{len(photos)} photos resident on {self.device} ({self.bank.bank.numel() / 2**30:.1f} GiB)")
 
