@@ -41,6 +41,11 @@ def start(qtbot, tmp_path, monkeypatch, argv):
     return window
 
 
+def wait_colorized(qtbot, ctl) -> None:
+    """Until the first colorization is shown (the model loads first, off the GUI thread)."""
+    qtbot.waitUntil(lambda: ctl.result is not None and ctl.idle, timeout=30000)
+
+
 def colorized(rgb) -> bool:
     return np.abs(rgb.astype(int) - rgb.mean(axis=2, keepdims=True)).mean() > 5
 
@@ -50,7 +55,7 @@ def test_photo_on_the_command_line_is_colorized_once_the_model_loads(qtbot, tmp_
     window = start(qtbot, tmp_path, monkeypatch, [photo])
     ctl = window.ctl
     try:
-        qtbot.waitUntil(lambda: ctl.result is not None and ctl.idle, timeout=30000)
+        wait_colorized(qtbot, ctl)
         assert ctl.doc.path == photo and colorized(ctl.result.rgb)
         assert "tiny" in window.status_model.text() and window.last_error is None
     finally:
@@ -64,7 +69,7 @@ def test_a_folder_on_the_command_line_opens_its_first_photo(qtbot, tmp_path, mon
     window = start(qtbot, tmp_path, monkeypatch, [photo.parent])
     ctl = window.ctl
     try:
-        qtbot.waitUntil(lambda: ctl.result is not None and ctl.idle, timeout=30000)
+        wait_colorized(qtbot, ctl)
         assert ctl.doc.path == photo and colorized(ctl.result.rgb)
     finally:
         ctl.shutdown()
@@ -133,7 +138,7 @@ def test_a_file_dropped_on_the_photo_or_a_panel_opens(qtbot, tmp_path, monkeypat
     window = start(qtbot, tmp_path, monkeypatch, [photo])
     ctl = window.ctl
     try:
-        qtbot.waitUntil(lambda: ctl.result is not None and ctl.idle, timeout=30000)
+        wait_colorized(qtbot, ctl)
         assert drop_on(window.canvas.viewport(), other) == (True, True)
         qtbot.waitUntil(lambda: ctl.doc.path == other and ctl.result is not None and ctl.idle, timeout=30000)
         assert ctl.result.rgb.shape == (60, 80, 3)
@@ -155,7 +160,7 @@ def test_the_eyedropper_picks_once_then_returns_to_the_previous_tool(qtbot, tmp_
         qtbot.mouseClick(cv.viewport(), Qt.MouseButton.LeftButton, pos=cv.mapFromScene(QPointF(x, y)))
 
     try:
-        qtbot.waitUntil(lambda: ctl.result is not None and ctl.idle, timeout=30000)
+        wait_colorized(qtbot, ctl)
         window.tool_actions[Tool.REGION_LASSO].trigger()
         window.tool_actions[Tool.EYEDROPPER].trigger()  # the I key / the Tools menu
         assert cv.tool is Tool.EYEDROPPER and window.colors.dropper.isChecked()
@@ -187,7 +192,7 @@ def test_the_status_bar_says_how_long_and_where_in_words(qtbot, tmp_path, monkey
     window = start(qtbot, tmp_path, monkeypatch, [photo])
     ctl = window.ctl
     try:
-        qtbot.waitUntil(lambda: ctl.result is not None and ctl.idle, timeout=30000)
+        wait_colorized(qtbot, ctl)
         msg = window.statusBar().currentMessage()
         assert re.fullmatch(r"Colorized in (\d+\.\d s|\d+ ms) on the CPU", msg), msg
         assert window.status_model.text() == "tiny, on the CPU"
