@@ -57,6 +57,8 @@ def launch(args: argparse.Namespace, settings=None):
     from desktop.settings import Settings, apply_theme
     settings = settings or Settings()
     apply_theme(settings.theme)
+    from engine.io import quiet
+    quiet.set_enabled(False)  # the app's own warnings must not vanish while a worker decodes a scan
     window = build_window(settings, provider=args.provider)
     install_excepthook(window)
     window.show()

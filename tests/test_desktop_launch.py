@@ -12,6 +12,7 @@ from PySide6.QtCore import QSettings
 
 from desktop.app import launch, parse_args
 from desktop.settings import Settings
+from engine.io import quiet
 from engine.io.image import write_image
 from engine_fixtures import gradient_image, make_test_model
 
@@ -34,6 +35,7 @@ def photo(tmp_path):
 def start(qtbot, tmp_path, monkeypatch, argv):
     """main(argv) up to app.exec(): the same launch(), with settings in a scratch INI file."""
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # launch() installs the app's own
+    monkeypatch.setattr(quiet, "_enabled", quiet.enabled())  # launch() turns it off; later tests want it on
     settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     window = launch(parse_args([str(a) for a in argv]), settings)
     window.ctl.ask_resume = lambda path: True
@@ -58,6 +60,7 @@ def test_photo_on_the_command_line_is_colorized_once_the_model_loads(qtbot, tmp_
         wait_colorized(qtbot, ctl)
         assert ctl.doc.path == photo and colorized(ctl.result.rgb)
         assert "tiny" in window.status_model.text() and window.last_error is None
+        assert not quiet.enabled()  # the app keeps its own stderr while workers decode
     finally:
         ctl.shutdown()
 

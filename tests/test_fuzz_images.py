@@ -272,3 +272,16 @@ def test_colorize_survives_broken_files(tmp_path, monkeypatch, capfd):
               f"{counts['errors']} one-line errors); slowest run {meter.worst_s:.2f} s, "
               f"peak memory growth {meter.worst_mb:.0f} MB")
     assert counts["files"] >= 25
+
+
+def test_silencing_can_be_turned_off_for_a_long_running_app(monkeypatch):
+    import os
+    from engine.io import quiet
+    before = os.fstat(2).st_ino
+    with quiet.native_stderr_silenced():
+        assert os.fstat(2).st_ino != before  # fd 2 points at the null device while decoding
+    assert os.fstat(2).st_ino == before
+    monkeypatch.setattr(quiet, "_enabled", True)
+    quiet.set_enabled(False)
+    with quiet.native_stderr_silenced():
+        assert os.fstat(2).st_ino == before

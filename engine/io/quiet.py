@@ -15,14 +15,30 @@ logging.getLogger("tifffile").addHandler(logging.NullHandler())
 _lock = threading.Lock()
 _depth = 0
 _saved: int | None = None
+_enabled = True
+
+
+def set_enabled(on: bool) -> None:
+    """Whether decoding hides fd 2. The command line wants it (one line per bad file); a long-running app
+    turns it off, because the redirect is process-wide and would swallow its other threads' warnings
+    (Python logging, Qt) for as long as a big scan decodes."""
+    global _enabled
+    _enabled = bool(on)
+
+
+def enabled() -> bool:
+    return _enabled
 
 
 @contextmanager
 def native_stderr_silenced() -> Iterator[None]:
     """Point file descriptor 2 at the null device while C decoders run: libpng, libjpeg and OpenCV write
     warnings ("Corrupt JPEG data", "libpng error") straight to it, bypassing Python. Re-entrant and
-    shared between threads: the first in redirects, the last out restores."""
+    shared between threads: the first in redirects, the last out restores. Does nothing when disabled."""
     global _depth, _saved
+    if not _enabled:
+        yield
+        return
     with _lock:
         if _depth == 0:
             _saved = _redirect()
