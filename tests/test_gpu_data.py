@@ -82,9 +82,11 @@ def test_training_on_device_made_batches_logs_its_rate(tmp_path, capsys):
         info.size = len(junk)
         tar.addfile(info, io.BytesIO(junk))
     out = tmp_path / "run"
-    assert main(["--data", str(tmp_path / "s.tar"), "--out", str(out), "--device_data", "true", "--crop", "32",
-                 "--batch", "4", "--workers", "2", "--prior_images", "8", "--val_images", "2", "--max_steps", "4",
-                 "--log_every", "2", "--scene_head", "false", "--warmup", "1"]) == 0
+    from trainer.data import DataWarning
+    with pytest.warns(DataWarning, match="img999.png: cannot decode image"):
+        assert main(["--data", str(tmp_path / "s.tar"), "--out", str(out), "--device_data", "true", "--crop", "32",
+                     "--batch", "4", "--workers", "2", "--prior_images", "8", "--val_images", "2",
+                     "--max_steps", "4", "--log_every", "2", "--scene_head", "false", "--warmup", "1"]) == 0
     from trainer.split import validation_mask
     in_training = not validation_mask([f"synthetic/img{i:03d}.png" for i in (*range(12), 999)])[-1]
     assert f"{int(in_training)} unreadable" in capsys.readouterr().err and in_training
