@@ -38,6 +38,10 @@ class Decoding:
     def needs_regression(self) -> bool:
         return self.mode != "annealed"
 
+    @property
+    def needs_annealed(self) -> bool:
+        return self.mode != "regression"
+
     @classmethod
     def from_raw(cls, raw: dict | None) -> "Decoding":
         """From a card's "decoding" object (absent: the annealed mean, what older cards meant)."""
@@ -67,7 +71,8 @@ def blend_weight(prob: np.ndarray, dec: Decoding, shape: tuple[int, int]) -> np.
 def decode(ab: np.ndarray, ab_reg: np.ndarray | None, prob: np.ndarray | None, dec: Decoding,
            vividness: float = 1.0) -> np.ndarray:
     """Chroma N x 2 x H x W from the network's outputs; `ab` is already the annealed mean at the
-    vividness-adjusted temperature. Models without the needed outputs fall back to what they have."""
+    vividness-adjusted temperature (None when not computed: regression mode with ab_reg present).
+    Models without the needed outputs fall back to what they have."""
     if dec.mode == "annealed" or ab_reg is None:
         return ab
     reg = ab_reg * np.float32(dec.reg_gain * vividness)

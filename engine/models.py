@@ -25,7 +25,8 @@ class ModelCard:
     """A model card; `path` is the .onnx file beside the card, `bins` K x 2 float32 (a, b) or None.
 
     `files` maps a role ("encoder", "decoder") to (path, sha256) for cards of multi-file models
-    (the variant sampler); `path`/`sha256` then name one of them too.
+    (the variant sampler); `path`/`sha256` then name one of them too. `int8` is (path, sha256) of the
+    int8 copy the CPU runs (engine/precision.py), or None.
     """
 
     name: str
@@ -45,6 +46,7 @@ class ModelCard:
     licences: object = None
     files: dict = field(default_factory=dict, compare=False)
     decoding: Decoding = field(default_factory=Decoding, compare=False)
+    int8: tuple | None = field(default=None, compare=False)
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -68,10 +70,13 @@ def load_card(card_path: Path) -> ModelCard:
     rule = raw.get("input_size_rule") or {}
     bins = raw.get("bins")
     files = raw.get("files") or {}
+    int8 = raw.get("int8")
     try:
         if not isinstance(files, dict) or not all(isinstance(f, dict) and "file" in f and "sha256" in f
                                                   for f in files.values()):
             raise ValueError('"files" must map each role to {"file": ..., "sha256": ...}')
+        if int8 is not None and not (isinstance(int8, dict) and "file" in int8 and "sha256" in int8):
+            raise ValueError('"int8" must be {"file": ..., "sha256": ...}')
         bins_arr = None if bins is None else np.asarray(bins, np.float32).reshape(-1, 2)
         return ModelCard(
             name=str(raw["name"]), path=Path(card_path).parent / str(raw["file"]),
@@ -86,7 +91,8 @@ def load_card(card_path: Path) -> ModelCard:
             bins=bins_arr, training=dict(raw.get("training") or {}), metrics=dict(raw.get("metrics") or {}),
             licences=raw.get("licences"), raw=raw, decoding=Decoding.from_raw(raw.get("decoding")),
             files={str(role): (Path(card_path).parent / str(f["file"]), str(f["sha256"]).lower())
-                   for role, f in files.items()})
+                   for role, f in files.items()},
+            int8=None if int8 is None else (Path(card_path).parent / str(int8["file"]), str(int8["sha256"]).lower()))
     except (TypeError, ValueError, AttributeError) as exc:
         raise ModelError(f"{card_path}: model card has a malformed field ({exc})") from None
 
@@ -138,6 +144,13 @@ def verify(card: ModelCard) -> Path:
     for path, sha in [(card.path, card.sha256), *card.files.values()]:
         _verify_file(card, path, sha)
     return card.path
+
+
+def verify_int8(card: ModelCard) -> tuple | None:
+    """The card's int8 copy (path, sha256) once checked like `verify` does, or None when it has none."""
+    if card.int8 is not None:
+        _verify_file(card, *card.int8)
+    return card.int8
 
 
 def _verify_file(card: ModelCard, path: Path, expected: str) -> None:

@@ -81,7 +81,7 @@ def physical_cores() -> int:
 
 
 _sessions: dict[tuple, ort.InferenceSession] = {}
-_precisions: dict[int, str] = {}  # id(session) -> "fp16" | "fp32"; cached sessions live as long as the process
+_precisions: dict[int, str] = {}  # id(session) -> "int8" | "fp16" | "fp32"; cached sessions live as long as the process
 
 
 def _open(source, chain: list[str]) -> ort.InferenceSession:
@@ -92,17 +92,22 @@ def _open(source, chain: list[str]) -> ort.InferenceSession:
     return ort.InferenceSession(source, sess_options=opts, providers=chain)
 
 
-def session_for(model_path: Path, sha256: str, requested: str | None = None):
+def session_for(model_path: Path, sha256: str, requested: str | None = None,
+                int8: tuple[Path, str] | None = None, how: str | None = None):
     """A cached InferenceSession for (model sha, provider choice, precision mode) and the provider that
     actually runs it. GPU providers get the fp16 copy (engine/precision.py); if the accelerator then
-    fails to start and ORT falls back to the CPU, the session is reopened in fp32."""
+    fails to start and ORT falls back to the CPU, the session is reopened in fp32. `int8` is the card's
+    (path, sha256) of its int8 copy, run on the CPU (verified by the caller); `how` overrides TINTA_PRECISION."""
     chain = preference(requested)
-    how = precision.mode()
-    key = (sha256, tuple(chain), how)
+    how = how or precision.mode()
+    key = (sha256, tuple(chain), how, int8[1] if int8 else None)
     sess = _sessions.get(key)
     if sess is None:
         used = "fp32"
-        half = precision.fp16_model(model_path, sha256) if precision.wants_fp16(chain[0], how) else None
+        if int8 is not None and precision.wants_int8(chain[0], how):
+            sess, used = _open(str(int8[0]), chain), "int8"
+        half = precision.fp16_model(model_path, sha256) if sess is None and precision.wants_fp16(chain[0], how) \
+            else None
         if half is not None:
             sess, used = _open(half, chain), "fp16"
             if not precision.wants_fp16(sess.get_providers()[0], how):
@@ -118,5 +123,5 @@ def session_for(model_path: Path, sha256: str, requested: str | None = None):
 
 
 def precision_of(session) -> str:
-    """The precision, "fp16" when `session` (from session_for) runs the fp16 copy of its model, else "fp32"."""
+    """The precision `session` (from session_for) runs: "int8" or "fp16" for those copies, else "fp32"."""
     return _precisions.get(id(session), "fp32")
