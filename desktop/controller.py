@@ -173,6 +173,7 @@ class EditorController(QObject):
         self.doc.settingsChanged.connect(self._on_doc_settings)
         self.doc.lookChanged.connect(self._show_result)
         self.doc.variantChanged.connect(self._on_doc_variant)
+        self.doc.restoreChanged.connect(self.restoration.schedule)
         self.result = None
         self.scheduler.reset()
         self.variants.forget()
@@ -182,12 +183,15 @@ class EditorController(QObject):
         self.resultChanged.emit(None)
         self.hintsChanged.emit([])
         self.sessions.offer(path)
+        resumed = not self.restoration.settled   # a resumed session's own restoration, made now
         h, w = picture.pixels.shape[:2]
         tone = restored.tone
         toned = f", {tone.kind} toning taken out" if tone is not None and tone.toned and opts.detect_tone else ""
         self.statusMessage.emit(f"Opened {path.name} ({w}x{h}, {picture.bit_depth}-bit{toned})")
         self.restoreApplied.emit(opts)
-        if self.colorizer is not None and (self.settings.auto_colorize or self.doc.hints):
+        if resumed:
+            self.restoration.follow()  # colorizes when it is done
+        elif self.colorizer is not None and (self.settings.auto_colorize or self.doc.hints):
             self.colorize()
 
     # --- colorize / preview (desktop/scheduler.py) -------------------------------------------------
@@ -253,7 +257,7 @@ class EditorController(QObject):
     @property
     def idle(self) -> bool:
         """No job running, queued or due (tests, the demo and the bench wait for this)."""
-        return not self.runner.busy and self.scheduler.idle
+        return not self.runner.busy and self.scheduler.idle and self.restoration.idle
 
     def cancel(self) -> None:
         """Drop running work: its result is discarded and the window is free at once."""
@@ -333,8 +337,9 @@ class EditorController(QObject):
         """ToneInfo of the original (None unless restoration looked for one)."""
         return self.restoration.tone
 
-    def apply_restore(self, opts: RestoreOptions) -> None:
-        self.restoration.apply(opts)
+    def set_restore(self, opts: RestoreOptions, what: str) -> None:
+        """An undoable change of the restoration (`what`: the option the user moved), shown live."""
+        self.restoration.edit(opts, what)
 
     def save_session(self) -> Path | None:
         return self.sessions.save()

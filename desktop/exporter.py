@@ -70,8 +70,10 @@ class Exporter:
             editor.errorRaised.emit("Cannot export", str(exc))
             return False
         colorizer, restoration = editor.colorizer, editor.restoration
-        original, restored = restoration.original, restoration.restored
-        edit = edit_of(editor.doc, colorizer, restoration.options)
+        # The restoration the document asks for: the preview's when it is made, else made here (still due).
+        original = restoration.original
+        restored = restoration.restored if restoration.settled else None
+        edit = edit_of(editor.doc, colorizer, editor.doc.restore)
 
         def work(token, progress):
             # The CLI's path: the same pixels, profile, EXIF/XMP and provenance note as `tinta colorize`.

@@ -163,8 +163,7 @@ class MainWindow(QMainWindow):
         from desktop.restore_panel import RestorePanel
 
         self.restore = RestorePanel(self)
-        self.restore.applyRequested.connect(self.ctl.apply_restore)
-        self.ctl.restoreApplied.connect(self.restore.set_options)
+        self.restore.restoreRequested.connect(self.ctl.set_restore)
         self.look = LookPanel(self)
         self.look.lookRequested.connect(self.ctl.set_look)
         for title, widget, name in (("Colour", self.colors, "colourDock"), ("Look", self.look, "lookDock"),
@@ -239,6 +238,7 @@ class MainWindow(QMainWindow):
         self._sync_controls()
         doc.settingsChanged.connect(self._sync_controls)
         doc.lookChanged.connect(self._sync_controls)
+        doc.restoreChanged.connect(self._sync_controls)
         self._on_radius(self.radius.value())
 
     def _sync_controls(self) -> None:
@@ -250,6 +250,7 @@ class MainWindow(QMainWindow):
         self.vivid.setValue(round(doc.vividness * 100))
         self.vivid.blockSignals(False)
         self.look.set_look(doc.saturation, doc.warmth)
+        self.restore.set_options(doc.restore)
         self._on_radius(self.radius.value())
 
     def _on_result(self, rgb) -> None:
