@@ -78,6 +78,8 @@ class EditorController(QObject):
         self._colorized = None               # its rgb before the look and the print's tone
         self._look_job: Job | None = None    # the newest look being made off the GUI thread
         self.ask_resume: Callable[[Path], bool] = lambda path: True
+        # Edits that could not be saved, when their photo is left: "save" (try again), "discard" or "cancel".
+        self.ask_unsaved: Callable[[Path, str], str] = lambda path, why: "save"
         self.scheduler = PreviewScheduler(self.runner, self._render_input, self)
         self.scheduler.rendered.connect(self._on_rendered)
         self.scheduler.failed.connect(lambda msg: self.errorRaised.emit("Colorization failed", msg))
@@ -140,6 +142,8 @@ class EditorController(QObject):
                 self.errorRaised.emit("Cannot open photo", f"No photos in {path}")
                 return
             path = photos[0]
+        if not self.sessions.settle():
+            return  # the user stays with the unsaved edits of the open photo
         self.cancel()  # photo work only: a model still loading goes on
         opts = RestoreOptions()
 
@@ -343,6 +347,10 @@ class EditorController(QObject):
 
     def save_session(self) -> Path | None:
         return self.sessions.save()
+
+    def settle_edits(self) -> bool:
+        """Before the photo is left: its edits are saved, or the user chose to discard them (False: stay)."""
+        return self.sessions.settle()
 
     def export(self, request: ExportRequest) -> bool:
         return self.exporter.export(request)

@@ -45,6 +45,7 @@ class MainWindow(QMainWindow):
         self._build_status()
         self._connect()
         self.ctl.ask_resume = self._ask_resume
+        self.ctl.ask_unsaved = self._ask_unsaved
         self._update_recent(self.ctl.settings.recent_files())
         self._tool_before_dropper = Tool.BRUSH  # the eyedropper hands back to it after one pick
         self._on_tool(Tool.BRUSH)
@@ -201,6 +202,7 @@ class MainWindow(QMainWindow):
         ctl.variantsAvailable.connect(self.variants.set_available)
         ctl.variantsChanged.connect(self.variants.set_variants)
         ctl.recentChanged.connect(self._update_recent)
+        ctl.undo.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
         ctl.exported.connect(lambda p: self.statusBar().showMessage(f"Exported {p}", 8000))
         cv.strokeFinished.connect(ctl.stroke)
         cv.pointPicked.connect(ctl.pick)
@@ -230,7 +232,8 @@ class MainWindow(QMainWindow):
         self.status_model.setToolTip(message)
 
     def _on_document(self, doc) -> None:
-        self.setWindowTitle(f"{doc.path.name} — Tinta")
+        self.setWindowTitle(f"{doc.path.name}[*] — Tinta")
+        self.setWindowModified(False)
         self.canvas.set_photo(QPixmap.fromImage(array_to_qimage(doc.preview)), doc.full_size)
         self.act_compare.setChecked(False)
         self.canvas.set_show_before(False)
@@ -325,6 +328,16 @@ class MainWindow(QMainWindow):
                                       f"{session_file.name} holds earlier edits of this photo. Load them?")
         return answer == QMessageBox.StandardButton.Yes
 
+    def _ask_unsaved(self, photo: Path, why: str) -> str:
+        answer = QMessageBox.warning(
+            self, "Unsaved edits",
+            f"The edits to {photo.name} are not saved: the session file could not be written.\n{why}\n\n"
+            "Save them (try again), discard them, or stay on this photo?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save)
+        return {QMessageBox.StandardButton.Save: "save",
+                QMessageBox.StandardButton.Discard: "discard"}.get(answer, "cancel")
+
     def _on_prefs(self) -> None:
         dialog = PreferencesDialog(self.ctl.settings, self)
         if dialog.exec():
@@ -357,6 +370,9 @@ class MainWindow(QMainWindow):
         self.ctl.open_path(files[0])  # one photo is edited at a time: the first one dropped
 
     def closeEvent(self, event) -> None:
+        if not self.ctl.settle_edits():
+            event.ignore()
+            return
         self.ctl.shutdown()
         self.ctl.settings.sync()
         super().closeEvent(event)
