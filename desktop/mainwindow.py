@@ -8,11 +8,12 @@ from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QPixmap
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QProgressBar, QSlider, QSpinBox, QToolBar, QWidget)
 
-from desktop import wording
+from desktop import help_content, wording
 from desktop.canvas import Canvas, Tool, dropped_files
 from desktop.colorpanel import ColorPanel
 from desktop.controller import EditorController
 from desktop.exporter import ExportRequest
+from desktop.help_dialogs import AboutDialog, ShortcutsDialog
 from desktop.prefs import SIZES, PreferencesDialog
 from desktop.qimage import array_to_qimage
 from desktop.settings import apply_theme
@@ -116,6 +117,11 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&Colorize")
         m.addAction(self.act_colorize)
         m.addAction(self.act_cancel)
+        m = mb.addMenu("&Help")
+        self.act_shortcuts = m.addAction("&Keyboard shortcuts", self.show_shortcuts)
+        self.act_shortcuts.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
+        self.addAction(self.act_shortcuts)
+        self.act_about = m.addAction("&About Tinta", self.show_about)
 
     def _build_toolbar(self) -> None:
         tb = QToolBar("Main", self)
@@ -337,6 +343,20 @@ class MainWindow(QMainWindow):
             QMessageBox.StandardButton.Save)
         return {QMessageBox.StandardButton.Save: "save",
                 QMessageBox.StandardButton.Discard: "discard"}.get(answer, "cancel")
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """Non-blocking, like the error boxes; listed from the actions as they are now."""
+        dialog = ShortcutsDialog(help_content.shortcut_rows(self), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def show_about(self) -> AboutDialog:
+        card = None if self.ctl.colorizer is None else self.ctl.colorizer.card
+        dialog = AboutDialog(help_content.about(card, self.ctl.model_error), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _on_prefs(self) -> None:
         dialog = PreferencesDialog(self.ctl.settings, self)
