@@ -23,6 +23,7 @@ OPEN_FILTER = "Photos (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp);;All files 
 EXPORT_FILTERS = {"PNG, 8-bit (*.png)": (".png", 8), "PNG, 16-bit (*.png)": (".png", 16),
                   "JPEG (*.jpg)": (".jpg", 8), "TIFF, 8-bit (*.tif)": (".tif", 8),
                   "TIFF, 16-bit (*.tif)": (".tif", 16)}
+LAYOUT_VERSION = 1  # raise when docks or toolbars change, so an older saved layout is not forced onto them
 TOOL_KEYS = {Tool.BRUSH: ("Hint brush", "D"), Tool.ERASER: ("Hint eraser", "E"),
              Tool.REGION_PAINT: ("Paint region", "R"), Tool.REGION_LASSO: ("Lasso region", "L"),
              Tool.EYEDROPPER: ("Eyedropper", "I"), Tool.PAN: ("Pan", "H")}
@@ -51,6 +52,7 @@ class MainWindow(QMainWindow):
         self._tool_before_dropper = Tool.BRUSH  # the eyedropper hands back to it after one pick
         self._on_tool(Tool.BRUSH)
         self._set_doc_actions(False)
+        self._restore_layout()
 
     # --- construction ------------------------------------------------------------------------------
     def _action(self, text: str, slot, shortcut=None, checkable=False, tip: str | None = None) -> QAction:
@@ -389,10 +391,23 @@ class MainWindow(QMainWindow):
     def _open_dropped(self, files: list[str]) -> None:
         self.ctl.open_path(files[0])  # one photo is edited at a time: the first one dropped
 
+    def _restore_layout(self) -> None:
+        """Where the window, its docks and toolbar were when it was last closed (a bad or old record is ignored)."""
+        settings = self.ctl.settings
+        if not settings.window_geometry.isEmpty():
+            self.restoreGeometry(settings.window_geometry)
+        if not settings.window_state.isEmpty():
+            self.restoreState(settings.window_state, LAYOUT_VERSION)
+
+    def _save_layout(self) -> None:
+        self.ctl.settings.window_geometry = self.saveGeometry()
+        self.ctl.settings.window_state = self.saveState(LAYOUT_VERSION)
+
     def closeEvent(self, event) -> None:
         if not self.ctl.settle_edits():
             event.ignore()
             return
+        self._save_layout()
         self.ctl.shutdown()
         self.ctl.settings.sync()
         super().closeEvent(event)

@@ -1,9 +1,9 @@
-"""Persistent preferences (QSettings): provider, default working size, theme, recent files, brush."""
+"""Persistent preferences (QSettings): provider, default working size, theme, recent files, brush, window layout."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
 MAX_RECENT = 10
@@ -76,6 +76,27 @@ class Settings:
     @last_dir.setter
     def last_dir(self, value: str) -> None:
         self.store.setValue("ui/last_dir", value)
+
+    # The window's geometry and its docks' and toolbar's state, as QMainWindow saves them (empty: none saved).
+    @property
+    def window_geometry(self) -> QByteArray:
+        return self._bytes("window/geometry")
+
+    @window_geometry.setter
+    def window_geometry(self, value: QByteArray) -> None:
+        self.store.setValue("window/geometry", value)
+
+    @property
+    def window_state(self) -> QByteArray:
+        return self._bytes("window/state")
+
+    @window_state.setter
+    def window_state(self, value: QByteArray) -> None:
+        self.store.setValue("window/state", value)
+
+    def _bytes(self, key: str) -> QByteArray:
+        value = self.store.value(key)
+        return value if isinstance(value, QByteArray) else QByteArray()
 
     def recent_files(self) -> list[str]:
         value = self.store.value("ui/recent", [])
