@@ -12,7 +12,8 @@ from desktop import help_content, wording
 from desktop.canvas import Canvas, Tool, dropped_files
 from desktop.colorpanel import ColorPanel
 from desktop.controller import EditorController
-from desktop.exporter import ExportRequest
+from desktop.export_dialog import JpegQualityDialog
+from desktop.exporter import JPEG_QUALITY, ExportRequest
 from desktop.help_dialogs import AboutDialog, ShortcutsDialog
 from desktop.prefs import SIZES, PreferencesDialog
 from desktop.qimage import array_to_qimage
@@ -326,10 +327,27 @@ class MainWindow(QMainWindow):
             p = Path(path)
             if p.suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
                 p = p.with_name(p.name + ext)
-            self.export_to(p, bits)
+            quality = JPEG_QUALITY
+            if p.suffix.lower() in (".jpg", ".jpeg"):
+                quality = self._ask_jpeg_quality()
+                if quality is None:
+                    return
+            self.export_to(p, bits, quality)
 
-    def export_to(self, path, bits: int = 8) -> bool:
-        return self.ctl.export(ExportRequest(Path(path), bits))
+    def _ask_jpeg_quality(self) -> int | None:
+        """The quality for this JPEG (the last one chosen is offered again); None when cancelled."""
+        settings = self.ctl.settings
+        dialog = JpegQualityDialog(settings.jpeg_quality, self)
+        try:
+            if not dialog.exec():
+                return None
+            settings.jpeg_quality = dialog.quality.value()
+            return dialog.quality.value()
+        finally:
+            dialog.deleteLater()
+
+    def export_to(self, path, bits: int = 8, quality: int = JPEG_QUALITY) -> bool:
+        return self.ctl.export(ExportRequest(Path(path), bits, quality))
 
     def _ask_resume(self, session_file: Path) -> bool:
         answer = QMessageBox.question(self, "Resume editing?",

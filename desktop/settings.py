@@ -77,6 +77,16 @@ class Settings:
     def last_dir(self, value: str) -> None:
         self.store.setValue("ui/last_dir", value)
 
+    @property
+    def jpeg_quality(self) -> int:
+        """The last JPEG quality chosen for export (1..100), the exporter's default at first."""
+        from desktop.exporter import JPEG_QUALITY
+        return max(1, min(100, self._get("export/jpeg_quality", JPEG_QUALITY, int)))
+
+    @jpeg_quality.setter
+    def jpeg_quality(self, value: int) -> None:
+        self.store.setValue("export/jpeg_quality", int(value))
+
     # The window's geometry and its docks' and toolbar's state, as QMainWindow saves them (empty: none saved).
     @property
     def window_geometry(self) -> QByteArray:

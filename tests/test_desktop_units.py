@@ -165,7 +165,10 @@ def test_export_refuses_the_original_and_bad_formats(tmp_path):
         check_target(ExportRequest(tmp_path / "b.gif"), photo)
     with pytest.raises(ExportError, match="does not exist"):
         check_target(ExportRequest(tmp_path / "missing" / "b.png"), photo)
+    with pytest.raises(ExportError, match="JPEG quality must be between 1 and 100, got 0"):
+        check_target(ExportRequest(tmp_path / "b.jpg", quality=0), photo)
     check_target(ExportRequest(tmp_path / "b.tif", bits=16), photo)
+    check_target(ExportRequest(tmp_path / "b.jpg", quality=100), photo)
 
 
 def test_bit_depth_conversion_is_full_range():
