@@ -66,6 +66,13 @@ def test_restore_panel_runs_off_thread_then_recolorizes(qtbot, window, tmp_path,
         return float(np.hypot(lab[..., 1] - tone.ab_mean[0], lab[..., 2] - tone.ab_mean[1]).mean())
 
     assert tone_distance(back) < 0.6 * tone_distance(before)
+    # Reset is one undoable step back to the default restoration.
+    qtbot.mouseClick(panel.reset_button, Qt.MouseButton.LeftButton)
+    assert window.ctl.doc.restore == pipeline.RestoreOptions() and not panel.detone.isChecked()
+    assert panel.keep_tone.value() == 0 and panel.labels["keep_tone"].text() == "0.00"
+    window.ctl.undo.undo()
+    assert window.ctl.doc.restore == opts and panel.keep_tone.value() == 60
+    wait_idle(qtbot, window.ctl)
 
 
 def test_restoration_is_live_undoable_saved_and_per_photo(qtbot, window, tmp_path, monkeypatch, colorizer):
@@ -81,8 +88,13 @@ def test_restoration_is_live_undoable_saved_and_per_photo(qtbot, window, tmp_pat
     opened_pixels = ctl.doc.picture.pixels.copy()
     made, started = [], []
     real = restoration_module.render_job.restore
-    monkeypatch.setattr(restoration_module.render_job, "restore",
-                        lambda pic, opts, *a: made.append(opts) or started.append(time.monotonic()) or real(pic, opts, *a))
+
+    def counted(pic, opts, *a):
+        made.append(opts)
+        started.append(time.monotonic())
+        return real(pic, opts, *a)
+
+    monkeypatch.setattr(restoration_module.render_job, "restore", counted)
     applied = []
     ctl.restoreApplied.connect(applied.append)
     # A drag of one slider: one undo step, one restoration once the hand pauses, the value beside the slider.
