@@ -215,6 +215,9 @@ class EditorController(QObject):
 
     def colorize(self, draft: bool = False) -> None:
         """Render the preview; draft=True answers an edit fast and is refined at full size after."""
+        if self.restoration.stale:
+            self.restoration.follow()  # a stopped restoration first; it colorizes when done
+            return
         self.scheduler.request(draft)
         if not self.scheduler.idle:
             self.statusMessage.emit("Colorizing…")

@@ -32,13 +32,14 @@ class Restoration:
         self.options = RestoreOptions()      # in effect; by default a toned print's tint is taken out
         self.restored = None                 # engine Restored of the original under `options`
         self._job: Job | None = None         # the newest restoration being made
+        self._failed: RestoreOptions | None = None  # the last options whose restoration failed
         self._due = QTimer(editor, singleShot=True, interval=RESTORE_DELAY_MS)
         self._due.timeout.connect(self.follow)
 
     def opened(self, picture, options: RestoreOptions, restored) -> None:
         """A photo was opened with its default restoration done."""
         self._due.stop()
-        self._job = None
+        self._job = self._failed = None
         self.original, self.options, self.restored = picture, options, restored
 
     @property
@@ -51,6 +52,13 @@ class Restoration:
         """The restored picture is the one the document asks for."""
         doc = self.editor.doc
         return doc is None or (doc.restore == self.options and self.restored is not None)
+
+    @property
+    def stale(self) -> bool:
+        """The document asks for another restoration and none is due or being made (one was stopped, by Esc)."""
+        doc = self.editor.doc
+        return (not self.settled and self._job is None and not self._due.isActive()
+                and doc.restore != self._failed)
 
     @property
     def tone(self):
@@ -99,10 +107,20 @@ class Restoration:
 
         job = Job(work, "restore")
         job.signals.result.connect(lambda value, j=job, d=doc, o=options: self._on_restored(j, d, o, *value))
-        job.signals.error.connect(lambda msg: editor.errorRaised.emit("Restoration failed", msg))
+        job.signals.error.connect(lambda msg, j=job, o=options: self._on_failed(j, o, msg))
+        job.signals.finished.connect(lambda j=job: self._on_finished(j))
         self._job = job
         editor.statusMessage.emit("Restoring…")
         editor.runner.start(job)
+
+    def _on_failed(self, job: Job, options: RestoreOptions, message: str) -> None:
+        if job is self._job:
+            self._failed = options  # not tried again at every colorize; a change of the options tries anew
+            self.editor.errorRaised.emit("Restoration failed", message)
+
+    def _on_finished(self, job: Job) -> None:
+        if job is self._job:  # stopped (Esc) or failed: nothing is being made any more
+            self._job = None
 
     def _on_restored(self, job: Job, doc: Document, options: RestoreOptions, restored, preview) -> None:
         editor = self.editor

@@ -160,3 +160,31 @@ def test_export_while_a_restoration_is_due_renders_the_one_asked_for(qtbot, wind
     assert window.export_to(out, 8)  # before the live restoration has been made
     wait_idle(qtbot, window.ctl)
     np.testing.assert_allclose(read_image(out).pixels.astype(int), window.ctl.result.rgb.astype(int), atol=2)
+
+
+def test_a_stopped_restoration_is_made_before_the_next_colorize(qtbot, window, tmp_path, monkeypatch):
+    import desktop.restoration as restoration_module
+
+    photo = tmp_path / "sepia.png"
+    _toned_dusty_print(photo)
+    open_and_colorize(qtbot, window, photo)
+    ctl = window.ctl
+    gate = threading.Event()
+    window.destroyed.connect(gate.set)  # never leave the worker waiting if an assert fails
+    real = restoration_module.render_job.restore
+
+    def gated(pic, opts, *a):
+        gate.wait(10)
+        return real(pic, opts, *a)
+
+    monkeypatch.setattr(restoration_module.render_job, "restore", gated)
+    window.restore.denoise.setValue(50)
+    ctl.restoration.follow()
+    window.act_cancel.trigger()  # Esc while it is being made
+    gate.set()
+    wait_idle(qtbot, ctl)
+    assert ctl.restoration.options.denoise == 0 and ctl.doc.restore.denoise == 0.5
+    with qtbot.waitSignal(ctl.restoreApplied, timeout=20000):
+        window.act_colorize.trigger()
+    wait_idle(qtbot, ctl)
+    assert ctl.restoration.options == ctl.doc.restore and ctl.result is not None
