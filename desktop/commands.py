@@ -1,4 +1,4 @@
-"""Undoable edits (QUndoCommand): every change to hints, variant or settings goes through one."""
+"""Undoable edits (QUndoCommand): every change to hints, variant, settings or restoration goes through one."""
 from __future__ import annotations
 
 from PySide6.QtGui import QUndoCommand
@@ -6,6 +6,7 @@ from PySide6.QtGui import QUndoCommand
 from desktop.document import Document, VariantChoice
 
 _SETTING_ID = 1000  # consecutive moves of one slider merge into one undo step
+_RESTORE_ID = 1100
 
 
 class SetHints(QUndoCommand):
@@ -68,3 +69,32 @@ class SetSetting(QUndoCommand):
 
     def undo(self) -> None:
         self.doc.set_setting(self.name, self.old)
+
+
+class SetRestore(QUndoCommand):
+    """Change the restoration (RestoreOptions); moves of one slider (`what`, a level's name) merge into one step,
+    each tick of a box is a step of its own."""
+
+    _LEVELS = ("keep_tone", "dust_sensitivity", "denoise", "local_contrast")
+
+    def __init__(self, doc: Document, options, what: str, text: str) -> None:
+        super().__init__(text)
+        self.doc = doc
+        self.what = what
+        self.old = doc.restore
+        self.new = options
+
+    def id(self) -> int:
+        return _RESTORE_ID + self._LEVELS.index(self.what) if self.what in self._LEVELS else -1
+
+    def mergeWith(self, other) -> bool:
+        if not isinstance(other, SetRestore) or other.what != self.what:
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        self.doc.set_restore(self.new)
+
+    def undo(self) -> None:
+        self.doc.set_restore(self.old)

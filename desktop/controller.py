@@ -78,6 +78,8 @@ class EditorController(QObject):
         self._colorized = None               # its rgb before the look and the print's tone
         self._look_job: Job | None = None    # the newest look being made off the GUI thread
         self.ask_resume: Callable[[Path], bool] = lambda path: True
+        # Edits that could not be saved, when their photo is left: "save" (try again), "discard" or "cancel".
+        self.ask_unsaved: Callable[[Path, str], str] = lambda path, why: "save"
         self.scheduler = PreviewScheduler(self.runner, self._render_input, self)
         self.scheduler.rendered.connect(self._on_rendered)
         self.scheduler.failed.connect(lambda msg: self.errorRaised.emit("Colorization failed", msg))
@@ -140,6 +142,8 @@ class EditorController(QObject):
                 self.errorRaised.emit("Cannot open photo", f"No photos in {path}")
                 return
             path = photos[0]
+        if not self.sessions.settle():
+            return  # the user stays with the unsaved edits of the open photo
         self.cancel()  # photo work only: a model still loading goes on
         opts = RestoreOptions()
 
@@ -173,6 +177,7 @@ class EditorController(QObject):
         self.doc.settingsChanged.connect(self._on_doc_settings)
         self.doc.lookChanged.connect(self._show_result)
         self.doc.variantChanged.connect(self._on_doc_variant)
+        self.doc.restoreChanged.connect(self.restoration.schedule)
         self.result = None
         self.scheduler.reset()
         self.variants.forget()
@@ -182,12 +187,15 @@ class EditorController(QObject):
         self.resultChanged.emit(None)
         self.hintsChanged.emit([])
         self.sessions.offer(path)
+        resumed = not self.restoration.settled   # a resumed session's own restoration, made now
         h, w = picture.pixels.shape[:2]
         tone = restored.tone
         toned = f", {tone.kind} toning taken out" if tone is not None and tone.toned and opts.detect_tone else ""
         self.statusMessage.emit(f"Opened {path.name} ({w}x{h}, {picture.bit_depth}-bit{toned})")
         self.restoreApplied.emit(opts)
-        if self.colorizer is not None and (self.settings.auto_colorize or self.doc.hints):
+        if resumed:
+            self.restoration.follow()  # colorizes when it is done
+        elif self.colorizer is not None and (self.settings.auto_colorize or self.doc.hints):
             self.colorize()
 
     # --- colorize / preview (desktop/scheduler.py) -------------------------------------------------
@@ -207,6 +215,9 @@ class EditorController(QObject):
 
     def colorize(self, draft: bool = False) -> None:
         """Render the preview; draft=True answers an edit fast and is refined at full size after."""
+        if self.restoration.stale:
+            self.restoration.follow()  # a stopped restoration first; it colorizes when done
+            return
         self.scheduler.request(draft)
         if not self.scheduler.idle:
             self.statusMessage.emit("Colorizing…")
@@ -253,7 +264,7 @@ class EditorController(QObject):
     @property
     def idle(self) -> bool:
         """No job running, queued or due (tests, the demo and the bench wait for this)."""
-        return not self.runner.busy and self.scheduler.idle
+        return not self.runner.busy and self.scheduler.idle and self.restoration.idle
 
     def cancel(self) -> None:
         """Drop running work: its result is discarded and the window is free at once."""
@@ -333,11 +344,16 @@ class EditorController(QObject):
         """ToneInfo of the original (None unless restoration looked for one)."""
         return self.restoration.tone
 
-    def apply_restore(self, opts: RestoreOptions) -> None:
-        self.restoration.apply(opts)
+    def set_restore(self, opts: RestoreOptions, what: str) -> None:
+        """An undoable change of the restoration (`what`: the option the user moved), shown live."""
+        self.restoration.edit(opts, what)
 
     def save_session(self) -> Path | None:
         return self.sessions.save()
+
+    def settle_edits(self) -> bool:
+        """Before the photo is left: its edits are saved, or the user chose to discard them (False: stay)."""
+        return self.sessions.settle()
 
     def export(self, request: ExportRequest) -> bool:
         return self.exporter.export(request)

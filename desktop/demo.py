@@ -131,6 +131,7 @@ def run_demo(app, image: str, screenshots: str | None, build_window, provider: s
         settings = Settings(QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat))
         window = build_window(settings, provider=provider)
         window.ctl.ask_resume = lambda path: False
+        window.ctl.ask_unsaved = lambda path, why: "discard"  # a scripted story never waits on a question
         window.resize(1400, 900)
         window.show()
         try:

@@ -1,4 +1,4 @@
-"""The photo being edited: its pixels, display preview, hints, variant and settings (no Qt widgets)."""
+"""The photo being edited: its pixels, display preview, hints, variant, settings and restoration (no Qt widgets)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Signal
 from desktop.qimage import to_display_rgb8
 from desktop.session import Session
 from engine.hints import Hint
+from engine.restore.pipeline import RestoreOptions
 
 PREVIEW_LONG_SIDE = 1024  # what the screen shows and strokes edit; export renders the full size
 
@@ -53,6 +54,7 @@ class Document(QObject):
     settingsChanged = Signal()
     variantChanged = Signal()
     lookChanged = Signal()      # saturation or warmth: the shown result is re-toned, the network does not rerun
+    restoreChanged = Signal()   # the restoration asked for; the restored picture follows off the GUI thread
 
     def __init__(self, path: Path, picture: Any, preview: np.ndarray | None = None,
                  parent: QObject | None = None) -> None:
@@ -70,6 +72,8 @@ class Document(QObject):
         self.saturation: float = 1.0   # engine/look.py, applied after colorizing
         self.warmth: float = 0.0
         self.variant: VariantChoice | None = None
+        # Asked for; `picture` holds the restoration last made, which lags while a new one is made.
+        self.restore = RestoreOptions()
 
     def set_hints(self, hints) -> None:
         self.hints = tuple(hints)
@@ -81,13 +85,18 @@ class Document(QObject):
         setattr(self, name, value)
         (self.lookChanged if name in ("saturation", "warmth") else self.settingsChanged).emit()
 
+    def set_restore(self, options: RestoreOptions) -> None:
+        self.restore = options
+        self.restoreChanged.emit()
+
     def set_variant(self, choice: VariantChoice | None) -> None:
         self.variant = choice
         self.variantChanged.emit()
 
     def session(self) -> Session:
         return Session(hints=list(self.hints), variant=None if self.variant is None else self.variant.to_json(),
-                       size=self.size, vividness=self.vividness, saturation=self.saturation, warmth=self.warmth)
+                       size=self.size, vividness=self.vividness, saturation=self.saturation, warmth=self.warmth,
+                       restore=self.restore)
 
     def apply_session(self, session: Session) -> None:
         """Load a saved session (before any edit, so it is not an undoable step)."""
@@ -95,9 +104,11 @@ class Document(QObject):
         self.size = session.size
         self.vividness = session.vividness
         self.saturation, self.warmth = session.saturation, session.warmth
+        self.restore = session.restore
         v = session.variant
         self.variant = None if not v else VariantChoice(int(v["seed"]), z=tuple(v["z"]) if v.get("z") else None)
         self.settingsChanged.emit()
         self.lookChanged.emit()
+        self.restoreChanged.emit()
         self.variantChanged.emit()
         self.hintsChanged.emit()

@@ -10,6 +10,7 @@ from desktop.workers import Job
 from engine import render_job
 from engine.render_job import at_depth as to_bits  # noqa: F401 - the app's name for the engine's depth change
 
+JPEG_QUALITY = 92  # the app's default JPEG quality for export
 FORMATS = {".png": (8, 16), ".jpg": (8,), ".jpeg": (8,), ".tif": (8, 16), ".tiff": (8, 16)}
 
 
@@ -21,7 +22,7 @@ class ExportError(Exception):
 class ExportRequest:
     path: Path
     bits: int = 8        # 8 or 16 (16 only for PNG and TIFF)
-    quality: int = 95    # JPEG quality
+    quality: int = JPEG_QUALITY    # 1..100, JPEG only
 
 
 def check_target(request: ExportRequest, original: Path) -> None:
@@ -30,6 +31,8 @@ def check_target(request: ExportRequest, original: Path) -> None:
     ext = target.suffix.lower()
     if ext not in FORMATS:
         raise ExportError(f"{target}: choose a .png, .jpg or .tif file name")
+    if ext in (".jpg", ".jpeg") and not 1 <= int(request.quality) <= 100:
+        raise ExportError(f"{target}: JPEG quality must be between 1 and 100, got {request.quality}")
     if request.bits not in FORMATS[ext]:
         raise ExportError(f"{target}: {ext[1:].upper()} cannot hold {request.bits}-bit colour")
     if _same_file(target, original):
@@ -70,8 +73,10 @@ class Exporter:
             editor.errorRaised.emit("Cannot export", str(exc))
             return False
         colorizer, restoration = editor.colorizer, editor.restoration
-        original, restored = restoration.original, restoration.restored
-        edit = edit_of(editor.doc, colorizer, restoration.options)
+        # The restoration the document asks for: the preview's when it is made, else made here (still due).
+        original = restoration.original
+        restored = restoration.restored if restoration.settled else None
+        edit = edit_of(editor.doc, colorizer, editor.doc.restore)
 
         def work(token, progress):
             # The CLI's path: the same pixels, profile, EXIF/XMP and provenance note as `tinta colorize`.

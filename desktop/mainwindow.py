@@ -8,11 +8,13 @@ from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QPixmap
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QProgressBar, QSlider, QSpinBox, QToolBar, QWidget)
 
-from desktop import wording
+from desktop import help_content, wording
 from desktop.canvas import Canvas, Tool, dropped_files
 from desktop.colorpanel import ColorPanel
 from desktop.controller import EditorController
-from desktop.exporter import ExportRequest
+from desktop.export_dialog import JpegQualityDialog
+from desktop.exporter import JPEG_QUALITY, ExportRequest
+from desktop.help_dialogs import AboutDialog, ShortcutsDialog
 from desktop.prefs import SIZES, PreferencesDialog
 from desktop.qimage import array_to_qimage
 from desktop.settings import apply_theme
@@ -22,6 +24,7 @@ OPEN_FILTER = "Photos (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp);;All files 
 EXPORT_FILTERS = {"PNG, 8-bit (*.png)": (".png", 8), "PNG, 16-bit (*.png)": (".png", 16),
                   "JPEG (*.jpg)": (".jpg", 8), "TIFF, 8-bit (*.tif)": (".tif", 8),
                   "TIFF, 16-bit (*.tif)": (".tif", 16)}
+LAYOUT_VERSION = 1  # raise when docks or toolbars change, so an older saved layout is not forced onto them
 TOOL_KEYS = {Tool.BRUSH: ("Hint brush", "D"), Tool.ERASER: ("Hint eraser", "E"),
              Tool.REGION_PAINT: ("Paint region", "R"), Tool.REGION_LASSO: ("Lasso region", "L"),
              Tool.EYEDROPPER: ("Eyedropper", "I"), Tool.PAN: ("Pan", "H")}
@@ -45,10 +48,12 @@ class MainWindow(QMainWindow):
         self._build_status()
         self._connect()
         self.ctl.ask_resume = self._ask_resume
+        self.ctl.ask_unsaved = self._ask_unsaved
         self._update_recent(self.ctl.settings.recent_files())
         self._tool_before_dropper = Tool.BRUSH  # the eyedropper hands back to it after one pick
         self._on_tool(Tool.BRUSH)
         self._set_doc_actions(False)
+        self._restore_layout()
 
     # --- construction ------------------------------------------------------------------------------
     def _action(self, text: str, slot, shortcut=None, checkable=False, tip: str | None = None) -> QAction:
@@ -115,6 +120,11 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&Colorize")
         m.addAction(self.act_colorize)
         m.addAction(self.act_cancel)
+        m = mb.addMenu("&Help")
+        self.act_shortcuts = m.addAction("&Keyboard shortcuts", self.show_shortcuts)
+        self.act_shortcuts.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
+        self.addAction(self.act_shortcuts)
+        self.act_about = m.addAction("&About Tinta", self.show_about)
 
     def _build_toolbar(self) -> None:
         tb = QToolBar("Main", self)
@@ -163,8 +173,7 @@ class MainWindow(QMainWindow):
         from desktop.restore_panel import RestorePanel
 
         self.restore = RestorePanel(self)
-        self.restore.applyRequested.connect(self.ctl.apply_restore)
-        self.ctl.restoreApplied.connect(self.restore.set_options)
+        self.restore.restoreRequested.connect(self.ctl.set_restore)
         self.look = LookPanel(self)
         self.look.lookRequested.connect(self.ctl.set_look)
         for title, widget, name in (("Colour", self.colors, "colourDock"), ("Look", self.look, "lookDock"),
@@ -202,6 +211,7 @@ class MainWindow(QMainWindow):
         ctl.variantsAvailable.connect(self.variants.set_available)
         ctl.variantsChanged.connect(self.variants.set_variants)
         ctl.recentChanged.connect(self._update_recent)
+        ctl.undo.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
         ctl.exported.connect(lambda p: self.statusBar().showMessage(f"Exported {p}", 8000))
         cv.strokeFinished.connect(ctl.stroke)
         cv.pointPicked.connect(ctl.pick)
@@ -231,7 +241,8 @@ class MainWindow(QMainWindow):
         self.status_model.setToolTip(message)
 
     def _on_document(self, doc) -> None:
-        self.setWindowTitle(f"{doc.path.name} — Tinta")
+        self.setWindowTitle(f"{doc.path.name}[*] — Tinta")
+        self.setWindowModified(False)
         self.canvas.set_photo(QPixmap.fromImage(array_to_qimage(doc.preview)), doc.full_size)
         self.act_compare.setChecked(False)
         self.canvas.set_show_before(False)
@@ -239,6 +250,7 @@ class MainWindow(QMainWindow):
         self._sync_controls()
         doc.settingsChanged.connect(self._sync_controls)
         doc.lookChanged.connect(self._sync_controls)
+        doc.restoreChanged.connect(self._sync_controls)
         self._on_radius(self.radius.value())
 
     def _sync_controls(self) -> None:
@@ -250,6 +262,7 @@ class MainWindow(QMainWindow):
         self.vivid.setValue(round(doc.vividness * 100))
         self.vivid.blockSignals(False)
         self.look.set_look(doc.saturation, doc.warmth)
+        self.restore.set_options(doc.restore)
         self._on_radius(self.radius.value())
 
     def _on_result(self, rgb) -> None:
@@ -314,15 +327,56 @@ class MainWindow(QMainWindow):
             p = Path(path)
             if p.suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
                 p = p.with_name(p.name + ext)
-            self.export_to(p, bits)
+            quality = JPEG_QUALITY
+            if p.suffix.lower() in (".jpg", ".jpeg"):
+                quality = self._ask_jpeg_quality()
+                if quality is None:
+                    return
+            self.export_to(p, bits, quality)
 
-    def export_to(self, path, bits: int = 8) -> bool:
-        return self.ctl.export(ExportRequest(Path(path), bits))
+    def _ask_jpeg_quality(self) -> int | None:
+        """The quality for this JPEG (the last one chosen is offered again); None when cancelled."""
+        settings = self.ctl.settings
+        dialog = JpegQualityDialog(settings.jpeg_quality, self)
+        try:
+            if not dialog.exec():
+                return None
+            settings.jpeg_quality = dialog.quality.value()
+            return dialog.quality.value()
+        finally:
+            dialog.deleteLater()
+
+    def export_to(self, path, bits: int = 8, quality: int = JPEG_QUALITY) -> bool:
+        return self.ctl.export(ExportRequest(Path(path), bits, quality))
 
     def _ask_resume(self, session_file: Path) -> bool:
         answer = QMessageBox.question(self, "Resume editing?",
                                       f"{session_file.name} holds earlier edits of this photo. Load them?")
         return answer == QMessageBox.StandardButton.Yes
+
+    def _ask_unsaved(self, photo: Path, why: str) -> str:
+        answer = QMessageBox.warning(
+            self, "Unsaved edits",
+            f"The edits to {photo.name} are not saved: the session file could not be written.\n{why}\n\n"
+            "Save them (try again), discard them, or stay on this photo?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save)
+        return {QMessageBox.StandardButton.Save: "save",
+                QMessageBox.StandardButton.Discard: "discard"}.get(answer, "cancel")
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """Non-blocking, like the error boxes; listed from the actions as they are now."""
+        dialog = ShortcutsDialog(help_content.shortcut_rows(self), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def show_about(self) -> AboutDialog:
+        card = None if self.ctl.colorizer is None else self.ctl.colorizer.card
+        dialog = AboutDialog(help_content.about(card, self.ctl.model_error), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _on_prefs(self) -> None:
         dialog = PreferencesDialog(self.ctl.settings, self)
@@ -355,7 +409,23 @@ class MainWindow(QMainWindow):
     def _open_dropped(self, files: list[str]) -> None:
         self.ctl.open_path(files[0])  # one photo is edited at a time: the first one dropped
 
+    def _restore_layout(self) -> None:
+        """Where the window, its docks and toolbar were when it was last closed (a bad or old record is ignored)."""
+        settings = self.ctl.settings
+        if not settings.window_geometry.isEmpty():
+            self.restoreGeometry(settings.window_geometry)
+        if not settings.window_state.isEmpty():
+            self.restoreState(settings.window_state, LAYOUT_VERSION)
+
+    def _save_layout(self) -> None:
+        self.ctl.settings.window_geometry = self.saveGeometry()
+        self.ctl.settings.window_state = self.saveState(LAYOUT_VERSION)
+
     def closeEvent(self, event) -> None:
+        if not self.ctl.settle_edits():
+            event.ignore()
+            return
+        self._save_layout()
         self.ctl.shutdown()
         self.ctl.settings.sync()
         super().closeEvent(event)

@@ -1,64 +1,84 @@
-"""The Restore dock: toned prints, keep tone, dust clean-up, denoise and local contrast, applied with one button."""
+"""The Restore dock: toned prints, keep tone, dust clean-up, denoise and local contrast, each change shown live."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QPushButton, QSlider, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
 from engine.restore.pipeline import RestoreOptions
 
-
-def _slider(value: int = 0) -> QSlider:
-    s = QSlider(Qt.Orientation.Horizontal)
-    s.setRange(0, 100)
-    s.setValue(value)
-    return s
+LEVELS = {"keep_tone": ("Keep tone", "Blend the print's original tone back into the colours"),
+          "dust_sensitivity": ("Dust sensitivity", "Higher finds fainter specks and scratches (and risks detail)"),
+          "denoise": ("Denoise", "Smooth film grain and scanner noise in the luminance"),
+          "local_contrast": ("Local contrast", "Bring back contrast in faded, flat areas")}
 
 
 class RestorePanel(QWidget):
-    """Emits applyRequested(RestoreOptions) when Apply is pressed; sliders are 0..100 (= 0..1)."""
+    """Emits restoreRequested(RestoreOptions, what) at every change, `what` naming the option moved ("reset" for
+    the button); sliders are 0..100 (= 0..1) with their value shown beside them."""
 
-    applyRequested = Signal(object)
+    restoreRequested = Signal(object, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         form = QFormLayout(self)
         self.detect_tone = QCheckBox("Detect toned prints (sepia, cyanotype, selenium)")
         self.detect_tone.setToolTip("Take a toned print's tint out by its own white point before colorizing")
-        self.detect_tone.setChecked(True)
         self.detone = QCheckBox("Remove toning (sepia, cyanotype)")
-        self.keep_tone = _slider()
-        self.keep_tone.setToolTip("Blend the print's original tone back into the colours")
         self.clean_dust = QCheckBox("Clean dust and scratches")
-        self.dust_sensitivity = _slider(50)
-        self.denoise = _slider()
-        self.local_contrast = _slider()
-        self.apply_button = QPushButton("Apply restoration")
-        form.addRow(self.detect_tone)
-        form.addRow(self.detone)
-        form.addRow("Keep tone", self.keep_tone)
-        form.addRow(self.clean_dust)
-        form.addRow("Dust sensitivity", self.dust_sensitivity)
-        form.addRow("Denoise", self.denoise)
-        form.addRow("Local contrast", self.local_contrast)
-        form.addRow(self.apply_button)
-        self.clean_dust.toggled.connect(self.dust_sensitivity.setEnabled)
-        self.dust_sensitivity.setEnabled(False)
-        self.apply_button.clicked.connect(lambda: self.applyRequested.emit(self.options()))
+        self.checks = {"detect_tone": self.detect_tone, "detone": self.detone, "clean_dust": self.clean_dust}
+        self.sliders: dict[str, QSlider] = {}
+        self.labels: dict[str, QLabel] = {}
+        for name, (title, tip) in LEVELS.items():
+            slider = QSlider(Qt.Orientation.Horizontal, self)
+            slider.setObjectName(f"{name}Slider")
+            slider.setRange(0, 100)
+            slider.setToolTip(tip)
+            label = QLabel(self)
+            label.setMinimumWidth(36)
+            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            row = QHBoxLayout()
+            row.addWidget(slider)
+            row.addWidget(label)
+            self.sliders[name], self.labels[name] = slider, label
+            setattr(self, name, slider)
+            if name == "keep_tone":
+                form.addRow(self.detect_tone)
+                form.addRow(self.detone)
+            elif name == "dust_sensitivity":
+                form.addRow(self.clean_dust)
+            form.addRow(title, row)
+            slider.valueChanged.connect(lambda v, n=name: self._changed(n))
+        for name, box in self.checks.items():
+            box.toggled.connect(lambda on, n=name: self._changed(n))
+        self.reset_button = QPushButton("Reset restoration", self)
+        self.reset_button.setToolTip("Back to the default: only a toned print's tint is taken out")
+        self.reset_button.clicked.connect(lambda: self.restoreRequested.emit(RestoreOptions(), "reset"))
+        form.addRow(self.reset_button)
+        self.set_options(RestoreOptions())
 
     def options(self) -> RestoreOptions:
-        return RestoreOptions(detone=self.detone.isChecked(), keep_tone=self.keep_tone.value() / 100.0,
-                              clean_dust=self.clean_dust.isChecked(),
-                              dust_sensitivity=self.dust_sensitivity.value() / 100.0,
-                              denoise=self.denoise.value() / 100.0,
-                              local_contrast=self.local_contrast.value() / 100.0,
-                              detect_tone=self.detect_tone.isChecked())
+        levels = {name: s.value() / 100.0 for name, s in self.sliders.items()}
+        return replace(RestoreOptions(), **{n: b.isChecked() for n, b in self.checks.items()}, **levels)
 
     def set_options(self, opts: RestoreOptions) -> None:
-        """Show the options in effect (a newly opened photo starts from the defaults)."""
-        self.detect_tone.setChecked(opts.detect_tone)
-        self.detone.setChecked(opts.detone)
-        self.keep_tone.setValue(round(opts.keep_tone * 100))
-        self.clean_dust.setChecked(opts.clean_dust)
-        self.dust_sensitivity.setValue(round(opts.dust_sensitivity * 100))
-        self.denoise.setValue(round(opts.denoise * 100))
-        self.local_contrast.setValue(round(opts.local_contrast * 100))
+        """Show the document's restoration without asking for it again."""
+        for name, box in self.checks.items():
+            box.blockSignals(True)
+            box.setChecked(getattr(opts, name))
+            box.blockSignals(False)
+        for name, slider in self.sliders.items():
+            slider.blockSignals(True)
+            slider.setValue(round(getattr(opts, name) * 100))
+            slider.blockSignals(False)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        for name, slider in self.sliders.items():
+            self.labels[name].setText(f"{slider.value() / 100:.2f}")
+        self.dust_sensitivity.setEnabled(self.clean_dust.isChecked())
+
+    def _changed(self, name: str) -> None:
+        self._refresh()
+        self.restoreRequested.emit(self.options(), name)

@@ -1,4 +1,4 @@
-"""The editing session file `<photo>.tinta.json` beside the photo: hints, chosen variant, settings."""
+"""The editing session file `<photo>.tinta.json` beside the photo: hints, chosen variant, settings, restoration."""
 from __future__ import annotations
 
 import json
@@ -10,10 +10,14 @@ from pathlib import Path
 
 from engine import look
 from engine.hints import Hint
+from engine.restore.pipeline import RestoreOptions
 
 FORMAT = "tinta-session"
 VERSION = 1
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+# The restoration steps the app offers; a dust mask file is a command-line option and never in a session.
+RESTORE_FLAGS = ("detect_tone", "detone", "clean_dust")
+RESTORE_LEVELS = ("keep_tone", "dust_sensitivity", "denoise", "local_contrast")
 
 
 class SessionError(Exception):
@@ -28,6 +32,7 @@ class Session:
     vividness: float = 1.0
     saturation: float = 1.0              # the look after colorizing (engine/look.py); absent = neutral
     warmth: float = 0.0
+    restore: RestoreOptions = field(default_factory=RestoreOptions)  # absent = the app's default on open
 
     def to_json(self, photo: Path) -> dict:
         return {
@@ -37,6 +42,7 @@ class Session:
             "variant": self.variant,
             "settings": {"size": self.size, "vividness": self.vividness,
                          "saturation": self.saturation, "warmth": self.warmth},
+            "restore": {name: getattr(self.restore, name) for name in RESTORE_FLAGS + RESTORE_LEVELS},
         }
 
 
@@ -80,13 +86,14 @@ def load_session(path: str | os.PathLike) -> Session:
         if vividness <= 0:
             raise ValueError("vividness must be positive")
         saturation, warmth = look.check(settings.get("saturation", 1.0), settings.get("warmth", 0.0))
+        restore = _restore(data.get("restore"))
         variant = data.get("variant")
         if variant is not None and not isinstance(variant, dict):
             raise ValueError("variant must be an object")
     except (TypeError, ValueError, KeyError) as exc:
         raise SessionError(f"{path}: bad session content ({exc})") from None
     return Session(hints=hints, variant=variant, size=size, vividness=vividness, saturation=saturation,
-                   warmth=warmth)
+                   warmth=warmth, restore=restore)
 
 
 def _hint(d: dict) -> Hint:
@@ -94,3 +101,23 @@ def _hint(d: dict) -> Hint:
     if not _HEX.match(color):
         raise ValueError(f"bad colour {color!r}")
     return Hint(float(d["x"]), float(d["y"]), color.lower(), int(d["radius"]))
+
+
+def _restore(d) -> RestoreOptions:
+    """The saved restoration; a session written before restoration was kept has none and means the default."""
+    if d is None:
+        return RestoreOptions()
+    if not isinstance(d, dict):
+        raise ValueError("restore must be an object")
+    values = {}
+    for name in RESTORE_FLAGS:
+        if name in d:
+            if not isinstance(d[name], bool):
+                raise ValueError(f"restore {name} must be true or false")
+            values[name] = d[name]
+    for name in RESTORE_LEVELS:
+        if name in d:
+            if isinstance(d[name], bool) or not isinstance(d[name], (int, float)):
+                raise ValueError(f"restore {name} must be a number")
+            values[name] = float(d[name])
+    return RestoreOptions(**values)  # its own check names a level outside 0..1

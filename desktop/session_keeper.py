@@ -1,4 +1,8 @@
-"""The session file beside the photo, kept up to date: autosave after edits, save on demand, resume on open."""
+"""The session file beside the photo, kept up to date: autosave after edits, save on demand, resume on open, and
+no edit lost unasked when the photo is left (another photo, or the window closed).
+
+The undo stack's clean state is "the session file holds these edits": a successful save marks it clean.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,6 +21,7 @@ class SessionKeeper:
         self.editor = editor
         self._autosave = QTimer(editor, singleShot=True, interval=AUTOSAVE_MS)
         self._autosave.timeout.connect(self._on_autosave)
+        self.failure = ""  # why the last save failed, one line naming the file
         editor.undo.indexChanged.connect(self._on_undo_index)
 
     def _on_undo_index(self, _index: int) -> None:
@@ -25,30 +30,58 @@ class SessionKeeper:
     def _on_autosave(self) -> None:
         self.save_now()
 
+    @property
+    def unsaved(self) -> bool:
+        """The photo has edits the session file does not hold (not yet written, or the write failed)."""
+        return self.editor.doc is not None and not self.editor.undo.isClean()
+
     def save_now(self) -> Path | None:
-        """Write the session if the photo was edited; a failure is only a status message."""
+        """Write the session if the photo has unsaved edits; a failure is only a status message."""
         self._autosave.stop()
+        if not self.unsaved:
+            return None  # nothing edited since the last save: do not litter the photo's folder
         doc = self.editor.doc
-        if doc is None or self.editor.undo.count() == 0:
-            return None  # nothing edited: do not litter the photo's folder
         try:
-            return save_session(doc.path, doc.session())
+            path = save_session(doc.path, doc.session())
         except OSError as exc:
+            self.failure = f"{session_path(doc.path)}: {exc.strerror or exc}"
             self.editor.statusMessage.emit(f"Could not save the session beside the photo: {exc.strerror or exc}")
             return None
+        self.editor.undo.setClean()
+        return path
 
     def save(self) -> Path | None:
         """The user's Save: a failure is an error message."""
         doc = self.editor.doc
         if doc is None:
             return None
+        self._autosave.stop()
         try:
             path = save_session(doc.path, doc.session())
         except OSError as exc:
-            self.editor.errorRaised.emit("Cannot save session", f"{session_path(doc.path)}: {exc.strerror or exc}")
+            self.failure = f"{session_path(doc.path)}: {exc.strerror or exc}"
+            self.editor.errorRaised.emit("Cannot save session", self.failure)
             return None
+        self.editor.undo.setClean()
         self.editor.statusMessage.emit(f"Session saved to {path.name}")
         return path
+
+    def settle(self) -> bool:
+        """Before the photo is left: write its unsaved edits; if they cannot be written, ask (editor.ask_unsaved)
+        whether to try saving again, discard them or stay. False: stay on the photo."""
+        if not self.unsaved:
+            return True
+        self.save_now()  # what autosave would have done a moment later
+        if not self.unsaved:
+            return True
+        answer = self.editor.ask_unsaved(self.editor.doc.path, self.failure)
+        if answer == "discard":
+            self._autosave.stop()
+            self.editor.undo.setClean()  # the session file keeps what it held
+            return True
+        if answer == "save":
+            return self.save() is not None
+        return False
 
     def offer(self, photo: Path) -> None:
         """Resume the photo's saved session into the just-opened document, if there is one and the user agrees."""

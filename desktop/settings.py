@@ -1,9 +1,9 @@
-"""Persistent preferences (QSettings): provider, default working size, theme, recent files, brush."""
+"""Persistent preferences (QSettings): provider, default working size, theme, recent files, brush, window layout."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
 MAX_RECENT = 10
@@ -76,6 +76,37 @@ class Settings:
     @last_dir.setter
     def last_dir(self, value: str) -> None:
         self.store.setValue("ui/last_dir", value)
+
+    @property
+    def jpeg_quality(self) -> int:
+        """The last JPEG quality chosen for export (1..100), the exporter's default at first."""
+        from desktop.exporter import JPEG_QUALITY
+        return max(1, min(100, self._get("export/jpeg_quality", JPEG_QUALITY, int)))
+
+    @jpeg_quality.setter
+    def jpeg_quality(self, value: int) -> None:
+        self.store.setValue("export/jpeg_quality", int(value))
+
+    # The window's geometry and its docks' and toolbar's state, as QMainWindow saves them (empty: none saved).
+    @property
+    def window_geometry(self) -> QByteArray:
+        return self._bytes("window/geometry")
+
+    @window_geometry.setter
+    def window_geometry(self, value: QByteArray) -> None:
+        self.store.setValue("window/geometry", value)
+
+    @property
+    def window_state(self) -> QByteArray:
+        return self._bytes("window/state")
+
+    @window_state.setter
+    def window_state(self, value: QByteArray) -> None:
+        self.store.setValue("window/state", value)
+
+    def _bytes(self, key: str) -> QByteArray:
+        value = self.store.value(key)
+        return value if isinstance(value, QByteArray) else QByteArray()
 
     def recent_files(self) -> list[str]:
         value = self.store.value("ui/recent", [])

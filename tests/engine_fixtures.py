@@ -96,3 +96,21 @@ def gradient_image(h: int = 96, w: int = 128, dtype=np.uint8) -> np.ndarray:
     v[h // 4:h // 2, w // 4:w // 2] = 0.95
     top = 255 if dtype == np.uint8 else 65535
     return (v * top + 0.5).astype(dtype)
+
+
+_JPEG_LUMA = np.array([16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+                       14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113,
+                       92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99])
+
+
+def jpeg_quality_of(path) -> int | None:
+    """The libjpeg quality (1..100) a JPEG was written at, from its luminance quantization table."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        table = sorted(im.quantization[0])
+    for q in range(1, 101):
+        scale = 5000 // q if q < 50 else 200 - 2 * q
+        if sorted(np.clip((_JPEG_LUMA * scale + 50) // 100, 1, 255).tolist()) == table:
+            return q
+    return None

@@ -67,3 +67,48 @@ def test_export_matches_the_cli_and_keeps_metadata(qtbot, window, tmp_path):
     fields = exif_fields(meta)
     assert fields[0x010F] == "Kodak" and fields[0x8769][0x9003] == "1931:05:04 10:00:00"
     assert fields[0x0131].startswith("Tinta") and Image.open(out).text["Comment"].startswith("Colours generated")
+
+
+def test_jpeg_export_asks_the_quality_92_first_then_the_last_chosen(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QDialog, QFileDialog
+
+    from desktop.export_dialog import JpegQualityDialog
+    from engine.io.image import write_image
+    from engine_fixtures import jpeg_quality_of
+
+    photo = tmp_path / "street.png"
+    write_image(photo, gradient_image(120, 160))
+    window.ctl.open_path(photo)
+    wait_idle(qtbot, window.ctl)
+    target = {}
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(target["path"]), target["filter"])))
+    offered, answer = [], {}
+
+    def exec_(dialog):  # the dialog as built, answered without a modal loop
+        offered.append(dialog.quality.value())
+        if answer.get("quality") is None:
+            return QDialog.DialogCode.Rejected
+        dialog.slider.setValue(answer["quality"])  # by the slider: the spin box follows it
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(JpegQualityDialog, "exec", exec_)
+    target.update(path=tmp_path / "first.jpg", filter="JPEG (*.jpg)")
+    answer["quality"] = 92
+    window.act_export.trigger()
+    wait_idle(qtbot, window.ctl)
+    assert offered == [92] and jpeg_quality_of(tmp_path / "first.jpg") == 92
+    target.update(path=tmp_path / "small.jpg")
+    answer["quality"] = 40
+    window.act_export.trigger()
+    wait_idle(qtbot, window.ctl)
+    assert offered == [92, 92] and jpeg_quality_of(tmp_path / "small.jpg") == 40
+    target.update(path=tmp_path / "again")  # no extension: the JPEG filter adds .jpg
+    answer["quality"] = None  # Cancel: nothing is written
+    window.act_export.trigger()
+    wait_idle(qtbot, window.ctl)
+    assert offered == [92, 92, 40] and not (tmp_path / "again.jpg").exists()
+    target.update(path=tmp_path / "lossless.png", filter="PNG, 8-bit (*.png)")
+    window.act_export.trigger()  # PNG: no quality asked
+    wait_idle(qtbot, window.ctl)
+    assert len(offered) == 3 and (tmp_path / "lossless.png").exists()

@@ -16,6 +16,7 @@ from desktop.qimage import array_to_qimage, qimage_to_rgb, to_display_rgb8
 from desktop.session import Session, SessionError, load_session, save_session, session_path
 from desktop.workers import Job, JobRunner
 from engine.hints import Hint
+from engine.restore.pipeline import RestoreOptions
 
 pytestmark = [pytest.mark.qt_log_level_fail("WARNING"), pytest.mark.qt_log_ignore("propagateSizeHints")]
 
@@ -110,7 +111,9 @@ def test_empty_region_gives_no_hints():
 def test_session_round_trip_is_atomic(tmp_path):
     photo = tmp_path / "old.jpg"
     s = Session(hints=[Hint(1.5, 2, "#A0b0c0", 3)], variant={"seed": 7}, size=384, vividness=1.5,
-                saturation=1.25, warmth=-0.4)
+                saturation=1.25, warmth=-0.4,
+                restore=RestoreOptions(detone=True, keep_tone=0.3, clean_dust=True, dust_sensitivity=0.7,
+                                       denoise=0.2, local_contrast=0.1, detect_tone=False))
     path = save_session(photo, s)
     assert path == session_path(photo) == tmp_path / "old.jpg.tinta.json"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.jpg.tinta.json"]  # no temp file left
@@ -118,6 +121,7 @@ def test_session_round_trip_is_atomic(tmp_path):
     assert back.hints == [Hint(1.5, 2.0, "#a0b0c0", 3)]
     assert (back.variant, back.size, back.vividness) == ({"seed": 7}, 384, 1.5)
     assert (back.saturation, back.warmth) == (1.25, -0.4)
+    assert back.restore == s.restore
 
 
 def test_session_without_a_look_means_neutral(tmp_path):
@@ -125,6 +129,7 @@ def test_session_without_a_look_means_neutral(tmp_path):
     p.write_text('{"format": "tinta-session", "version": 1, "settings": {"vividness": 1.2}}')
     back = load_session(p)
     assert (back.vividness, back.saturation, back.warmth) == (1.2, 1.0, 0.0)
+    assert back.restore == RestoreOptions()  # the app's default on open: toned prints are looked for
 
 
 @pytest.mark.parametrize("content, problem", [
@@ -134,6 +139,10 @@ def test_session_without_a_look_means_neutral(tmp_path):
     ('{"format": "tinta-session", "settings": {"vividness": -1}}', "vividness"),
     ('{"format": "tinta-session", "settings": {"saturation": 5}}', "saturation must be between 0 and 2"),
     ('{"format": "tinta-session", "settings": {"warmth": -3}}', "warmth must be between -1 and 1"),
+    ('{"format": "tinta-session", "restore": {"denoise": 1.5}}', "denoise must be between 0 and 1"),
+    ('{"format": "tinta-session", "restore": {"clean_dust": "yes"}}', "restore clean_dust must be true or false"),
+    ('{"format": "tinta-session", "restore": {"keep_tone": "lots"}}', "restore keep_tone must be a number"),
+    ('{"format": "tinta-session", "restore": [1]}', "restore must be an object"),
 ])
 def test_bad_session_files_give_one_line_errors(tmp_path, content, problem):
     p = tmp_path / "x.png.tinta.json"
@@ -156,7 +165,10 @@ def test_export_refuses_the_original_and_bad_formats(tmp_path):
         check_target(ExportRequest(tmp_path / "b.gif"), photo)
     with pytest.raises(ExportError, match="does not exist"):
         check_target(ExportRequest(tmp_path / "missing" / "b.png"), photo)
+    with pytest.raises(ExportError, match="JPEG quality must be between 1 and 100, got 0"):
+        check_target(ExportRequest(tmp_path / "b.jpg", quality=0), photo)
     check_target(ExportRequest(tmp_path / "b.tif", bits=16), photo)
+    check_target(ExportRequest(tmp_path / "b.jpg", quality=100), photo)
 
 
 def test_bit_depth_conversion_is_full_range():

@@ -47,6 +47,17 @@ def test_jpeg_quality_and_16_bit_reduction(tmp_path):
     assert pic.pixels.dtype == np.uint8 and abs(int(pic.pixels.mean()) - 156) <= 2
 
 
+def test_jpeg_is_written_at_the_quality_asked(tmp_path):
+    from engine_fixtures import gradient_image, jpeg_quality_of
+
+    img = np.dstack([gradient_image(64, 96)] * 3)
+    for q in (40, 92, 100):
+        write_image(tmp_path / f"q{q}.jpg", img, quality=q)
+        assert jpeg_quality_of(tmp_path / f"q{q}.jpg") == q
+    write_image(tmp_path / "default.jpg", img)
+    assert jpeg_quality_of(tmp_path / "default.jpg") == 95
+
+
 def _exif_orientation_jpeg(img, orientation):
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 100])
     tiff = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 1) + struct.pack("<HHIHH", 0x0112, 3, 1,
