@@ -243,6 +243,16 @@ class Colorizer:
 
     interpolate = staticmethod(sampling.interpolate)
 
+    def reference_hints(self, image: np.ndarray, reference: np.ndarray, strength: float = 0.5):
+        """Hints for `image` transferred from the colour photo `reference` (engine/reference.py); the
+        matcher sees both through the variant model's encoder, so it needs that companion model."""
+        from .reference import reference_hints
+        try:
+            sampler = self.variant_sampler()
+        except ModelError as exc:
+            raise ModelError(f"colour from a reference photo needs the variant model's encoder ({exc})") from None
+        return reference_hints(sampler, image, reference, strength)
+
     def likely_colors(self, result: ColorizeResult, x: int, y: int, k: int = 5) -> list[tuple[str, float]]:
         """Top-k ab bins of `prob` at full-image pixel (x, y), as ('#rrggbb' at that pixel's L, probability)."""
         if result.prob is None:

@@ -26,7 +26,8 @@ class Edit:
     """Everything besides the photo and the model that fixes an output: hints (full-image pixels), working
     size (None: the card's), vividness, a variant (its latent z when known, which wins, else its seed),
     the restoration options and the look after colorization (engine/look.py: saturation 0..2, warmth -1..1;
-    1 and 0 leave the colours as the model made them)."""
+    1 and 0 leave the colours as the model made them), and a colour reference photo (its path; the hints
+    matched from it at `reference_strength` come before the edit's own, which win where both fall)."""
 
     hints: tuple[Hint, ...] = ()
     size: int | None = None
@@ -36,6 +37,8 @@ class Edit:
     restore: RestoreOptions = field(default_factory=RestoreOptions)
     saturation: float = 1.0
     warmth: float = 0.0
+    reference: str | None = None
+    reference_strength: float = 0.5
 
     def __post_init__(self):
         saturation, warmth = look.check(self.saturation, self.warmth)  # ValueError names the bad one
@@ -51,8 +54,9 @@ class Edit:
         """The Edit of a batch Recipe (engine/recipe.py), whose hints are JSON dicts."""
         hints = tuple(Hint(float(h["x"]), float(h["y"]), str(h["color"]), int(h.get("radius", 2)))
                       for h in recipe.hints)
+        ref = recipe.reference or {}
         return cls(hints, recipe.size, recipe.vividness, recipe.seed, None, RestoreOptions.from_dict(recipe.restore),
-                   recipe.saturation, recipe.warmth)
+                   recipe.saturation, recipe.warmth, ref.get("path"), float(ref.get("strength", 0.5)))
 
 
 @dataclass(frozen=True)
@@ -81,9 +85,26 @@ def restore(pic: Picture, opts: RestoreOptions, hints=()) -> Restored:
     return restore_pipeline.prepare(pic.pixels, opts, mask)
 
 
+_references: dict[tuple, np.ndarray] = {}
+
+
+def reference_pixels(path) -> np.ndarray:
+    """The reference photo's pixels, decoded once per process (a batch uses one for every photo)."""
+    st = Path(path).stat() if Path(path).exists() else None
+    key = (str(path), st and st.st_size, st and st.st_mtime_ns)
+    if key not in _references:
+        pixels = read_image(Path(path)).pixels  # ImageError names the reference when it is unreadable
+        _references.clear()
+        _references[key] = pixels
+    return _references[key]
+
+
 def colorize(colorizer, pixels: np.ndarray, edit: Edit):
-    """The ColorizeResult for `pixels` under the edit's hints, size, vividness and variant."""
+    """The ColorizeResult for `pixels` under the edit's hints, reference, size, vividness and variant."""
     hints = list(edit.hints)
+    if edit.reference:
+        hints = colorizer.reference_hints(pixels, reference_pixels(edit.reference), edit.reference_strength).hints \
+            + hints
     if edit.z is not None:  # exact, also for a "more like this" sample that no seed draws
         return colorizer.render_z(pixels, np.asarray(edit.z, np.float32), hints=hints or None, size=edit.size,
                                   vividness=edit.vividness, seed=-1 if edit.seed is None else edit.seed).result

@@ -19,6 +19,10 @@ def add_batch_parser(sub, positive, add_look_args) -> None:
     b.add_argument("--rerender", metavar="SIDECAR", help="re-render one output exactly from its .recipe.json")
     b.add_argument("--size", type=positive(int), default=None, help="working long side in pixels")
     b.add_argument("--hints", metavar="FILE", help="hints JSON for every photo (a sibling NAME.hints.json wins)")
+    b.add_argument("--reference", metavar="PHOTO", help="one colour photo to take colours from for every photo "
+                   "(matched per photo; recorded in each recipe)")
+    b.add_argument("--reference-strength", type=float, default=0.5, metavar="S",
+                   help="0..1: how many matched points the reference may give (default 0.5)")
     b.add_argument("--vividness", type=positive(float), default=1.0, help="colour strength, 1 = model default")
     add_look_args(b)
     b.add_argument("--seed", type=int, default=None, help="variant seed (models with a variant sampler)")
@@ -38,6 +42,24 @@ def _say(kind: str, message: str) -> None:
 
 def _hint_dicts(hints) -> list[dict]:
     return [{"x": float(h.x), "y": float(h.y), "color": h.color, "radius": int(h.radius)} for h in hints]
+
+
+def _reference(args, colorizer) -> dict | None:
+    """The recipe's reference entry, checked once: readable photo, strength in 0..1, a model that can match."""
+    from ..models import file_sha256
+    from ..render_job import reference_pixels
+
+    if not args.reference:
+        return None
+    if not 0.0 <= args.reference_strength <= 1.0:
+        raise ValueError(f"--reference-strength must be in 0..1, got {args.reference_strength:g}")
+    path = Path(args.reference).resolve()
+    reference_pixels(path)
+    try:
+        colorizer.variant_sampler()
+    except ModelError as exc:
+        raise ModelError(f"--reference needs the variant model's encoder ({exc})") from None
+    return {"path": str(path), "sha256": file_sha256(path), "strength": float(args.reference_strength)}
 
 
 def batch_command(args) -> int:
@@ -66,6 +88,7 @@ def batch_command(args) -> int:
         outdir.mkdir(parents=True, exist_ok=True)
         colorizer = Colorizer(args.model, args.provider)  # checks the model once, before any worker starts
         base_hints = _hint_dicts(load_hints(args.hints)) if args.hints else []
+        reference = _reference(args, colorizer)
     except (ModelError, ProviderError) as exc:
         _say("error", str(exc))
         return 2
@@ -86,7 +109,7 @@ def batch_command(args) -> int:
         if own.exists():
             hints = _hint_dicts(load_hints(own))
         return Recipe(card.name, card.sha256, args.size, args.vividness, hints, args.seed, restore,
-                      args.format, args.quality, args.saturation, args.warmth)
+                      args.format, args.quality, args.saturation, args.warmth, reference)
 
     workers = args.workers or (os.cpu_count() or 1)
     settings = {"model": card.name, "model_sha256": card.sha256, "workers": workers, "ray": args.ray,

@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--size", type=_positive(int), default=None, help="working long side in pixels (model default)")
     c.add_argument("--hints", metavar="FILE", help='JSON {"hints": [{"x":..,"y":..,"color":"#rrggbb"}]}')
     c.add_argument("--vividness", type=_positive(float), default=1.0, help="colour strength, 1 = model default")
+    c.add_argument("--reference", metavar="PHOTO", help="a colour photo of the same place, people or era to take "
+                   "colours from (confident matches become hints; --hints still win)")
+    c.add_argument("--reference-strength", type=_number, default=0.5, metavar="S",
+                   help="0..1: how many matched points the reference may give (default 0.5)")
     add_look_args(c)
     c.add_argument("--provider", help="cpu, cuda, directml, coreml or a full ONNX Runtime provider name")
     c.add_argument("--model", help="model name (default: the installed default model)")
@@ -118,7 +122,7 @@ def colorize_command(args) -> int:
     from ..colorizer import Colorizer
     from ..hints import load_hints
     from ..io.image import read_image
-    from ..render_job import Edit, render, write
+    from ..render_job import Edit, reference_pixels, render, write
 
     start = time.perf_counter()
     problem = look_problem(args) or _variant_args_problem(args)
@@ -136,16 +140,24 @@ def colorize_command(args) -> int:
         _say("error", f"{outdir}: {problem}")
         return 1
     hints = None
-    if args.hints:
-        try:
+    reference = None
+    try:
+        if args.hints:
             hints = load_hints(args.hints)
-        except TintaError as exc:
-            _say("error", str(exc))
-            return 1
+        if args.reference:
+            if not 0.0 <= args.reference_strength <= 1.0:
+                _say("error", f"--reference-strength must be in 0..1, got {args.reference_strength:g}")
+                return 1
+            reference = reference_pixels(args.reference)
+    except TintaError as exc:
+        _say("error", str(exc))
+        return 1
     try:
         colorizer = Colorizer(args.model, args.provider)
+        if reference is not None:
+            colorizer.variant_sampler()  # a model that cannot match fails here, once, not per photo
     except (ModelError, ProviderError) as exc:
-        _say("error", str(exc))
+        _say("error", str(exc) if reference is None else f"--reference: {exc}")
         return 2
     items, missing = _collect(args.paths, outdir)
     failed = 0
@@ -163,12 +175,16 @@ def colorize_command(args) -> int:
             dest = outdir / sub / f"{src.stem}.{ext}"
             if hints:
                 _check_hints(hints, pic.pixels.shape, src, args.hints)
+            photo_hints = hints
+            if reference is not None:  # the user's own hints come last, so they win where both fall
+                found = colorizer.reference_hints(pic.pixels, reference, args.reference_strength)
+                photo_hints = found.hints + list(hints or ())
             if args.variants or args.z_from:  # engine/cli/variants.py: <stem>.v<i>.<ext> + <stem>.variants.json
-                _variants_for(colorizer, pic, src, outdir / sub, ext, args, hints, written, restore_opts)
+                _variants_for(colorizer, pic, src, outdir / sub, ext, args, photo_hints, written, restore_opts)
                 ok += 1
                 continue
             _check_dest(src, dest, written, args.overwrite)
-            rendered = render(colorizer, pic, Edit(tuple(hints or ()), args.size, args.vividness, restore=restore_opts,
+            rendered = render(colorizer, pic, Edit(tuple(photo_hints or ()), args.size, args.vividness, restore=restore_opts,
                                                    saturation=args.saturation, warmth=args.warmth))
             dest.parent.mkdir(parents=True, exist_ok=True)
             write(dest, rendered)

@@ -1,0 +1,105 @@
+"""Colour from a reference photo (issue 12): matching, its guards, and the CLI and batch paths."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from engine.color import hex_to_lab, lab_to_srgb, luminance, srgb_to_lab
+
+pytest.importorskip("torch")
+from test_variants import vae_dir  # noqa: E402,F401  (the tiny cVAE fixture)
+
+SAMPLE = Path(__file__).resolve().parents[1] / "resources" / "samples" / "coffee.jpg"
+
+
+@pytest.fixture
+def vae(vae_dir, monkeypatch):  # noqa: F811
+    from engine.colorizer import Colorizer
+
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(vae_dir))
+    return Colorizer("tiny-vae")
+
+
+def _colour_photo() -> np.ndarray:
+    """The gray sample photo coloured by position (a* across, b* down, up to 35 from gray): a colour is
+    only right where the match found the right place."""
+    L = luminance(cv2.imread(str(SAMPLE), cv2.IMREAD_GRAYSCALE))
+    H, W = L.shape
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    a, b = 35 * np.cos(np.pi * xx / W), 35 * np.cos(np.pi * yy / H)
+    return np.clip(lab_to_srgb(L, a, b) * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _crops():
+    rgb = _colour_photo()
+    W = rgb.shape[1]
+    cut = int(W * 0.7)
+    ref, truth = rgb[:, :cut].copy(), rgb[:, W - cut:].copy()
+    gray = cv2.cvtColor(truth, cv2.COLOR_RGB2GRAY)
+    return ref, truth, gray
+
+
+def test_overlapping_crops_lend_the_colours_they_share(vae):
+    ref, truth, gray = _crops()
+    got = vae.reference_hints(gray, ref, 0.5)
+    assert 3 <= len(got.hints) <= 24 and got.candidates >= len(got.hints)
+    lab = srgb_to_lab(truth.astype(np.float32) / 255)
+    errors, chroma = [], []
+    for h in got.hints:
+        x, y = int(h.x), int(h.y)
+        true_ab = lab[max(0, y - 4):y + 5, max(0, x - 4):x + 5, 1:].reshape(-1, 2).mean(0)
+        errors.append(np.hypot(*(hex_to_lab(h.color)[1:] - true_ab)))
+        chroma.append(np.hypot(*true_ab))
+    # far closer to the true colour than gray would be
+    assert np.median(chroma) > 8 and np.median(errors) < 0.4 * np.median(chroma), (errors, chroma)
+
+
+def test_strength_sets_the_count_and_is_checked(vae):
+    ref, _, gray = _crops()
+    few, many = vae.reference_hints(gray, ref, 0.1), vae.reference_hints(gray, ref, 1.0)
+    assert len(few.hints) <= 5 < len(many.hints)
+    assert vae.reference_hints(gray, ref, 0.0).hints == []
+    with pytest.raises(ValueError, match="strength"):
+        vae.reference_hints(gray, ref, 1.5)
+
+
+def test_a_reference_of_other_lightness_lends_nothing(vae):
+    _, _, gray = _crops()
+    white = np.full((300, 400, 3), 250, np.uint8)
+    white[::7] = 235  # some texture, all far lighter than most of the target
+    assert len(vae.reference_hints(gray, white, 1.0).hints) <= 1
+
+
+def _tinta(*args):
+    return subprocess.run([sys.executable, "-m", "engine.cli", *map(str, args)], capture_output=True, text=True)
+
+
+def test_cli_and_batch_take_a_reference(vae_dir, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(vae_dir))
+    ref, _, gray = _crops()
+    src = tmp_path / "in"
+    src.mkdir()
+    cv2.imwrite(str(src / "old.png"), gray)
+    cv2.imwrite(str(tmp_path / "ref.png"), cv2.cvtColor(ref, cv2.COLOR_RGB2BGR))
+    a = _tinta("colorize", src / "old.png", "--model", "tiny-vae", "-o", tmp_path / "auto")
+    b = _tinta("colorize", src / "old.png", "--model", "tiny-vae", "--reference", tmp_path / "ref.png",
+               "-o", tmp_path / "ref")
+    assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
+    assert not np.array_equal(cv2.imread(str(tmp_path / "auto/old.png")), cv2.imread(str(tmp_path / "ref/old.png")))
+    bad = _tinta("colorize", src / "old.png", "--model", "tiny-vae", "--reference", tmp_path / "nope.png",
+                 "-o", tmp_path / "x")
+    assert bad.returncode == 1 and bad.stderr.strip().count("\n") == 0 and "nope.png" in bad.stderr
+    c = _tinta("batch", src, "-o", tmp_path / "batch", "--model", "tiny-vae", "--workers", 1,
+               "--reference", tmp_path / "ref.png", "--reference-strength", 0.5)
+    assert c.returncode == 0, c.stderr
+    side = json.loads((tmp_path / "batch/old.png.recipe.json").read_text())
+    assert side["recipe"]["reference"]["path"] == str((tmp_path / "ref.png").resolve())
+    assert side["recipe"]["reference"]["strength"] == 0.5
+    # the batch's render is the single colorization's: one path for both
+    assert np.array_equal(cv2.imread(str(tmp_path / "batch/old.png")), cv2.imread(str(tmp_path / "ref/old.png")))
