@@ -17,6 +17,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from engine import providers  # noqa: E402
 from engine.colorizer import Colorizer  # noqa: E402
 from engine.decoding import Decoding  # noqa: E402
 from engine.errors import ModelError  # noqa: E402
@@ -49,32 +50,39 @@ def photo(width: int, height: int) -> np.ndarray:
     return cv2.resize(img, (width, height), interpolation=cv2.INTER_CUBIC)
 
 
+def _p50(fn, n: int = 20) -> float:
+    t = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        t.append(time.perf_counter() - t0)
+    return float(np.median(t))
+
+
 def preview(c: Colorizer) -> None:
+    """Preview latency of the default session (int8 on the CPU when the card has it) against fp32 and the
+    v0.1 way (fp32, annealed mean), interleaved in one run so the ratios hold on a busy machine."""
     img = photo(256, 171)
-    c.colorize(img, size=256)
-    times = []
-    for _ in range(20):
-        t = time.perf_counter()
-        c.colorize(img, size=256)
-        times.append(time.perf_counter() - t)
     L = np.full((1, 1, 192, 256), 50, np.float32)
-    net = []
-    for _ in range(20):
-        t = time.perf_counter()
-        c.predict(L)
-        net.append(time.perf_counter() - t)
-    # The same run with the class head's plain annealed mean (no regression head, no blend), so the
-    # card's decoding is costed as a ratio measured on one machine at one time.
-    plain = []
-    for _ in range(20):
-        t = time.perf_counter()
-        c.predict(L, decode=Decoding("annealed"))
-        plain.append(time.perf_counter() - t)
-    FIGURES.update(preview_ms=float(np.median(times) * 1e3), preview_network_ms=float(np.median(net) * 1e3),
-                   preview_network_annealed_ms=float(np.median(plain) * 1e3), decoding=c.card.decoding.mode)
-    print(f"preview (long side 256): colorize p50 {np.median(times) * 1e3:.1f} ms, "
-          f"network only p50 {np.median(net) * 1e3:.1f} ms with the card's decoding ({c.card.decoding.mode}), "
-          f"{np.median(plain) * 1e3:.1f} ms with the annealed mean alone (goal <= 80 ms)")
+    c32 = Colorizer(precision="fp32")
+    runs = {"colorize": lambda: c.colorize(img, size=256), "network": lambda: c.predict(L),
+            "network fp32": lambda: c32.predict(L),
+            "network fp32 annealed": lambda: c32.predict(L, decode=Decoding("annealed"))}
+    for fn in runs.values():
+        fn()
+    times = {k: [] for k in runs}
+    for _ in range(5):
+        for k, fn in runs.items():
+            times[k].append(_p50(fn, 5))
+    p50 = {k: float(np.median(v) * 1e3) for k, v in times.items()}
+    how = providers.precision_of(c._session)
+    FIGURES.update(preview_ms=p50["colorize"], preview_network_ms=p50["network"], precision=how,
+                   preview_network_fp32_ms=p50["network fp32"],
+                   preview_network_annealed_ms=p50["network fp32 annealed"], decoding=c.card.decoding.mode)
+    print(f"preview (long side 256): colorize p50 {p50['colorize']:.1f} ms (goal <= 80 ms); network only p50 "
+          f"{p50['network']:.1f} ms ({how}, {c.card.decoding.mode} decoding; goal <= 50 ms), "
+          f"{p50['network fp32']:.1f} ms in fp32 ({p50['network'] / p50['network fp32']:.2f}x), "
+          f"{p50['network fp32 annealed']:.1f} ms in fp32 with the annealed mean as v0.1 ran it")
 
 
 def twelve_mp(c: Colorizer, tmp: Path) -> None:
