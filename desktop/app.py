@@ -24,7 +24,20 @@ def create_app(argv: list[str] | None = None):
     app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
+    app.setWindowIcon(app_icon())
     return app
+
+
+def app_icon():
+    """Tinta's icon at every size rendered from resources/icons/tinta.svg (packaging/make_icons.py); PNGs, so
+    no SVG plugin is needed."""
+    from importlib.resources import files
+    from PySide6.QtGui import QIcon
+    icon = QIcon()
+    for png in sorted(files("resources").joinpath("icons").iterdir(), key=lambda p: p.name):
+        if png.name.startswith("tinta-") and png.name.endswith(".png"):
+            icon.addFile(str(png))
+    return icon
 
 
 def build_window(settings=None, colorizer=None, load_model: bool = True, provider: str | None = None):
@@ -74,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshots and not args.demo:
         print("tinta-desktop: --screenshots needs --demo IMAGE", file=sys.stderr)
         return 2
+    from desktop.platform_check import xcb_problem
+    problem = xcb_problem()
+    if problem:
+        print(f"tinta-desktop: error: {problem}", file=sys.stderr)
+        return 1
     app = create_app(sys.argv[:1])
     if args.demo:
         from desktop.settings import Settings, apply_theme
