@@ -12,11 +12,14 @@ ORG_NAME = "Tinta"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="tinta-desktop", description="Colorize old black-and-white photos.")
-    p.add_argument("photo", nargs="?", help="photo to open")
+    # Several photos: a file manager's "Open with" on a selection (the desktop entry's %F); the first opens.
+    p.add_argument("photos", nargs="*", metavar="photo", help="photo (or folder) to open")
     p.add_argument("--demo", metavar="IMAGE", help="run the scripted demo story on IMAGE and quit")
     p.add_argument("--screenshots", metavar="DIR", help="with --demo: save a PNG of the window at each step")
     p.add_argument("--provider", help="execution provider for this run (cpu, cuda, directml, coreml)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.photo = args.photos[0] if args.photos else None
+    return args
 
 
 def create_app(argv: list[str] | None = None):
@@ -64,6 +67,23 @@ def install_excepthook(window) -> None:
     sys.excepthook = hook
 
 
+def install_file_open_handler(window) -> None:
+    """macOS hands a photo opened from Finder ("Open With", a drop on the Dock icon) to the running app as a
+    QFileOpenEvent, not on the command line; such a photo opens in `window`."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    class _Filter(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.FileOpen and event.file():
+                window.ctl.open_path(event.file())
+                return True
+            return False
+
+    window.file_open_filter = _Filter(window)  # a child of the window: removed with it
+    QApplication.instance().installEventFilter(window.file_open_filter)
+
+
 def launch(args: argparse.Namespace, settings=None):
     """What `tinta-desktop [PHOTO]` does before the event loop: the shown window, with the model
     loading in the background and PHOTO (or a folder's first photo) opening beside it."""
@@ -75,6 +95,7 @@ def launch(args: argparse.Namespace, settings=None):
     window = build_window(settings, provider=args.provider)
     install_excepthook(window)
     window.show()
+    install_file_open_handler(window)
     if args.photo:
         window.ctl.open_path(args.photo)
     return window
