@@ -28,6 +28,8 @@ def create_app(argv: list[str] | None = None):
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
     app.setWindowIcon(app_icon())
+    # Ties the windows to tinta.desktop (the .deb's desktop entry): the Wayland app id, the dock's icon.
+    app.setDesktopFileName("tinta")
     return app
 
 

@@ -47,7 +47,6 @@ Terminal=false
 Categories=Graphics;Photography;RasterGraphics;Qt;
 MimeType={MIME_TYPES}
 Keywords=colorize;colourise;restore;photo;black and white;
-StartupWMClass=tinta-desktop
 """
 
 

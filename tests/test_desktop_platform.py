@@ -83,3 +83,4 @@ def test_the_app_window_has_tintas_icon_at_every_size(qapp):
     app = desktop_app.create_app()
     sizes = {s.width() for s in app.windowIcon().availableSizes()}
     assert ICON_SIZES <= sizes
+    assert app.desktopFileName() == "tinta"  # the .deb's /usr/share/applications/tinta.desktop
