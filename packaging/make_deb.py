@@ -100,15 +100,14 @@ def system_depends(ldd_listings: Iterable[str], bundled: set[str], owner: Callab
         for soname, path in parse_ldd(listing):
             if soname in bundled:
                 continue
-            pkg = owner(path) if path else None
-            pkg = pkg or known.get(soname)
+            pkg = (owner(path) if path else None) or known.get(soname)
             if pkg:
                 packages.add(pkg)
-            elif path is None:
-                unknown.append(soname)
+            else:  # missing here, or a file no package installed (/usr/local, a vendor driver)
+                unknown.append(f"{soname} ({path or 'missing on this machine'})")
     if unknown:
-        raise DebError(f"no package known for {', '.join(sorted(set(unknown)))} (missing on this machine): "
-                       "install it and build again, or give --depends")
+        raise DebError(f"no package known for {', '.join(sorted(set(unknown)))}: "
+                       "install it from a package and build again, or give --depends")
     return sorted(packages - BASE_PACKAGES)
 
 

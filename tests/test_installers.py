@@ -130,5 +130,7 @@ def test_depends_skip_bundled_and_base_libraries_and_name_missing_ones_from_the_
     deps = mod.system_depends([ldd], {"libQt6Gui.so.6", "libxkbcommon.so.0"}, owners.get,
                               {"libxcb-icccm.so.4": "libxcb-icccm4"})
     assert deps == ["libgl1", "libxcb-icccm4"]
-    with pytest.raises(mod.DebError, match="libfoo.so.1"):
+    with pytest.raises(mod.DebError, match="libfoo.so.1 .missing on this machine"):
         mod.system_depends(["\tlibfoo.so.1 => not found\n"], set(), owners.get, {})
+    with pytest.raises(mod.DebError, match="libbar.so.2 ./usr/local/lib/libbar.so.2"):  # no package owns it
+        mod.system_depends(["\tlibbar.so.2 => /usr/local/lib/libbar.so.2 (0x5)\n"], set(), owners.get, {})
