@@ -4,7 +4,7 @@ DIST := dist/tinta
 VERSION := $(shell $(PYTHON) -c "import tomllib; print(tomllib.load(open('pyproject.toml','rb'))['project']['version'])")
 PLATFORM := $(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_platform())")
 
-.PHONY: help test test-all package smoke archive bench-report clean-package
+.PHONY: help test test-all package smoke archive deb deb-check icons bench-report clean-package
 
 help:
 	@echo "make test          fast tests (not slow)"
@@ -12,6 +12,9 @@ help:
 	@echo "make package       one-folder app in $(DIST) (tinta + tinta-desktop + default model), needs the 'package' extra"
 	@echo "make smoke         smoke-test the built app (packaging/smoke.sh)"
 	@echo "make archive       dist/tinta-$(VERSION)-$(PLATFORM).tar.gz from the built app"
+	@echo "make deb           dist/tinta_$(VERSION)_<arch>.deb from the built app (Debian/Ubuntu; needs dpkg-deb)"
+	@echo "make deb-check     as root: install the .deb with apt, run it, remove it (packaging/deb_check.sh)"
+	@echo "make icons         re-render resources/icons/ (PNG sizes, .ico, .icns) from resources/icons/tinta.svg"
 	@echo "make bench-report  all benchmarks and the quality table in one report (bench/report.py)"
 
 test:
@@ -33,8 +36,19 @@ archive: package
 	tar -C dist -czf dist/tinta-$(VERSION)-$(PLATFORM).tar.gz tinta
 	@ls -l dist/tinta-$(VERSION)-$(PLATFORM).tar.gz
 
+# From the app `make package` built (not rebuilt here: the .deb packs exactly what `make smoke` tested).
+deb:
+	@test -x $(DIST)/tinta-desktop || { echo "make: no app in $(DIST): run 'make package' first"; exit 2; }
+	$(PYTHON) packaging/make_deb.py --app-dir $(DIST) --out dist
+
+deb-check:
+	PYTHON=$(PYTHON) bash packaging/deb_check.sh
+
+icons:
+	$(PYTHON) packaging/make_icons.py
+
 bench-report:
 	$(PYTHON) bench/report.py
 
 clean-package:
-	rm -rf build/pyinstaller $(DIST) dist/tinta-*.tar.gz
+	rm -rf build/pyinstaller $(DIST) dist/tinta-*.tar.gz dist/tinta_*.deb

@@ -12,11 +12,14 @@ ORG_NAME = "Tinta"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="tinta-desktop", description="Colorize old black-and-white photos.")
-    p.add_argument("photo", nargs="?", help="photo to open")
+    # Several photos: a file manager's "Open with" on a selection (the desktop entry's %F); the first opens.
+    p.add_argument("photos", nargs="*", metavar="photo", help="photo (or folder) to open")
     p.add_argument("--demo", metavar="IMAGE", help="run the scripted demo story on IMAGE and quit")
     p.add_argument("--screenshots", metavar="DIR", help="with --demo: save a PNG of the window at each step")
     p.add_argument("--provider", help="execution provider for this run (cpu, cuda, directml, coreml)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.photo = args.photos[0] if args.photos else None
+    return args
 
 
 def create_app(argv: list[str] | None = None):
@@ -24,7 +27,22 @@ def create_app(argv: list[str] | None = None):
     app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
+    app.setWindowIcon(app_icon())
+    # Ties the windows to tinta.desktop (the .deb's desktop entry): the Wayland app id, the dock's icon.
+    app.setDesktopFileName("tinta")
     return app
+
+
+def app_icon():
+    """Tinta's icon at every size rendered from resources/icons/tinta.svg (packaging/make_icons.py); PNGs, so
+    no SVG plugin is needed."""
+    from importlib.resources import files
+    from PySide6.QtGui import QIcon
+    icon = QIcon()
+    for png in sorted(files("resources").joinpath("icons").iterdir(), key=lambda p: p.name):
+        if png.name.startswith("tinta-") and png.name.endswith(".png"):
+            icon.addFile(str(png))
+    return icon
 
 
 def build_window(settings=None, colorizer=None, load_model: bool = True, provider: str | None = None):
@@ -51,6 +69,23 @@ def install_excepthook(window) -> None:
     sys.excepthook = hook
 
 
+def install_file_open_handler(window) -> None:
+    """macOS hands a photo opened from Finder ("Open With", a drop on the Dock icon) to the running app as a
+    QFileOpenEvent, not on the command line; such a photo opens in `window`."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    class _Filter(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.FileOpen and event.file():
+                window.ctl.open_path(event.file())
+                return True
+            return False
+
+    window.file_open_filter = _Filter(window)  # a child of the window: removed with it
+    QApplication.instance().installEventFilter(window.file_open_filter)
+
+
 def launch(args: argparse.Namespace, settings=None):
     """What `tinta-desktop [PHOTO]` does before the event loop: the shown window, with the model
     loading in the background and PHOTO (or a folder's first photo) opening beside it."""
@@ -62,6 +97,7 @@ def launch(args: argparse.Namespace, settings=None):
     window = build_window(settings, provider=args.provider)
     install_excepthook(window)
     window.show()
+    install_file_open_handler(window)
     if args.photo:
         window.ctl.open_path(args.photo)
     return window
@@ -74,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshots and not args.demo:
         print("tinta-desktop: --screenshots needs --demo IMAGE", file=sys.stderr)
         return 2
+    from desktop.platform_check import xcb_problem
+    problem = xcb_problem()
+    if problem:
+        print(f"tinta-desktop: error: {problem}", file=sys.stderr)
+        return 1
     app = create_app(sys.argv[:1])
     if args.demo:
         from desktop.settings import Settings, apply_theme

@@ -78,6 +78,35 @@ def test_a_folder_on_the_command_line_opens_its_first_photo(qtbot, tmp_path, mon
         ctl.shutdown()
 
 
+def test_several_photos_from_open_with_open_the_first(qtbot, tmp_path, monkeypatch, models, photo):
+    # A file manager's "Open with Tinta" on a selection: the desktop entry's `tinta-desktop %F`.
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(models))
+    second = photo.parent / "c-second.png"
+    write_image(second, gradient_image(60, 80))
+    window = start(qtbot, tmp_path, monkeypatch, [photo, second])
+    ctl = window.ctl
+    try:
+        wait_colorized(qtbot, ctl)
+        assert ctl.doc.path == photo and window.last_error is None
+    finally:
+        ctl.shutdown()
+
+
+def test_a_photo_the_os_hands_over_opens(qtbot, tmp_path, monkeypatch, models, photo):
+    # macOS: Finder's "Open With" and a drop on the Dock icon arrive as a QFileOpenEvent, not in argv.
+    from PySide6.QtGui import QFileOpenEvent
+    from PySide6.QtWidgets import QApplication
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(models))
+    window = start(qtbot, tmp_path, monkeypatch, [])
+    ctl = window.ctl
+    try:
+        assert QApplication.sendEvent(QApplication.instance(), QFileOpenEvent(str(photo)))
+        wait_colorized(qtbot, ctl)
+        assert ctl.doc.path == photo and colorized(ctl.result.rgb)
+    finally:
+        ctl.shutdown()
+
+
 def corrupt_models(tmp_path):
     """A card whose ONNX file is garbage with a matching checksum: the file loads, the network does not."""
     import hashlib
