@@ -25,6 +25,7 @@ from desktop.canvas import Tool
 from desktop.document import Document, make_preview
 from desktop.exporter import Exporter, ExportRequest
 from desktop.hint_edits import HintEdits
+from desktop.reference_edits import ReferenceEdits
 from desktop.restoration import Restoration
 from desktop.scheduler import PreviewScheduler, RenderInput
 from desktop.session_keeper import SessionKeeper
@@ -86,6 +87,7 @@ class EditorController(QObject):
         self.scheduler.cancelled.connect(lambda: self.statusMessage.emit("Cancelled"))
         self.render_seconds: list[float] = []  # latency log for the bench
         self.edits = HintEdits(self)
+        self.reference = ReferenceEdits(self)
         self.variants = VariantSampling(self)
         self.restoration = Restoration(self)
         self.sessions = SessionKeeper(self)
@@ -316,6 +318,9 @@ class EditorController(QObject):
 
     def clear_hints(self) -> None:
         self.edits.clear_hints()
+
+    def colour_from_reference(self, path, strength: float = 0.5) -> None:
+        self.reference.apply(path, strength)
 
     def set_size(self, size: int | None) -> None:
         self.edits.set_size(size)

@@ -17,6 +17,7 @@ from desktop.exporter import JPEG_QUALITY, ExportRequest
 from desktop.help_dialogs import AboutDialog, ShortcutsDialog
 from desktop.prefs import SIZES, PreferencesDialog
 from desktop.qimage import array_to_qimage
+from desktop.reference_dialog import ReferenceDialog
 from desktop.settings import apply_theme
 from desktop.variants_panel import VariantsPanel
 
@@ -81,6 +82,8 @@ class MainWindow(QMainWindow):
         self.act_clear = self._action("&Clear all hints", ctl.clear_hints, "Ctrl+Shift+Del")
         self.act_colorize = self._action("&Colorize", ctl.colorize, "Ctrl+R", tip="Colorize the photo (Ctrl+R)")
         self.act_cancel = self._action("Cancel", ctl.cancel, "Esc", tip="Stop the running job (Esc)")
+        self.act_reference = self._action("Colour from &reference photo…", self._on_reference, "Ctrl+Shift+R",
+                                          tip="Take colours from a colour photo of the same place or people")
         self.act_fit = self._action("&Fit to window", self.canvas.fit, "Ctrl+0")
         self.act_100 = self._action("&Actual size (100 %)", self.canvas.actual_size, "Ctrl+1")
         self.act_zoom_in = self._action("Zoom &in", lambda: self.canvas.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
@@ -119,6 +122,7 @@ class MainWindow(QMainWindow):
             m.addAction(a)
         m = mb.addMenu("&Colorize")
         m.addAction(self.act_colorize)
+        m.addAction(self.act_reference)
         m.addAction(self.act_cancel)
         m = mb.addMenu("&Help")
         self.act_shortcuts = m.addAction("&Keyboard shortcuts", self.show_shortcuts)
@@ -299,7 +303,7 @@ class MainWindow(QMainWindow):
             self._on_tool(self._tool_before_dropper)
 
     def _set_doc_actions(self, on: bool) -> None:
-        for a in (self.act_save, self.act_export, self.act_colorize, self.act_clear):
+        for a in (self.act_save, self.act_export, self.act_colorize, self.act_clear, self.act_reference):
             a.setEnabled(on)
         self.act_cancel.setEnabled(self.ctl.runner.busy)
 
@@ -308,6 +312,15 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open photo", self.ctl.settings.last_dir, OPEN_FILTER)
         if path:
             self.ctl.open_path(path)
+
+    def reference_dialog(self) -> ReferenceDialog:
+        """The dialog `_on_reference` runs (tests drive it without a modal loop)."""
+        return ReferenceDialog(self.ctl.settings.last_dir, OPEN_FILTER, self)
+
+    def _on_reference(self) -> None:
+        dialog = self.reference_dialog()
+        if dialog.exec() == ReferenceDialog.DialogCode.Accepted:
+            self.ctl.colour_from_reference(dialog.path(), dialog.strength())
 
     def _update_recent(self, paths: list[str]) -> None:
         self.recent_menu.clear()

@@ -103,3 +103,40 @@ def test_cli_and_batch_take_a_reference(vae_dir, tmp_path, monkeypatch):  # noqa
     assert side["recipe"]["reference"]["strength"] == 0.5
     # the batch's render is the single colorization's: one path for both
     assert np.array_equal(cv2.imread(str(tmp_path / "batch/old.png")), cv2.imread(str(tmp_path / "ref/old.png")))
+
+
+@pytest.mark.qt_log_level_fail("WARNING")
+@pytest.mark.qt_log_ignore("propagateSizeHints")
+def test_app_reference_dialog_adds_undoable_hints(qtbot, vae, tmp_path):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from test_desktop_app import make_window, open_and_colorize, wait_idle
+
+    ref, _, gray = _crops()
+    cv2.imwrite(str(tmp_path / "old.png"), gray)
+    cv2.imwrite(str(tmp_path / "ref.png"), cv2.cvtColor(ref, cv2.COLOR_RGB2BGR))
+    window = make_window(qtbot, tmp_path, vae)
+    try:
+        open_and_colorize(qtbot, window, tmp_path / "old.png")
+        before = window.ctl.result.rgb.copy()
+        dialog = window.reference_dialog()
+        ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        assert not ok.isEnabled()                       # no photo chosen yet
+        dialog.path_edit.setText(str(tmp_path / "ref.png"))
+        dialog.slider.setValue(30)
+        assert ok.isEnabled() and dialog.value_label.text() == "30 %" and dialog.strength() == 0.3
+        window.ctl.colour_from_reference(dialog.path(), dialog.strength())
+        qtbot.waitUntil(lambda: len(window.ctl.doc.hints) > 0, timeout=20000)
+        wait_idle(qtbot, window.ctl)
+        n = len(window.ctl.doc.hints)
+        assert 1 <= n <= 15 and window.ctl.undo.undoText().startswith("Colours from ref.png")
+        w, h = window.ctl.doc.full_size
+        assert all(0 <= hint.x < w and 0 <= hint.y < h for hint in window.ctl.doc.hints)
+        assert not np.array_equal(window.ctl.result.rgb, before)
+        window.ctl.undo.undo()
+        assert window.ctl.doc.hints == ()
+        window.ctl.colour_from_reference(tmp_path / "missing.png")
+        qtbot.waitUntil(lambda: "missing.png" in window.statusBar().currentMessage()
+                        or window.ctl.doc.hints == (), timeout=5000)
+    finally:
+        window.ctl.shutdown()
