@@ -253,6 +253,15 @@ class Colorizer:
             raise ModelError(f"colour from a reference photo needs the variant model's encoder ({exc})") from None
         return reference_hints(sampler, image, reference, strength)
 
+    def carry_hints(self, source: np.ndarray, hints: list[Hint], target: np.ndarray):
+        """`hints` given on the photo `source` moved onto the same content in `target` (engine/reference.py)."""
+        from .reference import carry_hints
+        try:
+            sampler = self.variant_sampler()
+        except ModelError as exc:
+            raise ModelError(f"carrying hints between photos needs the variant model's encoder ({exc})") from None
+        return carry_hints(sampler, source, hints, target)
+
     def likely_colors(self, result: ColorizeResult, x: int, y: int, k: int = 5) -> list[tuple[str, float]]:
         """Top-k ab bins of `prob` at full-image pixel (x, y), as ('#rrggbb' at that pixel's L, probability)."""
         if result.prob is None:

@@ -32,7 +32,8 @@ class Recipe:
     ([{x, y, color, radius}] in source pixels), variant seed, restoration options, output format
     ('png' | 'jpg' | 'tif' | None = png, or tif for 16-bit), JPEG quality, the look (saturation, warmth;
     sidecars written before it have neither and mean the neutral 1.0, 0.0), the colour reference photo
-    ({path, sha256, strength} or None; engine/reference.py); source size and mtime tell a re-scanned
+    ({path, sha256, strength} or None; engine/reference.py), the session whose hints are carried onto
+    each photo ({path, sha256} or None); source size and mtime tell a re-scanned
     original from the one rendered."""
 
     model: str
@@ -47,6 +48,7 @@ class Recipe:
     saturation: float = 1.0
     warmth: float = 0.0
     reference: dict | None = None
+    hints_from: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

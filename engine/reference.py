@@ -143,3 +143,43 @@ def reference_hints(sampler, image: np.ndarray, reference: np.ndarray, strength:
         hints.append(Hint(float(round(x, 1)), float(round(y, 1)),
                           lab_to_hex(float(Lt[i]), float(ab[i, 0]), float(ab[i, 1])), HINT_RADIUS))
     return ReferenceResult(hints, len(order), len(S), time.perf_counter() - t0)
+
+
+@dataclass
+class Carried:
+    """hints: those that found their place in the target (target pixels); dropped: how many did not."""
+
+    hints: list[Hint]
+    dropped: int
+
+
+def carry_hints(sampler, source: np.ndarray, hints: list[Hint], target: np.ndarray) -> Carried:
+    """Move `hints` given on `source` onto the same content in `target` (a roll of film: the same people,
+    clothes and rooms), by the matcher above: each hint's cell is matched to the target's cells and kept
+    only where the match is mutual, similar (SIM_MIN) and of the same lightness (L_TOL)."""
+    if not hints:
+        return Carried([], 0)
+    lab_s, s_s = _small_lab(source, MATCH_SIDE)
+    lab_t, s_t = _small_lab(target, MATCH_SIDE)
+    Fs, Ft = features(sampler, lab_s[..., 0]), features(sampler, lab_t[..., 0])
+    (C, sh, sw), (_, th, tw) = Fs.shape, Ft.shape
+    Ls, Lt = _cell_mean(lab_s[..., 0], sh, sw), _cell_mean(lab_t[..., 0], th, tw)
+    flat_t = Ft.reshape(C, -1)
+    H, W = np.asarray(target).shape[:2]
+    out = []
+    for hint in hints:
+        gx = min(sw - 1, int(hint.x * s_s) // STRIDE)
+        gy = min(sh - 1, int(hint.y * s_s) // STRIDE)
+        sim = Fs[:, gy, gx] @ flat_t
+        j = int(np.argmax(sim))
+        ty, tx = divmod(j, tw)
+        back = np.argmax(np.tensordot(flat_t[:, j], Fs, axes=(0, 0)))
+        by, bx = divmod(int(back), sw)
+        if sim[j] < SIM_MIN or abs(by - gy) > 1 or abs(bx - gx) > 1 or abs(Lt[ty, tx] - Ls[gy, gx]) > L_TOL:
+            continue
+        # keep the hint's offset inside its cell, so a hint near an edge stays on its side of it
+        dx, dy = hint.x * s_s - gx * STRIDE, hint.y * s_s - gy * STRIDE
+        x = min(W - 1.0, max(0.0, (tx * STRIDE + dx) / s_t))
+        y = min(H - 1.0, max(0.0, (ty * STRIDE + dy) / s_t))
+        out.append(Hint(float(round(x, 1)), float(round(y, 1)), hint.color, hint.radius))
+    return Carried(out, len(hints) - len(out))

@@ -27,7 +27,8 @@ class Edit:
     size (None: the card's), vividness, a variant (its latent z when known, which wins, else its seed),
     the restoration options and the look after colorization (engine/look.py: saturation 0..2, warmth -1..1;
     1 and 0 leave the colours as the model made them), and a colour reference photo (its path; the hints
-    matched from it at `reference_strength` come before the edit's own, which win where both fall)."""
+    matched from it at `reference_strength` come before the edit's own, which win where both fall), and a
+    session file whose photo's hints are carried onto this one by the same matcher (`hints_from`)."""
 
     hints: tuple[Hint, ...] = ()
     size: int | None = None
@@ -39,6 +40,7 @@ class Edit:
     warmth: float = 0.0
     reference: str | None = None
     reference_strength: float = 0.5
+    hints_from: str | None = None   # a session file (photo.jpg.tinta.json): its hints carried onto this photo
 
     def __post_init__(self):
         saturation, warmth = look.check(self.saturation, self.warmth)  # ValueError names the bad one
@@ -56,7 +58,8 @@ class Edit:
                       for h in recipe.hints)
         ref = recipe.reference or {}
         return cls(hints, recipe.size, recipe.vividness, recipe.seed, None, RestoreOptions.from_dict(recipe.restore),
-                   recipe.saturation, recipe.warmth, ref.get("path"), float(ref.get("strength", 0.5)))
+                   recipe.saturation, recipe.warmth, ref.get("path"), float(ref.get("strength", 0.5)),
+                   (recipe.hints_from or {}).get("path"))
 
 
 @dataclass(frozen=True)
@@ -99,9 +102,31 @@ def reference_pixels(path) -> np.ndarray:
     return _references[key]
 
 
+def hints_source(session_file) -> tuple[np.ndarray, list[Hint]]:
+    """(the session's photo's pixels, its hints) from a `<photo>.tinta.json` session file; ImageError or
+    HintError name the file when the session or its photo cannot be read."""
+    import json
+
+    from .hints import load_hints
+
+    session_file = Path(session_file)
+    hints = load_hints(session_file)
+    try:
+        photo = json.loads(session_file.read_text(encoding="utf-8")).get("photo")
+    except (OSError, ValueError, AttributeError):
+        photo = None
+    if not isinstance(photo, str) or not photo:
+        raise ImageError(session_file, "names no photo; --hints-from needs an app session file "
+                                       "(photo.jpg.tinta.json)")
+    return reference_pixels(session_file.parent / photo), hints
+
+
 def colorize(colorizer, pixels: np.ndarray, edit: Edit):
     """The ColorizeResult for `pixels` under the edit's hints, reference, size, vividness and variant."""
     hints = list(edit.hints)
+    if edit.hints_from:
+        source, given = hints_source(edit.hints_from)
+        hints = colorizer.carry_hints(source, given, pixels).hints + hints
     if edit.reference:
         hints = colorizer.reference_hints(pixels, reference_pixels(edit.reference), edit.reference_strength).hints \
             + hints

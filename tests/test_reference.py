@@ -140,3 +140,52 @@ def test_app_reference_dialog_adds_undoable_hints(qtbot, vae, tmp_path):
                         or window.ctl.doc.hints == (), timeout=5000)
     finally:
         window.ctl.shutdown()
+
+
+def test_hints_carried_to_an_overlapping_photo_land_on_the_same_content(vae):
+    from engine.hints import Hint
+
+    rgb = _colour_photo()
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    H, W = gray.shape
+    cut = int(W * 0.7)
+    shift = W - cut                                   # crop B's x = crop A's x - shift
+    a, b = gray[:, :cut], gray[:, shift:]
+    rng = np.random.default_rng(3)
+    hints = [Hint(float(x), float(y), "#c04030", 2)
+             for x, y in zip(rng.uniform(shift + 20, cut - 20, 12), rng.uniform(20, H - 20, 12))]
+    got = vae.carry_hints(a, hints, b)
+    assert len(got.hints) + got.dropped == 12 and len(got.hints) >= 6
+    by_colour = {(h.x, h.y) for h in hints}
+    assert by_colour  # every carried hint keeps its colour and radius
+    assert all(h.color == "#c04030" and h.radius == 2 for h in got.hints)
+    # each carried hint is near where some given hint's content lies in B
+    want = np.array([(h.x - shift, h.y) for h in hints])
+    errs = [np.min(np.hypot(*(want - (c.x, c.y)).T)) for c in got.hints]
+    assert np.median(errs) < 0.03 * W, errs
+    assert vae.carry_hints(a, [], b).hints == []
+
+
+def test_batch_carries_a_sessions_hints_onto_each_photo(vae_dir, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(vae_dir))
+    ref, _, gray = _crops()
+    src = tmp_path / "roll"
+    src.mkdir()
+    cv2.imwrite(str(src / "frame2.png"), gray)
+    first = tmp_path / "frame1.png"
+    cv2.imwrite(str(first), cv2.cvtColor(ref, cv2.COLOR_RGB2GRAY))
+    h, w = ref.shape[:2]
+    session = {"format": "tinta-session", "version": 1, "photo": first.name,
+               "hints": [{"x": w - 20 - 9 * k, "y": 30 + 25 * k, "color": "#2040ff", "radius": 3} for k in range(8)]}
+    (tmp_path / "frame1.png.tinta.json").write_text(json.dumps(session))
+    run = _tinta("batch", src, "-o", tmp_path / "out", "--model", "tiny-vae", "--workers", 1,
+                 "--hints-from", tmp_path / "frame1.png.tinta.json")
+    plain = _tinta("batch", src, "-o", tmp_path / "plain", "--model", "tiny-vae", "--workers", 1)
+    assert run.returncode == 0 and plain.returncode == 0, run.stderr + plain.stderr
+    side = json.loads((tmp_path / "out/frame2.png.recipe.json").read_text())
+    assert side["recipe"]["hints_from"]["path"] == str((tmp_path / "frame1.png.tinta.json").resolve())
+    out, auto = cv2.imread(str(tmp_path / "out/frame2.png")), cv2.imread(str(tmp_path / "plain/frame2.png"))
+    assert (out[..., 0].astype(int) - auto[..., 0]).mean() > 0.5   # bluer somewhere: the hints arrived
+    (tmp_path / "bad.tinta.json").write_text(json.dumps({"hints": []}))
+    bad = _tinta("batch", src, "-o", tmp_path / "x", "--model", "tiny-vae", "--hints-from", tmp_path / "bad.tinta.json")
+    assert bad.returncode != 0 and "bad.tinta.json" in bad.stderr and "Traceback" not in bad.stderr

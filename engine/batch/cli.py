@@ -23,6 +23,8 @@ def add_batch_parser(sub, positive, add_look_args) -> None:
                    "(matched per photo; recorded in each recipe)")
     b.add_argument("--reference-strength", type=float, default=0.5, metavar="S",
                    help="0..1: how many matched points the reference may give (default 0.5)")
+    b.add_argument("--hints-from", metavar="SESSION", help="an app session file (photo.jpg.tinta.json): its "
+                   "hints are carried onto the same content in every photo (matched per photo)")
     b.add_argument("--vividness", type=positive(float), default=1.0, help="colour strength, 1 = model default")
     add_look_args(b)
     b.add_argument("--seed", type=int, default=None, help="variant seed (models with a variant sampler)")
@@ -62,6 +64,22 @@ def _reference(args, colorizer) -> dict | None:
     return {"path": str(path), "sha256": file_sha256(path), "strength": float(args.reference_strength)}
 
 
+def _hints_from(args, colorizer) -> dict | None:
+    """The recipe's hints_from entry, checked once: a readable session naming a readable photo."""
+    from ..models import file_sha256
+    from ..render_job import hints_source
+
+    if not args.hints_from:
+        return None
+    path = Path(args.hints_from).resolve()
+    hints_source(path)
+    try:
+        colorizer.variant_sampler()
+    except ModelError as exc:
+        raise ModelError(f"--hints-from needs the variant model's encoder ({exc})") from None
+    return {"path": str(path), "sha256": file_sha256(path)}
+
+
 def batch_command(args) -> int:
     from .run import BatchLock, execute, plan
     from ..colorizer import Colorizer
@@ -89,6 +107,7 @@ def batch_command(args) -> int:
         colorizer = Colorizer(args.model, args.provider)  # checks the model once, before any worker starts
         base_hints = _hint_dicts(load_hints(args.hints)) if args.hints else []
         reference = _reference(args, colorizer)
+        hints_from = _hints_from(args, colorizer)
     except (ModelError, ProviderError) as exc:
         _say("error", str(exc))
         return 2
@@ -109,7 +128,7 @@ def batch_command(args) -> int:
         if own.exists():
             hints = _hint_dicts(load_hints(own))
         return Recipe(card.name, card.sha256, args.size, args.vividness, hints, args.seed, restore,
-                      args.format, args.quality, args.saturation, args.warmth, reference)
+                      args.format, args.quality, args.saturation, args.warmth, reference, hints_from)
 
     workers = args.workers or (os.cpu_count() or 1)
     settings = {"model": card.name, "model_sha256": card.sha256, "workers": workers, "ray": args.ray,
