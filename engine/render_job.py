@@ -25,8 +25,8 @@ from .restore.pipeline import Restored, RestoreOptions, finish, load_dust_mask
 class Edit:
     """Everything besides the photo and the model that fixes an output: hints (full-image pixels), working
     size (None: the card's), vividness, a variant (its latent z when known, which wins, else its seed),
-    the restoration options and the look after colorization (engine/look.py: saturation 0..2, warmth -1..1;
-    1 and 0 leave the colours as the model made them)."""
+    the restoration options, the look after colorization (engine/look.py: saturation 0..2, warmth -1..1;
+    1 and 0 leave the colours as the model made them) and the regions (colour layers and protected areas)."""
 
     hints: tuple[Hint, ...] = ()
     size: int | None = None
@@ -36,6 +36,7 @@ class Edit:
     restore: RestoreOptions = field(default_factory=RestoreOptions)
     saturation: float = 1.0
     warmth: float = 0.0
+    regions: tuple = ()   # engine/regions.py Regions, in layer order
 
     def __post_init__(self):
         saturation, warmth = look.check(self.saturation, self.warmth)  # ValueError names the bad one
@@ -43,6 +44,7 @@ class Edit:
         object.__setattr__(self, "warmth", warmth)
         # Lists from callers become tuples, so an Edit can be neither changed nor shared by mistake.
         object.__setattr__(self, "hints", tuple(self.hints))
+        object.__setattr__(self, "regions", tuple(self.regions))
         if self.z is not None:
             object.__setattr__(self, "z", tuple(float(v) for v in np.asarray(self.z, np.float64).ravel()))
 
@@ -83,14 +85,15 @@ def restore(pic: Picture, opts: RestoreOptions, hints=()) -> Restored:
 
 def colorize(colorizer, pixels: np.ndarray, edit: Edit):
     """The ColorizeResult for `pixels` under the edit's hints, size, vividness and variant."""
-    hints = list(edit.hints)
+    hints, regions = list(edit.hints), edit.regions
     if edit.z is not None:  # exact, also for a "more like this" sample that no seed draws
         return colorizer.render_z(pixels, np.asarray(edit.z, np.float32), hints=hints or None, size=edit.size,
-                                  vividness=edit.vividness, seed=-1 if edit.seed is None else edit.seed).result
+                                  vividness=edit.vividness, seed=-1 if edit.seed is None else edit.seed,
+                                  regions=regions).result
     if edit.seed is not None:
         return colorizer.variants(pixels, 1, edit.seed, hints=hints, size=edit.size,
-                                  vividness=edit.vividness)[0].result
-    return colorizer.colorize(pixels, hints=hints, size=edit.size, vividness=edit.vividness)
+                                  vividness=edit.vividness, regions=regions)[0].result
+    return colorizer.colorize(pixels, hints=hints, size=edit.size, vividness=edit.vividness, regions=regions)
 
 
 def finish_output(colorizer, pic: Picture, restored: Restored, rgb: np.ndarray, opts: RestoreOptions) -> Rendered:
