@@ -130,6 +130,7 @@ def test_session_without_a_look_means_neutral(tmp_path):
     back = load_session(p)
     assert (back.vividness, back.saturation, back.warmth) == (1.2, 1.0, 0.0)
     assert back.restore == RestoreOptions()  # the app's default on open: toned prints are looked for
+    assert back.regions == []  # sessions from before regions open without any
 
 
 @pytest.mark.parametrize("content, problem", [

@@ -142,3 +142,22 @@ def test_region_storage_is_small_and_exact():
 def test_bad_region_json_names_the_problem(bad, why):
     with pytest.raises(ValueError, match=why):
         Region.from_json(bad)
+
+
+def test_session_keeps_regions_and_stays_small(tmp_path):
+    from engine.session import Session, load_session, save_session
+
+    photo = tmp_path / "p.jpg"
+    h, w = mask_shape((2400, 3200))
+    masks = []
+    for i in range(6):
+        m = np.zeros((h, w), np.uint8)
+        m[40 + 50 * i:120 + 50 * i, 30 + 60 * i:200 + 60 * i] = 255
+        masks.append(m)
+    regions = [Region(m, "#30a0c0", 0.5 + 0.05 * i, "protect" if i == 2 else "colour", i != 4)
+               for i, m in enumerate(masks)]
+    path = save_session(photo, Session(regions=regions))
+    assert path.stat().st_size < 8_000
+    back = load_session(path).regions
+    assert [(r.kind, r.visible, r.opacity) for r in back] == [(r.kind, r.visible, r.opacity) for r in regions]
+    assert all(np.array_equal(a.mask, b.mask) for a, b in zip(back, regions))

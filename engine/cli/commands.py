@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for the results")
     c.add_argument("--size", type=_positive(int), default=None, help="working long side in pixels (model default)")
     c.add_argument("--hints", metavar="FILE", help='JSON {"hints": [{"x":..,"y":..,"color":"#rrggbb"}]}')
+    c.add_argument("--session", metavar="FILE",
+                   help="render the app's session file (<photo>.tinta.json) for one photo: its hints, regions, "
+                        "variant, size, vividness, look and restoration replace those options")
     c.add_argument("--vividness", type=_positive(float), default=1.0, help="colour strength, 1 = model default")
     add_look_args(c)
     c.add_argument("--provider", help="cpu, cuda, directml, coreml or a full ONNX Runtime provider name")
@@ -121,7 +124,7 @@ def colorize_command(args) -> int:
     from ..render_job import Edit, render, write
 
     start = time.perf_counter()
-    problem = look_problem(args) or _variant_args_problem(args)
+    problem = look_problem(args) or _variant_args_problem(args) or _session_args_problem(args)
     if problem:
         _say("error", problem)
         return 1
@@ -135,10 +138,18 @@ def colorize_command(args) -> int:
     if problem:
         _say("error", f"{outdir}: {problem}")
         return 1
-    hints = None
+    hints = session = None
     if args.hints:
         try:
             hints = load_hints(args.hints)
+        except TintaError as exc:
+            _say("error", str(exc))
+            return 1
+    if args.session:
+        from ..session import load_session
+
+        try:
+            session = load_session(args.session)
         except TintaError as exc:
             _say("error", str(exc))
             return 1
@@ -168,8 +179,13 @@ def colorize_command(args) -> int:
                 ok += 1
                 continue
             _check_dest(src, dest, written, args.overwrite)
-            rendered = render(colorizer, pic, Edit(tuple(hints or ()), args.size, args.vividness, restore=restore_opts,
-                                                   saturation=args.saturation, warmth=args.warmth))
+            if session is not None:
+                session.check_fits(pic.pixels.shape, args.session)
+                edit = session.edit(variants_ok=bool(colorizer.card.raw.get("variants", False)))
+            else:
+                edit = Edit(tuple(hints or ()), args.size, args.vividness, restore=restore_opts,
+                            saturation=args.saturation, warmth=args.warmth)
+            rendered = render(colorizer, pic, edit)
             dest.parent.mkdir(parents=True, exist_ok=True)
             write(dest, rendered)
             written[dest.resolve()] = src
@@ -205,6 +221,16 @@ def _variant_args_problem(args) -> str | None:
         return f"--seed must be 0 or more, got {args.seed}"
     if (args.variants or args.z_from) and (args.saturation != 1.0 or args.warmth != 0.0):
         return "--saturation and --warmth do not apply to --variants or --z-from yet"
+    return None
+
+
+def _session_args_problem(args) -> str | None:
+    if not args.session:
+        return None
+    if args.hints or args.variants or args.z_from:
+        return "--session holds the hints and the variant; it cannot be combined with --hints, --variants or --z-from"
+    if len(args.paths) != 1 or Path(args.paths[0]).is_dir():
+        return "--session is one photo's session: give exactly that photo"
     return None
 
 
