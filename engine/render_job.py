@@ -85,15 +85,16 @@ def restore(pic: Picture, opts: RestoreOptions, hints=()) -> Restored:
 
 def colorize(colorizer, pixels: np.ndarray, edit: Edit):
     """The ColorizeResult for `pixels` under the edit's hints, size, vividness and variant."""
-    hints, regions = list(edit.hints), edit.regions
+    hints = list(edit.hints)
+    extra = {"regions": edit.regions} if edit.regions else {}  # stand-in colorizers need not know regions
     if edit.z is not None:  # exact, also for a "more like this" sample that no seed draws
         return colorizer.render_z(pixels, np.asarray(edit.z, np.float32), hints=hints or None, size=edit.size,
                                   vividness=edit.vividness, seed=-1 if edit.seed is None else edit.seed,
-                                  regions=regions).result
+                                  **extra).result
     if edit.seed is not None:
         return colorizer.variants(pixels, 1, edit.seed, hints=hints, size=edit.size,
-                                  vividness=edit.vividness, regions=regions)[0].result
-    return colorizer.colorize(pixels, hints=hints, size=edit.size, vividness=edit.vividness, regions=regions)
+                                  vividness=edit.vividness, **extra)[0].result
+    return colorizer.colorize(pixels, hints=hints, size=edit.size, vividness=edit.vividness, **extra)
 
 
 def finish_output(colorizer, pic: Picture, restored: Restored, rgb: np.ndarray, opts: RestoreOptions) -> Rendered:
