@@ -1,4 +1,4 @@
-"""The photo being edited: its pixels, display preview, hints, regions, variant, settings and restoration (no Qt widgets)."""
+"""The photo being edited: pixels, display preview, hints, regions, variant, settings, restoration (no Qt widgets)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -2,3 +2,6 @@
 `tinta colorize --session` renders what the app saved."""
 from engine.session import (FORMAT, RESTORE_FLAGS, RESTORE_LEVELS, VERSION, Session, SessionError,  # noqa: F401
                             load_session, save_session, session_path)
+
+__all__ = ["FORMAT", "RESTORE_FLAGS", "RESTORE_LEVELS", "VERSION", "Session", "SessionError", "load_session",
+           "save_session", "session_path"]

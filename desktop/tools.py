@@ -1,4 +1,4 @@
-"""What each canvas tool makes of a finished gesture: hint tools a new hint list and an undo label, region tools a mask."""
+"""What each canvas tool makes of a finished gesture: hint tools a new hint list and undo label, region tools a mask."""
 from __future__ import annotations
 
 from dataclasses import dataclass
