@@ -18,6 +18,7 @@ from .hints import Hint, check_inside
 from .io.image import Picture, read_image, write_image
 from .io.metadata import Metadata
 from .recipe import tinta_version
+from .regions import Region, mask_shape
 from .restore.pipeline import Restored, RestoreOptions, finish, load_dust_mask
 
 
@@ -50,11 +51,12 @@ class Edit:
 
     @classmethod
     def from_recipe(cls, recipe) -> "Edit":
-        """The Edit of a batch Recipe (engine/recipe.py), whose hints are JSON dicts."""
+        """The Edit of a batch Recipe (engine/recipe.py), whose hints and regions are JSON dicts."""
         hints = tuple(Hint(float(h["x"]), float(h["y"]), str(h["color"]), int(h.get("radius", 2)))
                       for h in recipe.hints)
-        return cls(hints, recipe.size, recipe.vividness, recipe.seed, None, RestoreOptions.from_dict(recipe.restore),
-                   recipe.saturation, recipe.warmth)
+        regions = tuple(Region.from_json(r) for r in recipe.regions)
+        return cls(hints, recipe.size, recipe.vividness, recipe.seed, recipe.z,
+                   RestoreOptions.from_dict(recipe.restore), recipe.saturation, recipe.warmth, regions)
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,10 @@ def render(colorizer, source: Picture | str | Path, edit: Edit, restored: Restor
             hasattr(colorizer, "variants") and colorizer.card.raw.get("variants", False)):
         which = "its chosen variant" if edit.seed is None else f"seed {edit.seed}"
         raise ImageError(pic.path, f"model {colorizer.card.name!r} has no variant sampler for {which}")
+    if edit.regions:
+        mh, mw = mask_shape(pic.pixels.shape[:2])
+        if any(abs(r.mask.shape[0] - mh) > 1 or abs(r.mask.shape[1] - mw) > 1 for r in edit.regions):
+            raise ImageError(pic.path, "its regions were drawn on a photo of another shape")
     if restored is None:
         restored = restore(pic, edit.restore, edit.hints)
     elif edit.hints:

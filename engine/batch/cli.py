@@ -18,7 +18,8 @@ def add_batch_parser(sub, positive, add_look_args) -> None:
     b.add_argument("--ray", metavar="ADDRESS", help="run on an existing Ray cluster ('auto' or host:port)")
     b.add_argument("--rerender", metavar="SIDECAR", help="re-render one output exactly from its .recipe.json")
     b.add_argument("--size", type=positive(int), default=None, help="working long side in pixels")
-    b.add_argument("--hints", metavar="FILE", help="hints JSON for every photo (a sibling NAME.hints.json wins)")
+    b.add_argument("--hints", metavar="FILE", help="hints JSON for every photo (a sibling NAME.hints.json wins, "
+                                                   "and an app session NAME.tinta.json wins over both)")
     b.add_argument("--vividness", type=positive(float), default=1.0, help="colour strength, 1 = model default")
     add_look_args(b)
     b.add_argument("--seed", type=int, default=None, help="variant seed (models with a variant sampler)")
@@ -38,6 +39,19 @@ def _say(kind: str, message: str) -> None:
 
 def _hint_dicts(hints) -> list[dict]:
     return [{"x": float(h.x), "y": float(h.y), "color": h.color, "radius": int(h.radius)} for h in hints]
+
+
+def _session_recipe(path: Path, card, args):
+    """The recipe of a photo's app session (engine/session.py): its hints, regions, variant, size, vividness, look
+    and restoration; format and quality stay the batch's. SessionError (a TintaError) names the file."""
+    from ..recipe import Recipe
+    from ..session import load_session
+
+    s = load_session(path)
+    edit = s.edit(variants_ok=bool(card.raw.get("variants", False)))
+    return Recipe(card.name, card.sha256, edit.size, edit.vividness, _hint_dicts(edit.hints), edit.seed,
+                  edit.restore.to_dict(), args.format, args.quality, edit.saturation, edit.warmth,
+                  [r.to_json() for r in edit.regions], None if edit.z is None else list(edit.z))
 
 
 def batch_command(args) -> int:
@@ -81,6 +95,9 @@ def batch_command(args) -> int:
         restore["dust_mask"] = str(Path(restore["dust_mask"]).resolve())
 
     def recipe_for(src: Path) -> Recipe:
+        session = src.with_name(src.name + ".tinta.json")
+        if session.exists():
+            return _session_recipe(session, colorizer.card, args)
         hints = base_hints
         own = src.with_name(src.name + ".hints.json")
         if own.exists():
