@@ -9,7 +9,7 @@ import enum
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPixmap
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsView
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
 ZOOM_STEP = 1.25
 ZOOM_RANGE = (0.02, 32.0)
@@ -20,11 +20,14 @@ class Tool(enum.Enum):
     ERASER = "eraser"
     REGION_PAINT = "region-paint"
     REGION_LASSO = "region-lasso"
+    PROTECT = "protect"          # paints a protect region: hints leave the area as it is
     EYEDROPPER = "eyedropper"
     PAN = "pan"
 
 
-STROKE_TOOLS = (Tool.BRUSH, Tool.ERASER, Tool.REGION_PAINT, Tool.REGION_LASSO)
+STROKE_TOOLS = (Tool.BRUSH, Tool.ERASER, Tool.REGION_PAINT, Tool.REGION_LASSO, Tool.PROTECT)
+REGION_TOOLS = (Tool.REGION_PAINT, Tool.REGION_LASSO, Tool.PROTECT)  # each gesture makes one region (a mask)
+WIDE_TOOLS = (Tool.ERASER, Tool.REGION_PAINT, Tool.PROTECT)           # drawn with the wide region brush
 
 
 class ImageItem(QGraphicsItem):
@@ -131,6 +134,10 @@ class Canvas(QGraphicsView):
         self.overlay = HintOverlay()
         self.scene().addItem(self.image)
         self.scene().addItem(self.overlay)
+        self.outline = QGraphicsPixmapItem()   # the selected region's edge, stretched over the photo
+        self.outline.setZValue(5)
+        self.outline.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self.scene().addItem(self.outline)
         self.live = QGraphicsPathItem()
         self.live.setZValue(10)
         self.scene().addItem(self.live)
@@ -175,6 +182,7 @@ class Canvas(QGraphicsView):
         self._size = size
         self.image.set_images(before, None, size)
         self.overlay.set_hints([], size)
+        self.outline.setPixmap(QPixmap())
         self.scene().setSceneRect(QRectF(0, 0, size[0], size[1]))
         self.fit()
 
@@ -183,6 +191,14 @@ class Canvas(QGraphicsView):
 
     def set_hints(self, hints) -> None:
         self.overlay.set_hints(hints, self._size)
+
+    def set_outline(self, outline: QPixmap | None) -> None:
+        """The selected region's edge as an ARGB picture of any size (None: no region selected)."""
+        if outline is None or self._size[0] == 0:
+            self.outline.setPixmap(QPixmap())
+            return
+        self.outline.setPixmap(outline)
+        self.outline.setScale(self._size[0] / max(1, outline.width()))
 
     def set_hints_visible(self, on: bool) -> None:
         self.overlay.setVisible(on)
@@ -302,7 +318,7 @@ class Canvas(QGraphicsView):
             pen = QPen(QColor(255, 255, 255), 1.5, Qt.PenStyle.DashLine)
             pen.setCosmetic(True)
             path.closeSubpath()
-        elif self.tool is Tool.ERASER:
+        elif self.tool in (Tool.ERASER, Tool.PROTECT):
             pen = QPen(QColor(255, 255, 255, 110), 2 * self.brush_radius)
         else:
             c = QColor(self.brush_color)

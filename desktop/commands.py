@@ -1,4 +1,4 @@
-"""Undoable edits (QUndoCommand): every change to hints, variant, settings or restoration goes through one."""
+"""Undoable edits (QUndoCommand): every change to hints, regions, variant, settings or restoration goes through one."""
 from __future__ import annotations
 
 from PySide6.QtGui import QUndoCommand
@@ -7,6 +7,7 @@ from desktop.document import Document, VariantChoice
 
 _SETTING_ID = 1000  # consecutive moves of one slider merge into one undo step
 _RESTORE_ID = 1100
+_REGIONS_ID = 1200
 
 
 class SetHints(QUndoCommand):
@@ -27,6 +28,36 @@ class SetHints(QUndoCommand):
 
     def undo(self) -> None:
         self.doc.set_hints(self.old)
+
+
+class SetRegions(QUndoCommand):
+    """Replace the whole region list (a new region, a recolour, hide, fade or delete).
+
+    Regions are immutable and share their masks, so both lists cost little. `merge`, when given, names a
+    continuous change (an opacity drag of one region): consecutive steps with the same name are one undo step.
+    """
+
+    def __init__(self, doc: Document, regions, text: str, merge: str | None = None) -> None:
+        super().__init__(text)
+        self.doc = doc
+        self.old = tuple(doc.regions)
+        self.new = tuple(regions)
+        self.merge = merge
+
+    def id(self) -> int:
+        return -1 if self.merge is None else _REGIONS_ID
+
+    def mergeWith(self, other) -> bool:
+        if not isinstance(other, SetRegions) or other.merge != self.merge:
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        self.doc.set_regions(self.new)
+
+    def undo(self) -> None:
+        self.doc.set_regions(self.old)
 
 
 class SetVariant(QUndoCommand):

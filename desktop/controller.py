@@ -5,6 +5,7 @@ preview result) and the signals; each job lives in a module of its own, which it
 
 - opening a photo, loading the model, colorizing the preview: here, with desktop/scheduler.py
 - hint and settings edits, the eyedropper: desktop/hint_edits.py
+- regions (colour layers and protected areas): desktop/region_edits.py
 - variants: desktop/variant_sampling.py
 - restoration: desktop/restoration.py
 - the session file (autosave, save, resume): desktop/session_keeper.py
@@ -26,6 +27,7 @@ from desktop.document import Document, make_preview
 from desktop.exporter import Exporter, ExportRequest
 from desktop.hint_edits import HintEdits
 from desktop.reference_edits import ReferenceEdits
+from desktop.region_edits import RegionEdits
 from desktop.restoration import Restoration
 from desktop.scheduler import PreviewScheduler, RenderInput
 from desktop.session_keeper import SessionKeeper
@@ -55,6 +57,7 @@ class EditorController(QObject):
     documentOpened = Signal(object)          # Document
     resultChanged = Signal(object)           # Hd x Wd x 3 uint8 preview result, or None
     hintsChanged = Signal(list)              # list[Hint], full-image coordinates
+    regionsChanged = Signal(object)          # tuple[Region], layer order
     busyChanged = Signal(bool)               # any job running or queued
     statusMessage = Signal(str)
     errorRaised = Signal(str, str)           # title, one-line message
@@ -88,6 +91,7 @@ class EditorController(QObject):
         self.render_seconds: list[float] = []  # latency log for the bench
         self.edits = HintEdits(self)
         self.reference = ReferenceEdits(self)
+        self.region_edits = RegionEdits(self)
         self.variants = VariantSampling(self)
         self.restoration = Restoration(self)
         self.sessions = SessionKeeper(self)
@@ -176,6 +180,7 @@ class EditorController(QObject):
         self.restoration.opened(picture, opts, restored)
         self.doc.size = self.settings.default_size
         self.doc.hintsChanged.connect(self._on_doc_hints)
+        self.doc.regionsChanged.connect(self._on_doc_regions)
         self.doc.settingsChanged.connect(self._on_doc_settings)
         self.doc.lookChanged.connect(self._show_result)
         self.doc.variantChanged.connect(self._on_doc_variant)
@@ -188,6 +193,7 @@ class EditorController(QObject):
         self.documentOpened.emit(self.doc)
         self.resultChanged.emit(None)
         self.hintsChanged.emit([])
+        self.regionsChanged.emit(())
         self.sessions.offer(path)
         resumed = not self.restoration.settled   # a resumed session's own restoration, made now
         h, w = picture.pixels.shape[:2]
@@ -277,6 +283,10 @@ class EditorController(QObject):
         self.hintsChanged.emit(list(self.doc.hints))
         self.colorize(draft=True)
 
+    def _on_doc_regions(self) -> None:
+        self.regionsChanged.emit(self.doc.regions)
+        self.colorize(draft=True)
+
     def _on_doc_settings(self) -> None:
         self.colorize(draft=True)
 
@@ -321,6 +331,18 @@ class EditorController(QObject):
 
     def colour_from_reference(self, path, strength: float = 0.5) -> None:
         self.reference.apply(path, strength)
+
+    def recolour_region(self, index: int, color: str) -> None:
+        self.region_edits.recolour(index, color)
+
+    def set_region_opacity(self, index: int, opacity: float) -> None:
+        self.region_edits.set_opacity(index, opacity)
+
+    def set_region_visible(self, index: int, visible: bool) -> None:
+        self.region_edits.set_visible(index, visible)
+
+    def delete_region(self, index: int) -> None:
+        self.region_edits.delete(index)
 
     def set_size(self, size: int | None) -> None:
         self.edits.set_size(size)

@@ -1,4 +1,4 @@
-"""The photo being edited: its pixels, display preview, hints, variant, settings and restoration (no Qt widgets)."""
+"""The photo being edited: pixels, display preview, hints, regions, variant, settings, restoration (no Qt widgets)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Signal
 from desktop.qimage import to_display_rgb8
 from desktop.session import Session
 from engine.hints import Hint
+from engine.regions import Region
 from engine.restore.pipeline import RestoreOptions
 
 PREVIEW_LONG_SIDE = 1024  # what the screen shows and strokes edit; export renders the full size
@@ -51,6 +52,7 @@ class Document(QObject):
     """State of one open photo; undo commands are the only writers after opening."""
 
     hintsChanged = Signal()
+    regionsChanged = Signal()
     settingsChanged = Signal()
     variantChanged = Signal()
     lookChanged = Signal()      # saturation or warmth: the shown result is re-toned, the network does not rerun
@@ -67,6 +69,7 @@ class Document(QObject):
         self.full_size = (w, h)                      # (width, height) of the original
         self.scale = self.preview.shape[1] / w       # full-image pixels -> preview pixels
         self.hints: tuple[Hint, ...] = ()
+        self.regions: tuple[Region, ...] = ()       # engine/regions.py, in layer order (bottom first)
         self.size: int | None = None
         self.vividness: float = 1.0
         self.saturation: float = 1.0   # engine/look.py, applied after colorizing
@@ -78,6 +81,10 @@ class Document(QObject):
     def set_hints(self, hints) -> None:
         self.hints = tuple(hints)
         self.hintsChanged.emit()
+
+    def set_regions(self, regions) -> None:
+        self.regions = tuple(regions)
+        self.regionsChanged.emit()
 
     def set_setting(self, name: str, value) -> None:
         if name not in ("size", "vividness", "saturation", "warmth"):
@@ -96,11 +103,12 @@ class Document(QObject):
     def session(self) -> Session:
         return Session(hints=list(self.hints), variant=None if self.variant is None else self.variant.to_json(),
                        size=self.size, vividness=self.vividness, saturation=self.saturation, warmth=self.warmth,
-                       restore=self.restore)
+                       restore=self.restore, regions=list(self.regions))
 
     def apply_session(self, session: Session) -> None:
         """Load a saved session (before any edit, so it is not an undoable step)."""
         self.hints = tuple(session.hints)
+        self.regions = tuple(session.regions)
         self.size = session.size
         self.vividness = session.vividness
         self.saturation, self.warmth = session.saturation, session.warmth
@@ -112,3 +120,4 @@ class Document(QObject):
         self.restoreChanged.emit()
         self.variantChanged.emit()
         self.hintsChanged.emit()
+        self.regionsChanged.emit()

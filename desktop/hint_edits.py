@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from desktop import tools
-from desktop.canvas import Tool
+from desktop.canvas import REGION_TOOLS, Tool
 from desktop.commands import SetHints, SetSetting
 from engine.errors import TintaError
 
@@ -45,14 +45,15 @@ class HintEdits:
         doc = self.editor.doc
         if doc is None or not points:
             return
+        if tool in REGION_TOOLS:
+            self.editor.region_edits.stroke(tool, points)
+            return
         if tool is Tool.BRUSH:
             self.show_likely(*points[0])
         edit = tools.stroke_edit(tool, points, doc.hints, self.color, self.hint_radius, doc.full_size,
                                  self.work_unit())
         if edit is not None:
             self.editor.undo.push(SetHints(doc, edit.hints, edit.label))
-        elif tool in (Tool.REGION_PAINT, Tool.REGION_LASSO):
-            self.editor.statusMessage.emit("That region is empty; draw a larger area")
 
     def clear_hints(self) -> None:
         doc = self.editor.doc

@@ -9,7 +9,8 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMai
                                QProgressBar, QSlider, QSpinBox, QToolBar, QWidget)
 
 from desktop import help_content, wording
-from desktop.canvas import Canvas, Tool, dropped_files
+from desktop.canvas import WIDE_TOOLS, Canvas, Tool, dropped_files
+from desktop.regions import outline as region_outline
 from desktop.colorpanel import ColorPanel
 from desktop.controller import EditorController
 from desktop.export_dialog import JpegQualityDialog
@@ -25,9 +26,10 @@ OPEN_FILTER = "Photos (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp);;All files 
 EXPORT_FILTERS = {"PNG, 8-bit (*.png)": (".png", 8), "PNG, 16-bit (*.png)": (".png", 16),
                   "JPEG (*.jpg)": (".jpg", 8), "TIFF, 8-bit (*.tif)": (".tif", 8),
                   "TIFF, 16-bit (*.tif)": (".tif", 16)}
-LAYOUT_VERSION = 1  # raise when docks or toolbars change, so an older saved layout is not forced onto them
+LAYOUT_VERSION = 2  # raise when docks or toolbars change, so an older saved layout is not forced onto them
 TOOL_KEYS = {Tool.BRUSH: ("Hint brush", "D"), Tool.ERASER: ("Hint eraser", "E"),
              Tool.REGION_PAINT: ("Paint region", "R"), Tool.REGION_LASSO: ("Lasso region", "L"),
+             Tool.PROTECT: ("Protect region", "P"),
              Tool.EYEDROPPER: ("Eyedropper", "I"), Tool.PAN: ("Pan", "H")}
 
 
@@ -174,19 +176,27 @@ class MainWindow(QMainWindow):
 
     def _build_docks(self) -> None:
         from desktop.look_panel import LookPanel
+        from desktop.regions_panel import RegionsPanel
         from desktop.restore_panel import RestorePanel
 
         self.restore = RestorePanel(self)
         self.restore.restoreRequested.connect(self.ctl.set_restore)
         self.look = LookPanel(self)
         self.look.lookRequested.connect(self.ctl.set_look)
+        self.regions = RegionsPanel(self)
+        docks = {}
         for title, widget, name in (("Colour", self.colors, "colourDock"), ("Look", self.look, "lookDock"),
+                                    ("Regions", self.regions, "regionsDock"),
                                     ("Variants", self.variants, "variantsDock"),
                                     ("Restore", self.restore, "restoreDock")):
             dock = QDockWidget(title, self)
             dock.setObjectName(name)
             dock.setWidget(widget)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+            docks[name] = dock
+        # A tab beside Look, so the column of docks still fits a small screen.
+        self.tabifyDockWidget(docks["lookDock"], docks["regionsDock"])
+        self.regions_dock = docks["regionsDock"]
 
     def _build_status(self) -> None:
         sb = self.statusBar()
@@ -207,6 +217,12 @@ class MainWindow(QMainWindow):
         ctl.documentOpened.connect(self._on_document)
         ctl.resultChanged.connect(self._on_result)
         ctl.hintsChanged.connect(cv.set_hints)
+        ctl.regionsChanged.connect(self._on_regions)
+        self.regions.selected.connect(self._on_region_selected)
+        self.regions.recolourRequested.connect(ctl.recolour_region)
+        self.regions.opacityRequested.connect(ctl.set_region_opacity)
+        self.regions.visibleRequested.connect(ctl.set_region_visible)
+        self.regions.deleteRequested.connect(ctl.delete_region)
         ctl.busyChanged.connect(self._on_busy)
         ctl.statusMessage.connect(lambda m: self.statusBar().showMessage(m, 8000))
         ctl.errorRaised.connect(self.show_error)
@@ -269,6 +285,19 @@ class MainWindow(QMainWindow):
         self.restore.set_options(doc.restore)
         self._on_radius(self.radius.value())
 
+    def _on_regions(self, regions) -> None:
+        if len(regions) > len(self.regions.regions):
+            self.regions_dock.raise_()  # a region was just drawn: show its list
+        self.regions.set_regions(regions)
+
+    def _on_region_selected(self, index: int) -> None:
+        """Outline the selected region on the photo."""
+        regions = self.regions.regions
+        if not 0 <= index < len(regions):
+            self.canvas.set_outline(None)
+            return
+        self.canvas.set_outline(QPixmap.fromImage(array_to_qimage(region_outline(regions[index].mask))))
+
     def _on_result(self, rgb) -> None:
         self.canvas.set_result(None if rgb is None else QPixmap.fromImage(array_to_qimage(rgb)))
 
@@ -289,7 +318,7 @@ class MainWindow(QMainWindow):
     def _on_radius(self, value: int) -> None:
         self.ctl.set_hint_radius(value)
         self.canvas.overlay.unit = self.ctl.work_unit()
-        wide = self.canvas.tool in (Tool.ERASER, Tool.REGION_PAINT)
+        wide = self.canvas.tool in WIDE_TOOLS
         self.canvas.brush_radius = self.ctl.region_radius() if wide else self.ctl.brush_extent()
 
     def _on_color_chosen(self, color: str) -> None:

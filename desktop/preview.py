@@ -29,8 +29,10 @@ class PreviewRenderer:
         self.work_shape = self.job.L_work.shape
         self.padded_shape = self.job.L_pad.shape
 
-    def render(self, hints: list[Hint], vividness: float = 1.0, radius_scale: float = 1.0) -> ColorizeResult:
-        """Colorize the preview with `hints` (full-image coordinates); rgb is Hd x Wd x 3 uint8.
+    def render(self, hints: list[Hint], vividness: float = 1.0, radius_scale: float = 1.0,
+               regions=()) -> ColorizeResult:
+        """Colorize the preview with `hints` (full-image coordinates) and regions (engine/regions.py, which hold
+        for any size of the photo); rgb is Hd x Wd x 3 uint8.
 
         radius_scale = this renderer's working size / the photo's working size: hint radii are in the
         latter's pixels, so a draft at a smaller size shrinks them to cover the same area.
@@ -44,6 +46,6 @@ class PreviewRenderer:
             hint_ab, hint_mask = hints_to_inputs(hints, self.full_shape, self.work_shape, self.padded_shape)
         temperature = contract.temperature_for(vividness, self.colorizer.card.default_temperature)
         job = replace(self.job, hint_ab=hint_ab, hint_mask=hint_mask, temperature=temperature,
-                      start=time.perf_counter())
+                      start=time.perf_counter(), regions=tuple(regions))
         pred = self.colorizer.predict(job.L_pad[None, None], job.hint_ab, job.hint_mask, job.temperature)
         return self.colorizer.finish(job, pred.ab[0], None if pred.prob is None else pred.prob[0])

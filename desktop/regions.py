@@ -1,4 +1,4 @@
-"""Geometry of edits: brush strokes and painted/lassoed regions become hint points (numpy + OpenCV).
+"""Geometry of edits: brush strokes become hint points, painted/lassoed areas become region masks (numpy + OpenCV).
 
 All coordinates are full-image pixels (x right, y down), like engine Hint.x/.y; a hint's radius is
 in the network's working pixels, and `unit` is how many full-image pixels one working pixel spans.
@@ -13,7 +13,7 @@ import numpy as np
 
 from engine.hints import Hint
 
-MASK_LONG_SIDE = 1024  # regions are rasterised at most this big: a mask of a 100 MP scan is waste
+from engine.regions import MASK_LONG_SIDE  # regions are rasterised as the engine keeps them (engine/regions.py)
 
 
 def resample(points: Sequence[tuple[float, float]], spacing: float) -> np.ndarray:
@@ -59,6 +59,7 @@ def _inside(x: float, y: float, size: tuple[int, int]) -> bool:
 
 
 def _mask_scale(size: tuple[int, int]) -> float:
+    # the engine's mask_shape: the same rounding, so a mask drawn here fits the photo it renders
     return min(1.0, MASK_LONG_SIDE / max(size))
 
 
@@ -90,36 +91,11 @@ def paint_mask(points: Sequence[tuple[float, float]], radius: float,
     return mask, s
 
 
-def grid_hints(mask: np.ndarray, scale: float, color: str, radius: int, unit: float,
-               spacing: float | None = None) -> list[Hint]:
-    """Hints on a regular grid inside `mask` (from lasso_mask/paint_mask), in full-image pixels.
-
-    The grid spacing defaults to about a sixth of the region's extent, never closer than 2 patches,
-    so a region gets a few dozen hints at most. A region too thin for the grid gets one hint at
-    the pixel deepest inside it.
-    """
-    ys, xs = np.nonzero(mask)
-    if len(xs) == 0:
-        return []
-    if spacing is None:
-        extent = max(xs.max() - xs.min(), ys.max() - ys.min()) / scale
-        spacing = max(4.0 * hint_extent(radius, unit), extent / 6.0)
-    step = max(1.0, spacing * scale)
-    # Points are kept off the border so a hint's disc stays mostly inside the region.
-    inner = cv2.erode(mask, np.ones((3, 3), np.uint8), iterations=max(0, int(hint_extent(radius, unit) * scale)))
-    gy, gx = _axis(ys.min(), ys.max(), step), _axis(xs.min(), xs.max(), step)
-    pts = [(x, y) for y in gy for x in gx if inner[int(y), int(x)]]
-    if not pts:  # too thin to keep off the border: any grid point inside will do
-        pts = [(x, y) for y in gy for x in gx if mask[int(y), int(x)]]
-    if not pts:
-        dist = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
-        y, x = np.unravel_index(int(np.argmax(dist)), dist.shape)
-        pts = [(float(x), float(y))]
-    return [Hint(float(x / scale), float(y / scale), color, int(radius)) for x, y in pts]
-
-
-def _axis(lo: int, hi: int, step: float) -> np.ndarray:
-    """Grid positions across [lo, hi], `step` apart and centred, so even a thin band gets a row."""
-    n = int((hi - lo) // step) + 1
-    start = lo + ((hi - lo) - (n - 1) * step) / 2
-    return start + step * np.arange(n)
+def outline(mask: np.ndarray, color: tuple[int, int, int] = (255, 230, 80)) -> np.ndarray:
+    """The edge of a region mask (h x w uint8 0..255) as an h x w x 4 uint8 RGBA picture, clear elsewhere."""
+    inside = (mask >= 128).astype(np.uint8)
+    edge = cv2.morphologyEx(inside, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    rgba = np.zeros(mask.shape + (4,), np.uint8)
+    rgba[..., :3] = edge[..., None] * np.array(color, np.uint8)
+    rgba[..., 3] = edge * 230
+    return rgba

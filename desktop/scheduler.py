@@ -70,7 +70,7 @@ class PreviewScheduler(QObject):
             self._pending = draft if self._pending is None else (self._pending or draft)
             return
         doc, colorizer, long_side = what.doc, what.colorizer, what.long_side
-        hints, vividness, variant = list(doc.hints), doc.vividness, doc.variant
+        hints, vividness, variant, regions = list(doc.hints), doc.vividness, doc.variant, doc.regions
         size = min(long_side, INTERACTIVE_LONG_SIDE) if draft else long_side
         draft = size < long_side
         key = (id(doc), colorizer.working_shape(doc.preview.shape, size))
@@ -80,11 +80,11 @@ class PreviewScheduler(QObject):
 
         def work(token, progress):
             if variant is not None and variants_supported(colorizer):
-                if variant.variant is not None and not hints:  # the sampled preview only holds for the hints it saw
+                if variant.variant is not None and not hints and not regions:  # it was sampled without either
                     return None, variant.variant.result
                 return None, render_job.colorize(colorizer, doc.preview, edit)
             r = renderer or PreviewRenderer(colorizer, doc.preview, doc.picture.pixels.shape[:2], size)
-            return r, r.render(hints, vividness, radius_scale=size / long_side)
+            return r, r.render(hints, vividness, radius_scale=size / long_side, regions=regions)
 
         job = Job(work, "colorize")
         job.signals.result.connect(lambda value, d=doc, k=key, dr=draft: self._on_result(d, k, value, dr))

@@ -92,9 +92,7 @@ class SessionKeeper:
         try:
             session = load_session(spath)
             w, h = editor.doc.full_size
-            outside = [x for x in session.hints if not (0 <= x.x < w and 0 <= x.y < h)]
-            if outside:
-                raise SessionError(f"{spath}: {len(outside)} hint(s) lie outside this {w}x{h} photo")
+            session.check_fits((h, w), spath)
         except SessionError as exc:
             editor.errorRaised.emit("Cannot resume session", str(exc))
             return

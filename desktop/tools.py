@@ -1,10 +1,12 @@
-"""What each canvas tool does to the hint list: a finished gesture in, the new list and an undo label out."""
+"""What each canvas tool makes of a finished gesture: hint tools a new hint list and undo label, region tools a mask."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from desktop import regions
-from desktop.canvas import Tool
+import numpy as np
+
+from desktop.canvas import REGION_TOOLS, Tool
 from engine.hints import Hint
 
 REGION_BRUSH_FACTOR = 3.0  # eraser and region brush are wider than the hint brush
@@ -28,7 +30,7 @@ def wide_radius(radius: int, unit: float) -> float:
 
 def stroke_edit(tool: Tool, points: list[tuple[float, float]], hints: tuple[Hint, ...], color: str,
                 radius: int, size: tuple[int, int], unit: float) -> Edit | None:
-    """The edit a gesture makes (None when it changes nothing).
+    """The edit a hint tool's gesture makes (None when it changes nothing, and for the region tools).
 
     points: the gesture in full-image pixels; size: (width, height) of the photo; radius: hint
     radius in working pixels; unit: full-image pixels per working pixel.
@@ -41,11 +43,16 @@ def stroke_edit(tool: Tool, points: list[tuple[float, float]], hints: tuple[Hint
     if tool is Tool.ERASER:
         kept = regions.erase_hints(hints, points, wide_radius(radius, unit))
         return Edit(tuple(kept), "Erase hints") if len(kept) != len(hints) else None
-    if tool is Tool.REGION_PAINT:
-        mask, scale = regions.paint_mask(points, wide_radius(radius, unit), size)
-    elif tool is Tool.REGION_LASSO:
-        mask, scale = regions.lasso_mask(points, size)
+    return None
+
+
+def region_mask(tool: Tool, points: list[tuple[float, float]], radius: float, size: tuple[int, int]) -> np.ndarray:
+    """The raw mask of a region tool's gesture: h x w uint8 0/255 at the engine's region mask shape
+    (engine/regions.py mask_shape); radius: the region brush's, in full-image pixels; size: (width, height)."""
+    if tool not in REGION_TOOLS:
+        raise ValueError(f"{tool} does not draw regions")
+    if tool is Tool.REGION_LASSO:
+        mask, _ = regions.lasso_mask(points, size)
     else:
-        return None
-    new = regions.grid_hints(mask, scale, color, radius, unit)
-    return Edit(hints + tuple(new), "Colour region") if new else None
+        mask, _ = regions.paint_mask(points, radius, size)
+    return mask * np.uint8(255)

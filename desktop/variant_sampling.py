@@ -27,13 +27,14 @@ class VariantSampling:
             return
         doc, colorizer = editor.doc, editor.colorizer
         hints = preview_hints(doc, list(doc.hints))
+        extra = {"regions": doc.regions} if doc.regions else {}  # the gallery shows them as the preview does
         base = self.sampled[like] if like is not None and like < len(self.sampled) else None
         seed = int(np.random.default_rng().integers(0, 2**31 - 1)) if seed is None else seed
 
         def work(token, progress):
             if base is not None:
                 return list(colorizer.more_like(base, spread))
-            return list(colorizer.variants(doc.preview, n, seed, hints=hints))
+            return list(colorizer.variants(doc.preview, n, seed, hints=hints, **extra))
 
         job = Job(work, "variants")
         job.signals.result.connect(lambda vs, d=doc: self._on_variants(d, vs))

@@ -35,4 +35,4 @@ def edit_of(doc: Document, colorizer, restore=None, hints: list[Hint] | None = N
     extra = {} if restore is None else {"restore": restore}
     return Edit(tuple(doc.hints if hints is None else hints), doc.size if size is None else size, doc.vividness,
                 None if choice is None else choice.seed, None if choice is None else choice.z,
-                saturation=doc.saturation, warmth=doc.warmth, **extra)
+                saturation=doc.saturation, warmth=doc.warmth, regions=doc.regions, **extra)

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from . import contract, decoding, propagate, render
+from . import regions as _regions
 from . import variants as sampling
 from .color import lab_to_hex, luminance
 from .errors import ModelError, ProviderError
@@ -38,7 +39,8 @@ class ColorizeResult:
 @dataclass
 class Job:
     """One colorization's inputs: image (checked), L_full H x W and L_work h x w float32 L*, L_pad
-    Hp x Wp (multiples of the card's), hint tensors 1 x 2|1 x Hp x Wp or None, temperature, start time."""
+    Hp x Wp (multiples of the card's), hint tensors 1 x 2|1 x Hp x Wp or None, temperature, start time,
+    and the regions (engine/regions.py) composited over the result."""
 
     image: np.ndarray
     L_full: np.ndarray
@@ -48,6 +50,7 @@ class Job:
     hint_mask: np.ndarray | None
     temperature: float
     start: float
+    regions: tuple = ()
 
 
 @dataclass
@@ -139,14 +142,16 @@ class Colorizer:
         return max(1, round(H * scale)), max(1, round(W * scale))
 
     def colorize(self, image: np.ndarray, hints: list[Hint] | None = None, size: int | None = None,
-                 vividness: float = 1.0) -> ColorizeResult:
-        """Colorize HxW gray or HxWx3/4 RGB(A), uint8/uint16/float32 0..1; alpha is passed through."""
-        job = self.prepare(image, hints, size, vividness)
+                 vividness: float = 1.0, regions=()) -> ColorizeResult:
+        """Colorize HxW gray or HxWx3/4 RGB(A), uint8/uint16/float32 0..1; alpha is passed through.
+
+        regions: engine/regions.py Regions composited over the result (colour layers, protected areas)."""
+        job = self.prepare(image, hints, size, vividness, regions)
         pred = self.predict(job.L_pad[None, None], job.hint_ab, job.hint_mask, job.temperature)
         return self.finish(job, pred.ab[0], None if pred.prob is None else pred.prob[0])
 
     def prepare(self, image: np.ndarray, hints: list[Hint] | None = None, size: int | None = None,
-                vividness: float = 1.0) -> "Job":
+                vividness: float = 1.0, regions=()) -> "Job":
         """Luminance, working size, padding and hint tensors: everything before the network runs."""
         start = time.perf_counter()
         image = _checked(image)
@@ -163,16 +168,34 @@ class Colorizer:
         if hints:
             check_inside(hints, (H, W))
             hint_ab, hint_mask = hints_to_inputs(hints, (H, W), (h, w), (hp, wp))
-        return Job(image, L_full, L_work, L_pad, hint_ab, hint_mask, temperature, start)
+        return Job(image, L_full, L_work, L_pad, hint_ab, hint_mask, temperature, start, tuple(regions or ()))
 
-    def finish(self, job: "Job", ab: np.ndarray, prob: np.ndarray | None = None) -> ColorizeResult:
-        """Network output (ab 2 x Hp x Wp, prob K x Hp/4 x Wp/4 or None) -> full-resolution result."""
+    def needs_plain(self, job: "Job") -> bool:
+        """Whether finish needs the model's chroma without hints: protect regions and hints together."""
+        return job.hint_mask is not None and _regions.has_protect(job.regions)
+
+    def finish(self, job: "Job", ab: np.ndarray, prob: np.ndarray | None = None,
+               plain_ab: np.ndarray | None = None) -> ColorizeResult:
+        """Network output (ab 2 x Hp x Wp, prob K x Hp/4 x Wp/4 or None) -> full-resolution result.
+
+        plain_ab (2 x Hp x Wp): the network's chroma for the same job without hints, which protect regions keep;
+        made here (one more network run) when needs_plain(job) and the caller has none."""
         image, L_work = job.image, job.L_work
         h, w = L_work.shape
         H, W = image.shape[:2]
         ab_work = np.ascontiguousarray(ab[:, :h, :w], np.float32)
+        plain = None
+        if self.needs_plain(job):
+            if plain_ab is None:
+                plain_ab = self.predict(job.L_pad[None, None], None, None, job.temperature).ab[0]
+            plain = np.ascontiguousarray(plain_ab[:, :h, :w], np.float32)
         if job.hint_mask is not None:
-            ab_work = propagate.follow_hints(L_work, ab_work, job.hint_ab[0, :, :h, :w], job.hint_mask[0, 0, :h, :w])
+            hint_mask = job.hint_mask[0, 0, :h, :w]
+            if plain is not None:  # a hint inside a protected area does not spread from it
+                hint_mask = hint_mask * (1.0 - _regions.protect_alpha(job.regions, (h, w)))
+            ab_work = propagate.follow_hints(L_work, ab_work, job.hint_ab[0, :, :h, :w], hint_mask)
+        if job.regions:
+            ab_work = _regions.apply_regions(ab_work, job.regions, plain)
         s = contract.PROB_STRIDE
         prob = None if prob is None else np.ascontiguousarray(prob[:, :-(-h // s), :-(-w // s)])
         coef = render.guided_coefficients(L_work * np.float32(0.01), ab_work.transpose(1, 2, 0),
@@ -196,7 +219,7 @@ class Colorizer:
         return self._sampler
 
     def iter_variants(self, image: np.ndarray, n: int, seed: int, hints: list[Hint] | None = None,
-                      size: int | None = None, vividness: float = 1.0, spread: float | None = None):
+                      size: int | None = None, vividness: float = 1.0, spread: float | None = None, regions=()):
         """Yield n variants one at a time (see `variants`); the network runs once for all of them."""
         sampler = self.variant_sampler()
         if not 1 <= int(n) <= sampling.MAX_VARIANTS:
@@ -206,19 +229,19 @@ class Colorizer:
             raise ValueError(f"spread must be positive, got {spread}")
         seeds = sampling.variant_seeds(seed, int(n))
         zs = np.stack([sampling.z_for_seed(s, sampler.latent_dim, spread) for s in seeds])
-        source = sampling.Source(image, tuple(hints or ()), size, vividness)
+        source = sampling.Source(image, tuple(hints or ()), size, vividness, tuple(regions or ()))
         return sampling.iter_decoded(self, sampler, source, zs, seeds, spread)
 
     def variants(self, image: np.ndarray, n: int, seed: int, hints: list[Hint] | None = None,
                  size: int | None = None, vividness: float = 1.0,
-                 spread: float | None = None) -> list[sampling.Variant]:
+                 spread: float | None = None, regions=()) -> list[sampling.Variant]:
         """n alternative colourings, z ~ N(0, spread^2 I) (spread: the card's "variant_spread").
 
         Deterministic for a seed; variant i's own seed reproduces it: variants(image, 1, v.seed, ...)
         with the same hints, size, vividness and spread. Each goes through colorize's full-resolution
         rendering; results carry no `prob`.
         """
-        return list(self.iter_variants(image, n, seed, hints, size, vividness, spread))
+        return list(self.iter_variants(image, n, seed, hints, size, vividness, spread, regions))
 
     def more_like(self, variant: sampling.Variant, spread: float = 0.5, n: int = 6,
                   seed: int | None = None) -> list[sampling.Variant]:
@@ -232,12 +255,13 @@ class Colorizer:
         return list(sampling.iter_decoded(self, self.variant_sampler(), variant.source, zs, seeds, variant.spread))
 
     def render_z(self, image: np.ndarray, z: np.ndarray, hints: list[Hint] | None = None, size: int | None = None,
-                 vividness: float = 1.0, seed: int = -1, spread: float | None = None) -> sampling.Variant:
+                 vividness: float = 1.0, seed: int = -1, spread: float | None = None,
+                 regions=()) -> sampling.Variant:
         """The variant for an explicit latent z (D,), e.g. one saved in a .variants.json or interpolated;
         `seed` and `spread` are only recorded on the result (-1: z was not drawn from a seed)."""
         sampler = self.variant_sampler()
         z = np.asarray(z, np.float32).reshape(1, -1)
-        source = sampling.Source(image, tuple(hints or ()), size, vividness)
+        source = sampling.Source(image, tuple(hints or ()), size, vividness, tuple(regions or ()))
         spread = sampler.spread if spread is None else float(spread)
         return next(sampling.iter_decoded(self, sampler, source, z, [int(seed)], spread))
 

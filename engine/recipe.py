@@ -31,10 +31,11 @@ class Recipe:
     """Settings that fix an output: model (name + sha256), working size, vividness, hints
     ([{x, y, color, radius}] in source pixels), variant seed, restoration options, output format
     ('png' | 'jpg' | 'tif' | None = png, or tif for 16-bit), JPEG quality, the look (saturation, warmth;
-    sidecars written before it have neither and mean the neutral 1.0, 0.0), the colour reference photo
-    ({path, sha256, strength} or None; engine/reference.py), the session whose hints are carried onto
-    each photo ({path, sha256} or None); source size and mtime tell a re-scanned
-    original from the one rendered."""
+    sidecars written before it have neither and mean the neutral 1.0, 0.0), the regions (engine/regions.py
+    Region.to_json dicts) and a variant's latent z (from an app session; older sidecars have neither and mean
+    none), the colour reference photo ({path, sha256, strength} or None; engine/reference.py) and the
+    session whose hints are carried onto each photo ({path, sha256} or None); source size and mtime tell a
+    re-scanned original from the one rendered."""
 
     model: str
     model_sha256: str
@@ -47,6 +48,8 @@ class Recipe:
     quality: int = 95
     saturation: float = 1.0
     warmth: float = 0.0
+    regions: list = field(default_factory=list)
+    z: list | None = None
     reference: dict | None = None
     hints_from: dict | None = None
 

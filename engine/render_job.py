@@ -18,6 +18,7 @@ from .hints import Hint, check_inside
 from .io.image import Picture, read_image, write_image
 from .io.metadata import Metadata
 from .recipe import tinta_version
+from .regions import Region, mask_shape
 from .restore.pipeline import Restored, RestoreOptions, finish, load_dust_mask
 
 
@@ -25,10 +26,11 @@ from .restore.pipeline import Restored, RestoreOptions, finish, load_dust_mask
 class Edit:
     """Everything besides the photo and the model that fixes an output: hints (full-image pixels), working
     size (None: the card's), vividness, a variant (its latent z when known, which wins, else its seed),
-    the restoration options and the look after colorization (engine/look.py: saturation 0..2, warmth -1..1;
-    1 and 0 leave the colours as the model made them), and a colour reference photo (its path; the hints
-    matched from it at `reference_strength` come before the edit's own, which win where both fall), and a
-    session file whose photo's hints are carried onto this one by the same matcher (`hints_from`)."""
+    the restoration options, the look after colorization (engine/look.py: saturation 0..2, warmth -1..1;
+    1 and 0 leave the colours as the model made them), the regions (colour layers and protected areas), a
+    colour reference photo (its path; the hints matched from it at `reference_strength` come before the
+    edit's own, which win where both fall), and a session file whose photo's hints are carried onto this
+    one by the same matcher (`hints_from`)."""
 
     hints: tuple[Hint, ...] = ()
     size: int | None = None
@@ -38,6 +40,7 @@ class Edit:
     restore: RestoreOptions = field(default_factory=RestoreOptions)
     saturation: float = 1.0
     warmth: float = 0.0
+    regions: tuple = ()   # engine/regions.py Regions, in layer order
     reference: str | None = None
     reference_strength: float = 0.5
     hints_from: str | None = None   # a session file (photo.jpg.tinta.json): its hints carried onto this photo
@@ -48,18 +51,20 @@ class Edit:
         object.__setattr__(self, "warmth", warmth)
         # Lists from callers become tuples, so an Edit can be neither changed nor shared by mistake.
         object.__setattr__(self, "hints", tuple(self.hints))
+        object.__setattr__(self, "regions", tuple(self.regions))
         if self.z is not None:
             object.__setattr__(self, "z", tuple(float(v) for v in np.asarray(self.z, np.float64).ravel()))
 
     @classmethod
     def from_recipe(cls, recipe) -> "Edit":
-        """The Edit of a batch Recipe (engine/recipe.py), whose hints are JSON dicts."""
+        """The Edit of a batch Recipe (engine/recipe.py), whose hints and regions are JSON dicts."""
         hints = tuple(Hint(float(h["x"]), float(h["y"]), str(h["color"]), int(h.get("radius", 2)))
                       for h in recipe.hints)
+        regions = tuple(Region.from_json(r) for r in recipe.regions)
         ref = recipe.reference or {}
-        return cls(hints, recipe.size, recipe.vividness, recipe.seed, None, RestoreOptions.from_dict(recipe.restore),
-                   recipe.saturation, recipe.warmth, ref.get("path"), float(ref.get("strength", 0.5)),
-                   (recipe.hints_from or {}).get("path"))
+        return cls(hints, recipe.size, recipe.vividness, recipe.seed, recipe.z,
+                   RestoreOptions.from_dict(recipe.restore), recipe.saturation, recipe.warmth, regions,
+                   ref.get("path"), float(ref.get("strength", 0.5)), (recipe.hints_from or {}).get("path"))
 
 
 @dataclass(frozen=True)
@@ -130,13 +135,15 @@ def colorize(colorizer, pixels: np.ndarray, edit: Edit):
     if edit.reference:
         hints = colorizer.reference_hints(pixels, reference_pixels(edit.reference), edit.reference_strength).hints \
             + hints
+    extra = {"regions": edit.regions} if edit.regions else {}  # stand-in colorizers need not know regions
     if edit.z is not None:  # exact, also for a "more like this" sample that no seed draws
         return colorizer.render_z(pixels, np.asarray(edit.z, np.float32), hints=hints or None, size=edit.size,
-                                  vividness=edit.vividness, seed=-1 if edit.seed is None else edit.seed).result
+                                  vividness=edit.vividness, seed=-1 if edit.seed is None else edit.seed,
+                                  **extra).result
     if edit.seed is not None:
         return colorizer.variants(pixels, 1, edit.seed, hints=hints, size=edit.size,
-                                  vividness=edit.vividness)[0].result
-    return colorizer.colorize(pixels, hints=hints, size=edit.size, vividness=edit.vividness)
+                                  vividness=edit.vividness, **extra)[0].result
+    return colorizer.colorize(pixels, hints=hints, size=edit.size, vividness=edit.vividness, **extra)
 
 
 def finish_output(colorizer, pic: Picture, restored: Restored, rgb: np.ndarray, opts: RestoreOptions) -> Rendered:
@@ -158,6 +165,10 @@ def render(colorizer, source: Picture | str | Path, edit: Edit, restored: Restor
             hasattr(colorizer, "variants") and colorizer.card.raw.get("variants", False)):
         which = "its chosen variant" if edit.seed is None else f"seed {edit.seed}"
         raise ImageError(pic.path, f"model {colorizer.card.name!r} has no variant sampler for {which}")
+    if edit.regions:
+        mh, mw = mask_shape(pic.pixels.shape[:2])
+        if any(abs(r.mask.shape[0] - mh) > 1 or abs(r.mask.shape[1] - mw) > 1 for r in edit.regions):
+            raise ImageError(pic.path, "its regions were drawn on a photo of another shape")
     if restored is None:
         restored = restore(pic, edit.restore, edit.hints)
     elif edit.hints:

@@ -32,6 +32,7 @@ class Source:
     hints: tuple = ()
     size: int | None = None
     vividness: float = 1.0
+    regions: tuple = ()
 
 
 @dataclass
@@ -158,8 +159,12 @@ def iter_decoded(colorizer, sampler: Sampler, source: Source, zs: np.ndarray, se
     Each result's `seconds` counts from the start of the batch."""
     if len(zs) > MAX_VARIANTS:
         raise ValueError(f"at most {MAX_VARIANTS} variants at once, asked for {len(zs)}")
-    job = colorizer.prepare(source.image, list(source.hints) or None, source.size, source.vividness)
+    job = colorizer.prepare(source.image, list(source.hints) or None, source.size, source.vividness, source.regions)
     feats = sampler.encode(job.L_pad[None, None], job.hint_ab, job.hint_mask)
     ab = sampler.decode(feats, zs, job.temperature)
+    plain = None
+    if colorizer.needs_plain(job):  # protect regions keep each variant's own colours without the hints
+        plain = sampler.decode(sampler.encode(job.L_pad[None, None], None, None), zs, job.temperature)
     for i, (z, seed) in enumerate(zip(zs, seeds)):
-        yield Variant(np.array(z, np.float32), int(seed), colorizer.finish(job, ab[i]), float(spread), source)
+        result = colorizer.finish(job, ab[i], None, None if plain is None else plain[i])
+        yield Variant(np.array(z, np.float32), int(seed), result, float(spread), source)

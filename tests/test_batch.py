@@ -179,3 +179,35 @@ def test_tifffile_shape_description_is_not_copied_to_a_colour_output(models, tmp
     with tifffile.TiffFile(tmp_path / "out" / "g16.tif") as tif:
         assert not (tif.pages[0].description or "").startswith('{"shape": [40, 60]}')
         assert tif.series[0].shape == (40, 60, 3) and tif.series[0].dtype == np.uint16
+
+
+def test_batch_renders_each_photos_app_session(tmp_path, models, capsys):
+    """A sibling NAME.tinta.json (the app's session) is that photo's recipe: regions and hints included, resumable."""
+    from engine.hints import Hint
+    from engine.regions import Region, mask_shape
+    from engine.session import Session, save_session
+
+    inp, out = tmp_path / "in", tmp_path / "out"
+    inp.mkdir()
+    for name in ("a.png", "b.png", "c.png"):
+        write_image(inp / name, gradient_image(60, 80))
+    mask = np.zeros(mask_shape((60, 80)), np.uint8)
+    mask[5:30, 40:75] = 255
+    spath = save_session(inp / "a.png", Session(hints=[Hint(10, 50, "#c04030", 2)], size=64, warmth=0.2,
+                                                regions=[Region(mask, "#2f6fb0")]))
+    (inp / "c.png.tinta.json").write_text('{"format": "tinta-session", "regions": 3}')
+    assert main(["batch", str(inp), "-o", str(out), "--quiet", "--workers", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "c.png.tinta.json: bad session content (regions must be a list)" in err and "Traceback" not in err
+    assert main(["colorize", str(inp / "a.png"), "--session", str(spath), "-o", str(tmp_path / "one")]) == 0
+    got = read_image(out / "a.png").pixels
+    np.testing.assert_array_equal(got, read_image(tmp_path / "one" / "a.png").pixels)
+    assert np.abs(got.astype(int) - read_image(out / "b.png").pixels).max() > 10   # b has no session
+    side = json.loads((out / "a.png.recipe.json").read_text())["recipe"]
+    assert len(side["regions"]) == 1 and side["warmth"] == 0.2 and len(side["hints"]) == 1
+    capsys.readouterr()
+    assert main(["batch", str(inp), "-o", str(out), "--quiet", "--workers", "1"]) == 1
+    assert "2 of 3 already done" in capsys.readouterr().out
+    # Re-rendering from the sidecar alone reproduces it (the regions travel in the recipe).
+    assert main(["batch", "--rerender", str(out / "a.png.recipe.json"), "-o", str(tmp_path / "re")]) == 0
+    assert (tmp_path / "re" / "a.png").read_bytes() == (out / "a.png").read_bytes()

@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 from desktop import regions
+from engine.regions import mask_shape
 from desktop.exporter import ExportError, ExportRequest, check_target, to_bits
 from desktop.qimage import array_to_qimage, qimage_to_rgb, to_display_rgb8
 from desktop.session import Session, SessionError, load_session, save_session, session_path
@@ -87,24 +88,17 @@ def test_erase_removes_only_near_hints():
     assert kept == [hints[1]]
 
 
-def test_lasso_grid_hints_lie_inside_polygon():
+def test_lasso_mask_is_the_engine_region_shape():
     poly = [(100, 100), (300, 100), (300, 200), (100, 200)]
     mask, scale = regions.lasso_mask(poly, (2048, 1024))
-    assert scale == 0.5 and mask.shape == (512, 1024)
-    hints = regions.grid_hints(mask, scale, "#00ff00", 1, unit=4.0)
-    assert len(hints) >= 4
-    assert all(100 <= h.x <= 300 and 100 <= h.y <= 200 for h in hints)
+    assert scale == 0.25 and mask.shape == mask_shape((1024, 2048)) == (256, 512)
+    ys, xs = np.nonzero(mask)
+    assert (xs.min(), xs.max(), ys.min(), ys.max()) == (25, 75, 25, 50)
 
 
-def test_thin_region_still_gets_one_hint():
-    mask, scale = regions.paint_mask([(50, 50)], 3, (100, 100))
-    hints = regions.grid_hints(mask, scale, "#0000ff", 4, unit=1.0)
-    assert len(hints) == 1 and abs(hints[0].x - 50) <= 3 and abs(hints[0].y - 50) <= 3
-
-
-def test_empty_region_gives_no_hints():
-    mask, scale = regions.lasso_mask([(1, 1), (2, 2)], (50, 50))
-    assert regions.grid_hints(mask, scale, "#0000ff", 1, unit=1.0) == []
+def test_empty_lasso_gives_an_empty_mask():
+    mask, _ = regions.lasso_mask([(1, 1), (2, 2)], (50, 50))
+    assert not mask.any()
 
 
 # --- session -------------------------------------------------------------------------------------------
@@ -130,6 +124,7 @@ def test_session_without_a_look_means_neutral(tmp_path):
     back = load_session(p)
     assert (back.vividness, back.saturation, back.warmth) == (1.2, 1.0, 0.0)
     assert back.restore == RestoreOptions()  # the app's default on open: toned prints are looked for
+    assert back.regions == []  # sessions from before regions open without any
 
 
 @pytest.mark.parametrize("content, problem", [
@@ -220,10 +215,15 @@ def test_cancelled_job_never_delivers_its_result(qtbot):
     assert results == []
 
 
-def test_region_paint_tool_fills_the_painted_band():
+def test_region_tools_make_masks_not_hints():
     from desktop.canvas import Tool
-    from desktop.tools import stroke_edit
-    edit = stroke_edit(Tool.REGION_PAINT, [(20, 50), (180, 50)], (), "#abcdef", 1, (200, 100), unit=1.0)
-    assert edit.label == "Colour region" and len(edit.hints) >= 3
-    assert all(abs(h.y - 50) <= 5 and 15 <= h.x <= 185 for h in edit.hints)
+    from desktop.tools import region_mask, stroke_edit
+    for tool in (Tool.REGION_PAINT, Tool.PROTECT):
+        assert stroke_edit(tool, [(20, 50), (180, 50)], (), "#abcdef", 1, (200, 100), unit=1.0) is None
+        mask = region_mask(tool, [(20, 50), (180, 50)], 5, (200, 100))
+        ys, xs = np.nonzero(mask)
+        assert mask.shape == (100, 200) and set(np.unique(mask)) == {0, 255}
+        assert 44 <= ys.min() and ys.max() <= 56 and xs.min() >= 14 and xs.max() <= 186
     assert stroke_edit(Tool.EYEDROPPER, [(1, 1)], (), "#abcdef", 1, (200, 100), unit=1.0) is None
+    with pytest.raises(ValueError):
+        region_mask(Tool.BRUSH, [(1, 1)], 5, (200, 100))

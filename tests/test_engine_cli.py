@@ -141,3 +141,58 @@ def test_subprocess_no_model_and_provider_warning(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert "tinta: warning: provider CoreMLExecutionProvider is not available" in run.stderr
+
+
+def test_session_renders_what_the_app_saved(setup, capsys):
+    from engine import render_job
+    from engine.colorizer import Colorizer
+    from engine.hints import Hint
+    from engine.regions import Region, mask_shape
+    from engine.session import Session, save_session
+
+    tmp, src = setup
+    photo = src / "a.jpg"
+    mask = np.zeros(mask_shape((60, 80)), np.uint8)
+    mask[5:30, 40:75] = 255
+    session = Session(hints=[Hint(10, 50, "#c04030", 2)], size=64, saturation=1.2,
+                      regions=[Region(mask, "#2f6fb0", 0.9)])
+    spath = save_session(photo, session)
+    assert main(["colorize", str(photo), "--session", str(spath), "-o", str(tmp / "s")]) == 0
+    got = read_image(tmp / "s" / "a.png").pixels
+    want = render_job.render(Colorizer(), photo, session.edit(variants_ok=False)).pixels
+    assert np.array_equal(got, want)
+    assert main(["colorize", str(photo), "-o", str(tmp / "plain"), "--size", "64"]) == 0
+    plain = read_image(tmp / "plain" / "a.png").pixels
+    lab = color.srgb_to_lab(got[10:25, 50:70].astype(np.float32) / 255)
+    assert np.abs(lab[..., 2].mean() - color.hex_to_lab("#2f6fb0")[2] * 0.9) < 6   # the region's blue
+    assert np.abs(got[10:25, 50:70].astype(int) - plain[10:25, 50:70]).max() > 10
+
+
+@pytest.mark.parametrize("content, args, problem", [
+    ("{oops", [], "cannot read session"),
+    ('{"format": "tinta-session", "regions": [{"mask": "!!"}]}', [], "region 1: region mask must be base64"),
+    ('{"format": "tinta-session", "hints": [{"x": 500, "y": 1, "color": "#102030", "radius": 1}]}', [],
+     "lie outside this 80x60 photo"),
+    ('{"format": "tinta-session"}', ["--hints", "h.json"], "cannot be combined with --hints"),
+    ('{"format": "tinta-session"}', ["EXTRA"], "exactly that photo"),
+])
+def test_bad_session_is_one_line(setup, capsys, content, args, problem):
+    tmp, src = setup
+    spath = tmp / "a.jpg.tinta.json"
+    spath.write_text(content)
+    photos = [str(src / "a.jpg")] + [str(src / "sub" / "b.png") for a in args if a == "EXTRA"]
+    args = [a for a in args if a != "EXTRA"]
+    assert main(["colorize", *photos, "--session", str(spath), "-o", str(tmp / "o")] + args) == 1
+    err = capsys.readouterr().err
+    errors = [l for l in _lines(err) if l.startswith("tinta: error:")]
+    assert len(errors) == 1 and problem in errors[0] and "Traceback" not in err
+
+
+def test_session_regions_must_fit_the_photo(setup, capsys):
+    from engine.regions import Region
+    from engine.session import Session, save_session
+
+    tmp, src = setup
+    spath = save_session(src / "a.jpg", Session(regions=[Region(np.ones((80, 80), np.uint8))]))
+    assert main(["colorize", str(src / "a.jpg"), "--session", str(spath), "-o", str(tmp / "o")]) == 1
+    assert f"{spath}: its regions were drawn on a photo of another shape" in capsys.readouterr().err

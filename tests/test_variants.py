@@ -245,3 +245,25 @@ def test_shipped_samples_respect_hints():
     for v in col.variants(img, 4, 1, hints=hints, size=256):
         rendered = srgb_to_lab(v.result.rgb.astype(np.float32) / 255).transpose(2, 0, 1)[1:]
         assert err(rendered) < 6
+
+
+def test_protect_region_keeps_each_variants_own_colours(vae):
+    """The variant network reacts to hints everywhere; under a protect region each variant keeps the colours it
+    has without them (its own z, decoded again without hints)."""
+    from engine.hints import Hint
+    from engine.regions import Region, mask_shape
+
+    img = gradient_image(96, 128)
+    mask = np.zeros(mask_shape(img.shape), np.uint8)
+    mask[:, :70] = 255
+    protect = Region(mask, kind="protect")
+    hint = [Hint(100, 40, "#20a040", 3)]
+    plain = vae.variants(img, 2, seed=5, size=64, regions=[protect])
+    hinted = vae.variants(img, 2, seed=5, size=64, hints=hint, regions=[protect])
+    unprotected = vae.variants(img, 2, seed=5, size=64, hints=hint)
+    for p, h, u in zip(plain, hinted, unprotected):
+        np.testing.assert_array_equal(h.result.rgb[:, :55], p.result.rgb[:, :55])
+        assert np.abs(u.result.rgb[:, :55].astype(int) - p.result.rgb[:, :55]).max() > 3
+    z = hinted[1].z
+    again = vae.render_z(img, z, hints=hint, size=64, regions=[protect]).result.rgb
+    np.testing.assert_array_equal(again[:, :55], plain[1].result.rgb[:, :55])

@@ -18,7 +18,8 @@ def add_batch_parser(sub, positive, add_look_args) -> None:
     b.add_argument("--ray", metavar="ADDRESS", help="run on an existing Ray cluster ('auto' or host:port)")
     b.add_argument("--rerender", metavar="SIDECAR", help="re-render one output exactly from its .recipe.json")
     b.add_argument("--size", type=positive(int), default=None, help="working long side in pixels")
-    b.add_argument("--hints", metavar="FILE", help="hints JSON for every photo (a sibling NAME.hints.json wins)")
+    b.add_argument("--hints", metavar="FILE", help="hints JSON for every photo (a sibling NAME.hints.json wins, "
+                                                   "and an app session NAME.tinta.json wins over both)")
     b.add_argument("--reference", metavar="PHOTO", help="one colour photo to take colours from for every photo "
                    "(matched per photo; recorded in each recipe)")
     b.add_argument("--reference-strength", type=float, default=0.5, metavar="S",
@@ -80,6 +81,19 @@ def _hints_from(args, colorizer) -> dict | None:
     return {"path": str(path), "sha256": file_sha256(path)}
 
 
+def _session_recipe(path: Path, card, args):
+    """The recipe of a photo's app session (engine/session.py): its hints, regions, variant, size, vividness, look
+    and restoration; format and quality stay the batch's. SessionError (a TintaError) names the file."""
+    from ..recipe import Recipe
+    from ..session import load_session
+
+    s = load_session(path)
+    edit = s.edit(variants_ok=bool(card.raw.get("variants", False)))
+    return Recipe(card.name, card.sha256, edit.size, edit.vividness, _hint_dicts(edit.hints), edit.seed,
+                  edit.restore.to_dict(), args.format, args.quality, edit.saturation, edit.warmth,
+                  [r.to_json() for r in edit.regions], None if edit.z is None else list(edit.z))
+
+
 def batch_command(args) -> int:
     from .run import BatchLock, execute, plan
     from ..colorizer import Colorizer
@@ -123,12 +137,16 @@ def batch_command(args) -> int:
         restore["dust_mask"] = str(Path(restore["dust_mask"]).resolve())
 
     def recipe_for(src: Path) -> Recipe:
+        session = src.with_name(src.name + ".tinta.json")
+        if session.exists():
+            return _session_recipe(session, colorizer.card, args)
         hints = base_hints
         own = src.with_name(src.name + ".hints.json")
         if own.exists():
             hints = _hint_dicts(load_hints(own))
         return Recipe(card.name, card.sha256, args.size, args.vividness, hints, args.seed, restore,
-                      args.format, args.quality, args.saturation, args.warmth, reference, hints_from)
+                      args.format, args.quality, args.saturation, args.warmth, reference=reference,
+                      hints_from=hints_from)
 
     workers = args.workers or (os.cpu_count() or 1)
     settings = {"model": card.name, "model_sha256": card.sha256, "workers": workers, "ray": args.ray,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 import warnings
@@ -66,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for the results")
     c.add_argument("--size", type=_positive(int), default=None, help="working long side in pixels (model default)")
     c.add_argument("--hints", metavar="FILE", help='JSON {"hints": [{"x":..,"y":..,"color":"#rrggbb"}]}')
+    c.add_argument("--session", metavar="FILE",
+                   help="render the app's session file (<photo>.tinta.json) for one photo: its hints, regions, "
+                        "variant, size, vividness, look and restoration replace those options")
     c.add_argument("--vividness", type=_positive(float), default=1.0, help="colour strength, 1 = model default")
     c.add_argument("--reference", metavar="PHOTO", help="a colour photo of the same place, people or era to take "
                    "colours from (confident matches become hints; --hints still win)")
@@ -125,7 +129,7 @@ def colorize_command(args) -> int:
     from ..render_job import Edit, reference_pixels, render, write
 
     start = time.perf_counter()
-    problem = look_problem(args) or _variant_args_problem(args)
+    problem = look_problem(args) or _variant_args_problem(args) or _session_args_problem(args)
     if problem:
         _say("error", problem)
         return 1
@@ -139,11 +143,14 @@ def colorize_command(args) -> int:
     if problem:
         _say("error", f"{outdir}: {problem}")
         return 1
-    hints = None
-    reference = None
+    hints = session = reference = None
     try:
         if args.hints:
             hints = load_hints(args.hints)
+        if args.session:
+            from ..session import load_session
+
+            session = load_session(args.session)
         if args.reference:
             if not 0.0 <= args.reference_strength <= 1.0:
                 _say("error", f"--reference-strength must be in 0..1, got {args.reference_strength:g}")
@@ -184,8 +191,15 @@ def colorize_command(args) -> int:
                 ok += 1
                 continue
             _check_dest(src, dest, written, args.overwrite)
-            rendered = render(colorizer, pic, Edit(tuple(photo_hints or ()), args.size, args.vividness, restore=restore_opts,
-                                                   saturation=args.saturation, warmth=args.warmth))
+            if session is not None:
+                session.check_fits(pic.pixels.shape, args.session)
+                edit = session.edit(variants_ok=bool(colorizer.card.raw.get("variants", False)))
+                if reference is not None:
+                    edit = dataclasses.replace(edit, hints=tuple(photo_hints) + edit.hints)
+            else:
+                edit = Edit(tuple(photo_hints or ()), args.size, args.vividness, restore=restore_opts,
+                            saturation=args.saturation, warmth=args.warmth)
+            rendered = render(colorizer, pic, edit)
             dest.parent.mkdir(parents=True, exist_ok=True)
             write(dest, rendered)
             written[dest.resolve()] = src
@@ -221,6 +235,16 @@ def _variant_args_problem(args) -> str | None:
         return f"--seed must be 0 or more, got {args.seed}"
     if (args.variants or args.z_from) and (args.saturation != 1.0 or args.warmth != 0.0):
         return "--saturation and --warmth do not apply to --variants or --z-from yet"
+    return None
+
+
+def _session_args_problem(args) -> str | None:
+    if not args.session:
+        return None
+    if args.hints or args.variants or args.z_from:
+        return "--session holds the hints and the variant; it cannot be combined with --hints, --variants or --z-from"
+    if len(args.paths) != 1 or Path(args.paths[0]).is_dir():
+        return "--session is one photo's session: give exactly that photo"
     return None
 
 
