@@ -69,6 +69,25 @@ def run(col: Colorizer, photos, strength: float) -> dict:
     return result
 
 
+def montage(col: Colorizer, photos, path: Path, n: int = 3) -> None:
+    """Rows of reference | automatic | with the reference | true colours, for the README."""
+    import cv2
+
+    from engine.io.image import write_image
+
+    rows = []
+    for kind, target, ref in [p for p in pairs(photos) if p[0] == "overlapping"][:n]:
+        auto = np.asarray(col.colorize(target.gray).rgb)
+        withref = np.asarray(col.colorize(target.gray, hints=col.reference_hints(target.gray, ref).hints).rgb)
+        h = 200
+        tiles = [cv2.resize(t, (round(t.shape[1] * h / t.shape[0]), h), interpolation=cv2.INTER_AREA)
+                 for t in (ref, auto, withref, target.rgb)]
+        rows.append(np.hstack([np.pad(t, ((4, 4), (4, 4), (0, 0)), constant_values=255) for t in tiles]))
+    width = max(r.shape[1] for r in rows)
+    write_image(path, np.vstack([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0)), constant_values=255)
+                                 for r in rows]), quality=88)
+
+
 def timing(col: Colorizer) -> float:
     rng = np.random.default_rng(0)
     big = (rng.random((3000, 4000)) * 255).astype(np.uint8)
@@ -90,6 +109,8 @@ def main() -> int:
     ap.add_argument("--per-group", type=int, default=10, help="with --validation")
     ap.add_argument("--strength", type=float, default=0.5)
     ap.add_argument("--json", help="also write the figures here")
+    ap.add_argument("--only", help="comma-separated photo file names to use (e.g. kodim05.jpg,kodim23.jpg)")
+    ap.add_argument("--montage", help="write example rows (reference | automatic | with it | truth) here and stop")
     a = ap.parse_args()
     col = Colorizer()
     if a.validation:
@@ -97,6 +118,12 @@ def main() -> int:
         photos = validation_photos(per_group=a.per_group)
     else:
         photos = find_photos(default_folders(), a.limit)[1]
+    if a.only:
+        names = set(a.only.split(","))
+        photos = [p for p in photos if p.path.name in names]
+    if a.montage:
+        montage(col, photos, Path(a.montage))
+        return 0
     t0 = time.time()
     result = run(col, photos, a.strength)
     result["match_seconds_12mp"] = timing(col)
