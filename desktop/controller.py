@@ -10,6 +10,7 @@ preview result) and the signals; each job lives in a module of its own, which it
 - restoration: desktop/restoration.py
 - the session file (autosave, save, resume): desktop/session_keeper.py
 - export: desktop/exporter.py
+- the folder as an album (filmstrip thumbnails, copy settings, carry colours): desktop/album.py
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from desktop import wording
+from desktop.album import Album
 from desktop.canvas import Tool
 from desktop.document import Document, make_preview
 from desktop.exporter import Exporter, ExportRequest
@@ -96,6 +98,7 @@ class EditorController(QObject):
         self.restoration = Restoration(self)
         self.sessions = SessionKeeper(self)
         self.exporter = Exporter(self)
+        self.album = Album(self)
         if colorizer is not None:
             QTimer.singleShot(0, self._announce_model)
 
@@ -297,6 +300,7 @@ class EditorController(QObject):
         self.sessions.save_now()
         self.cancel()
         self.runner.cancel_all(everything=True)
+        self.album.shutdown()
         self.runner.wait(5000)
 
     # --- the window's calls, forwarded to each job's module -----------------------------------------

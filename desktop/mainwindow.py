@@ -14,6 +14,7 @@ from desktop.regions import outline as region_outline
 from desktop.colorpanel import ColorPanel
 from desktop.controller import EditorController
 from desktop.export_dialog import JpegQualityDialog
+from desktop.filmstrip import Filmstrip
 from desktop.exporter import JPEG_QUALITY, ExportRequest
 from desktop.help_dialogs import AboutDialog, ShortcutsDialog
 from desktop.prefs import SIZES, PreferencesDialog
@@ -197,6 +198,39 @@ class MainWindow(QMainWindow):
         # A tab beside Look, so the column of docks still fits a small screen.
         self.tabifyDockWidget(docks["lookDock"], docks["regionsDock"])
         self.regions_dock = docks["regionsDock"]
+        self._build_filmstrip()
+
+    def _build_filmstrip(self) -> None:
+        self.filmstrip = Filmstrip(self)
+        dock = QDockWidget("Filmstrip", self)
+        dock.setObjectName("filmstripDock")
+        dock.setWidget(self.filmstrip)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        album, strip = self.ctl.album, self.filmstrip
+        album.folderChanged.connect(strip.set_folder)
+        album.thumbnailReady.connect(strip.set_thumbnail)
+        album.carryAvailable.connect(strip.set_carry_available)
+        album.ask_overwrite = self._ask_overwrite_settings
+        strip.openRequested.connect(self.ctl.open_path)
+        strip.copySettingsRequested.connect(album.copy_settings)
+        strip.carryRequested.connect(album.carry_colours)
+        m = self.menuBar().actions()[0].menu()  # File
+        self.act_copy_settings = QAction("Copy settings to selected photos", self)
+        self.act_copy_settings.triggered.connect(strip.copy.click)
+        self.act_carry = QAction("Apply this photo's colours to selected photos", self)
+        self.act_carry.triggered.connect(strip.carry.click)
+        for a, button in ((self.act_copy_settings, strip.copy), (self.act_carry, strip.carry)):
+            m.insertAction(self.act_prefs, a)
+            a.setEnabled(button.isEnabled())
+        m.insertSeparator(self.act_prefs)
+        strip.list.itemSelectionChanged.connect(self._sync_album_actions)
+        album.carryAvailable.connect(lambda *_: self._sync_album_actions())
+
+    def _sync_album_actions(self) -> None:
+        strip = self.filmstrip
+        self.act_copy_settings.setEnabled(strip.copy.isEnabled())
+        self.act_carry.setEnabled(strip.carry.isEnabled())
+        self.act_carry.setToolTip(strip.carry.toolTip())
 
     def _build_status(self) -> None:
         sb = self.statusBar()
@@ -394,6 +428,13 @@ class MainWindow(QMainWindow):
     def _ask_resume(self, session_file: Path) -> bool:
         answer = QMessageBox.question(self, "Resume editing?",
                                       f"{session_file.name} holds earlier edits of this photo. Load them?")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _ask_overwrite_settings(self, names: list[str]) -> bool:
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        answer = QMessageBox.question(self, "Replace their settings?",
+                                      f"{shown} already {'has' if len(names) == 1 else 'have'} other settings. "
+                                      "Replace them with this photo's look, vividness, size and restoration?")
         return answer == QMessageBox.StandardButton.Yes
 
     def _ask_unsaved(self, photo: Path, why: str) -> str:

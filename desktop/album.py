@@ -1,0 +1,239 @@
+"""The open photo's folder as an album: thumbnails for the filmstrip, and sending this photo's settings or colours
+to other photos' session files (never to the photos themselves)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from desktop.document import make_preview
+from desktop.session import Session, SessionError, load_session, save_session, session_path
+from desktop.workers import Job, JobRunner
+from engine.errors import ModelError
+from engine.io.image import read_image
+
+THUMB_SIDE = 96  # long side of a filmstrip thumbnail, in pixels
+SETTINGS = ("size", "vividness", "saturation", "warmth", "restore")  # what "copy settings" sends
+
+
+@dataclass(frozen=True)
+class CarryOutcome:
+    """One target of "apply this photo's colours": the hints that found their place there, out of `given`."""
+    photo: Path
+    hints: tuple
+    given: int
+
+
+def make_thumbnail(path: Path, side: int = THUMB_SIDE) -> np.ndarray:
+    """HxWx3 uint8 RGB, long side <= side."""
+    return make_preview(read_image(path).pixels, side)
+
+
+def settings_differ(a: Session, b: Session) -> bool:
+    return any(getattr(a, name) != getattr(b, name) for name in SETTINGS)
+
+
+class Album(QObject):
+    """editor: the EditorController. The folder follows the open photo; thumbnails are made on a runner of their
+    own (one thread), so a long render never holds up the strip, and kept in memory while the file is unchanged."""
+
+    folderChanged = Signal(list, object)      # [Path] photos of the folder, the open one (Path)
+    thumbnailReady = Signal(object, object)   # Path, HxWx3 uint8
+    carryAvailable = Signal(bool, str)        # enabled?, why not
+
+    def __init__(self, editor) -> None:
+        super().__init__(editor)
+        self.editor = editor
+        self.photos: list[Path] = []
+        self.current: Path | None = None
+        self.thumbs = JobRunner(self)
+        self._cache: dict[Path, tuple[int, np.ndarray]] = {}   # path -> (mtime_ns, thumbnail)
+        self._pending: dict[Path, Job] = {}
+        self._carry_job: Job | None = None
+        self.carry_error: str | None = "Waiting for the colorization model…"
+        # Asked before another photo's differing settings are replaced: (photo names) -> go ahead?
+        self.ask_overwrite: Callable[[list[str]], bool] = lambda names: True
+        editor.documentOpened.connect(lambda doc: self.show_folder(doc.path))
+        editor.modelReady.connect(lambda *_: self._check_carry())
+
+    # --- the filmstrip -----------------------------------------------------------------------------
+    def show_folder(self, photo: Path) -> None:
+        from desktop.controller import photos_in
+
+        photo = Path(photo)
+        try:
+            photos = photos_in(photo.parent)
+        except OSError as exc:
+            self.editor.statusMessage.emit(f"Cannot list {photo.parent}: {exc.strerror or exc}")
+            photos = [photo]
+        if photo not in photos:
+            photos.append(photo)
+        for path, job in list(self._pending.items()):
+            if path not in photos:
+                job.cancel()
+                del self._pending[path]
+        self.photos, self.current = photos, photo
+        self.folderChanged.emit(photos, photo)
+        for path in photos:
+            self._thumbnail(path)
+
+    def _thumbnail(self, path: Path) -> None:
+        try:
+            mtime = path.stat().st_mtime_ns
+        except OSError:
+            return
+        cached = self._cache.get(path)
+        if cached is not None and cached[0] == mtime:
+            self.thumbnailReady.emit(path, cached[1])
+            return
+        if path in self._pending:
+            return
+        job = Job(lambda token, progress: make_thumbnail(path), "thumbnail")
+        job.signals.result.connect(lambda rgb, p=path, m=mtime: self._on_thumbnail(p, m, rgb))
+        job.signals.finished.connect(lambda p=path, j=job: self._pending.pop(p, None) if self._pending.get(p) is j
+                                     else None)
+        self._pending[path] = job
+        self.thumbs.start(job)
+
+    def _on_thumbnail(self, path: Path, mtime: int, rgb: np.ndarray) -> None:
+        self._cache[path] = (mtime, rgb)
+        self.thumbnailReady.emit(path, rgb)
+
+    @property
+    def thumbnails_done(self) -> bool:
+        return not self.thumbs.busy
+
+    def shutdown(self) -> None:
+        self.thumbs.cancel_all(everything=True)
+        self.thumbs.wait(5000)
+
+    def targets(self, selected) -> list[Path]:
+        """The selected photos other than the open one, in folder order."""
+        chosen = {Path(p) for p in selected}
+        return [p for p in self.photos if p in chosen and p != self.current]
+
+    # --- copy settings (Lightroom's sync) ----------------------------------------------------------
+    def copy_settings(self, selected) -> int:
+        """Write the open photo's look, vividness, size and restoration into each selected photo's session
+        (its hints, regions and variant are kept). Returns how many sessions were written."""
+        doc, editor = self.editor.doc, self.editor
+        targets = self.targets(selected)
+        if doc is None or not targets:
+            editor.statusMessage.emit("Select other photos in the filmstrip first (Ctrl- or Shift-click)")
+            return 0
+        mine = doc.session()
+        sessions, bad = {}, []
+        for photo in targets:
+            spath = session_path(photo)
+            try:
+                sessions[photo] = load_session(spath) if spath.exists() else None
+            except SessionError as exc:
+                bad.append(str(exc))
+        differ = [p.name for p, s in sessions.items() if s is not None and settings_differ(s, mine)]
+        if differ and not self.ask_overwrite(differ):
+            editor.statusMessage.emit("Settings not copied")
+            return 0
+        written = 0
+        for photo, session in sessions.items():
+            session = session or Session()
+            for name in SETTINGS:
+                setattr(session, name, getattr(mine, name))
+            try:
+                save_session(photo, session)
+                written += 1
+            except OSError as exc:
+                bad.append(f"{session_path(photo)}: {exc.strerror or exc}")
+        if bad:
+            editor.errorRaised.emit("Some settings were not copied", "\n".join(bad))
+        editor.statusMessage.emit(f"Copied the settings of {doc.path.name} to {written} photo"
+                                  f"{'' if written == 1 else 's'}")
+        return written
+
+    # --- apply this photo's colours (issue 12's album tool) ----------------------------------------
+    def _check_carry(self) -> None:
+        """Carrying needs the variant model's encoder; loading it is a model start, so it is done off the GUI
+        thread and not dropped by Esc or by opening a photo."""
+        colorizer = self.editor.colorizer
+        if colorizer is None:
+            return
+
+        def work(token, progress):
+            try:
+                colorizer.variant_sampler()
+            except ModelError as exc:
+                return f"Needs a model with a variant sampler: {exc}"
+            return None
+
+        job = Job(work, "variant sampler")
+        job.cancellable = False
+        job.signals.result.connect(self._on_carry_checked)
+        job.signals.error.connect(lambda msg: self._on_carry_checked(f"Needs a model with a variant sampler: {msg}"))
+        self.editor.runner.start(job)
+
+    def _on_carry_checked(self, error: str | None) -> None:
+        self.carry_error = error
+        self.carryAvailable.emit(error is None, error or "")
+
+    def carry_colours(self, selected) -> None:
+        """Carry the open photo's hints onto each selected photo (off the GUI thread, Esc stops it); they join
+        that photo's session before its own hints, once all are done."""
+        editor, doc = self.editor, self.editor.doc
+        targets = self.targets(selected)
+        if doc is None or not targets:
+            editor.statusMessage.emit("Select other photos in the filmstrip first (Ctrl- or Shift-click)")
+            return
+        if self.carry_error is not None:
+            editor.statusMessage.emit(self.carry_error)
+            return
+        if not doc.hints:
+            editor.statusMessage.emit(f"{doc.path.name} has no hints to carry")
+            return
+        colorizer, source, hints = editor.colorizer, doc.picture.pixels, list(doc.hints)
+
+        def work(token, progress):
+            out = []
+            for i, photo in enumerate(targets):
+                progress(i / len(targets))
+                token.check()
+                target = read_image(photo).pixels
+                token.check()
+                carried = colorizer.carry_hints(source, hints, target)
+                out.append(CarryOutcome(photo, tuple(carried.hints), len(hints)))
+            return out
+
+        job = Job(work, "carry colours")
+        job.signals.progress.connect(
+            lambda f: editor.statusMessage.emit(
+                f"Carrying colours to {targets[min(len(targets) - 1, round(f * len(targets)))].name} "
+                f"({min(len(targets), round(f * len(targets)) + 1)} of {len(targets)})… Esc stops"))
+        job.signals.result.connect(self._on_carried)
+        job.signals.error.connect(lambda msg: editor.errorRaised.emit("Cannot carry the colours", msg))
+        job.signals.cancelled.connect(lambda: editor.statusMessage.emit("Colours not carried: stopped"))
+        self._carry_job = job
+        editor.runner.start(job)
+
+    def _on_carried(self, outcomes: list[CarryOutcome]) -> None:
+        editor, done, bad = self.editor, [], []
+        for o in outcomes:
+            spath = session_path(o.photo)
+            try:
+                session = load_session(spath) if spath.exists() else Session()
+                session.hints = list(o.hints) + list(session.hints)
+                save_session(o.photo, session)
+            except SessionError as exc:
+                bad.append(str(exc))
+                continue
+            except OSError as exc:
+                bad.append(f"{spath}: {exc.strerror or exc}")
+                continue
+            done.append(o)
+        if bad:
+            editor.errorRaised.emit("Some colours were not carried", "\n".join(bad))
+        if done:
+            first, rest = done[0], done[1:]
+            parts = [f"{len(first.hints)} of {first.given} hints to {first.photo.name}"]
+            parts += [f"{len(o.hints)} of {o.given} to {o.photo.name}" for o in rest]
+            editor.statusMessage.emit("Carried " + ", ".join(parts))
