@@ -11,6 +11,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
+from desktop.canvas_habits import SpacePan, SplitDivider
+
 ZOOM_STEP = 1.25
 ZOOM_RANGE = (0.02, 32.0)
 
@@ -126,6 +128,7 @@ class Canvas(QGraphicsView):
     pointPicked = Signal(float, float)          # eyedropper click, full-image pixels
     zoomChanged = Signal(float)                 # scale: screen pixels per original pixel
     filesDropped = Signal(list)                 # local file paths dropped on the photo
+    splitMoved = Signal(float)                  # the before/after divider dragged on the photo (0..1)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -155,6 +158,8 @@ class Canvas(QGraphicsView):
         self._panning_from: QPointF | None = None
         self._space = False
         self._size = (0, 0)
+        self.divider = SplitDivider(self)
+        self.space_pan = SpacePan(self)
 
     # --- drops: files are the window's business, so they are handed on ------------------------
     def dragEnterEvent(self, event) -> None:
@@ -188,6 +193,7 @@ class Canvas(QGraphicsView):
 
     def set_result(self, after: QPixmap | None) -> None:
         self.image.set_images(self.image.before, after, self._size)
+        self.divider.sync()
 
     def set_hints(self, hints) -> None:
         self.overlay.set_hints(hints, self._size)
@@ -206,10 +212,12 @@ class Canvas(QGraphicsView):
     def set_split(self, fraction: float) -> None:
         self.image.split = fraction
         self.image.update()
+        self.divider.sync()
 
     def set_show_before(self, on: bool) -> None:
         self.image.show_before = on
         self.image.update()
+        self.divider.sync()
 
     # --- zoom ----------------------------------------------------------------------------------
     def zoom(self) -> float:
@@ -245,6 +253,9 @@ class Canvas(QGraphicsView):
     def mousePressEvent(self, event) -> None:
         if self._size[0] == 0:
             return super().mousePressEvent(event)
+        if not self._space and self.divider.press(event):
+            event.accept()
+            return
         if self._pan_gesture(event):
             self._panning_from = event.position()
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
@@ -263,7 +274,9 @@ class Canvas(QGraphicsView):
 
     def mouseMoveEvent(self, event) -> None:
         # Button state is tracked here, not read from the event: synthetic events may omit it.
-        if self._panning_from is not None:
+        if self.divider.move(event):
+            event.accept()
+        elif self._panning_from is not None:
             d = event.position() - self._panning_from
             self._panning_from = event.position()
             self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - round(d.x()))
@@ -278,7 +291,9 @@ class Canvas(QGraphicsView):
             super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:
-        if self._panning_from is not None:
+        if self.divider.release(event):
+            event.accept()
+        elif self._panning_from is not None:
             self._panning_from = None
             self.viewport().unsetCursor()
             event.accept()
@@ -294,21 +309,15 @@ class Canvas(QGraphicsView):
         else:
             super().mouseReleaseEvent(event)
 
-    def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self._space = True
+    def set_space_held(self, on: bool) -> None:
+        """Space held arms panning (desktop/canvas_habits.py catches the key whichever widget has focus)."""
+        if on == self._space:
+            return
+        self._space = on
+        if on:
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-    def keyReleaseEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self._space = False
+        elif self._panning_from is None:
             self.viewport().unsetCursor()
-            event.accept()
-            return
-        super().keyReleaseEvent(event)
 
     def _draw_live(self) -> None:
         path = QPainterPath(QPointF(*self._points[0]))

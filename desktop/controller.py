@@ -67,6 +67,7 @@ class EditorController(QObject):
     colorPicked = Signal(str)                # '#rrggbb' from the eyedropper
     variantsAvailable = Signal(bool, str)    # enabled?, reason when not
     variantsChanged = Signal(list)           # [Hd x Wd x 3 uint8 thumbnails' sources]
+    variantHistoryChanged = Signal(list)     # earlier sets, most recent first: [[Hd x Wd x 3 uint8]]
     exported = Signal(str)
     recentChanged = Signal(list)
     restoreApplied = Signal(object)          # RestoreOptions now in effect
@@ -366,6 +367,9 @@ class EditorController(QObject):
 
     def apply_variant(self, index: int) -> None:
         self.variants.apply(index)
+
+    def apply_earlier_variant(self, k: int, index: int) -> None:
+        self.variants.apply_earlier(k, index)
 
     def clear_variant(self) -> None:
         self.variants.clear()

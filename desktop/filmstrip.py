@@ -53,11 +53,11 @@ class Filmstrip(QWidget):
         self.list.setUniformItemSizes(True)
         self.list.openRequested.connect(self.openRequested)
         self.list.itemSelectionChanged.connect(self._update_buttons)
-        self.copy = QPushButton("Copy settings to selected", self)
-        self.copy.setToolTip("Write this photo's look, vividness, size and restoration into the selected photos' "
+        self.copy = QPushButton("Copy settings", self)
+        self.copy.setToolTip("Copy this photo's look, vividness, size and restoration into the selected photos' "
                              "sessions (their hints and regions stay theirs)")
         self.copy.clicked.connect(lambda: self.copySettingsRequested.emit(self.selected()))
-        self.carry = QPushButton("Apply this photo's colours to selected", self)
+        self.carry = QPushButton("Apply colours", self)
         self.carry.clicked.connect(lambda: self.carryRequested.emit(self.selected()))
         self.carry_ok, self.carry_why = False, "Waiting for the colorization model…"
         buttons = QVBoxLayout()

@@ -205,6 +205,9 @@ class MainWindow(QMainWindow):
         dock = QDockWidget("Filmstrip", self)
         dock.setObjectName("filmstripDock")
         dock.setWidget(self.filmstrip)
+        # Under the photo only: the side docks keep their full height, so the window still fits a small screen.
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         album, strip = self.ctl.album, self.filmstrip
         album.folderChanged.connect(strip.set_folder)
@@ -264,6 +267,8 @@ class MainWindow(QMainWindow):
         ctl.colorPicked.connect(self._on_color_picked)
         ctl.variantsAvailable.connect(self.variants.set_available)
         ctl.variantsChanged.connect(self.variants.set_variants)
+        ctl.variantHistoryChanged.connect(self.variants.set_history)
+        self.variants.historyApplyRequested.connect(ctl.apply_earlier_variant)
         ctl.recentChanged.connect(self._update_recent)
         ctl.undo.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
         ctl.exported.connect(lambda p: self.statusBar().showMessage(f"Exported {p}", 8000))
@@ -283,6 +288,7 @@ class MainWindow(QMainWindow):
         self.vivid.valueChanged.connect(lambda v: self.vivid_timer.start())
         self.vivid_timer.timeout.connect(lambda: ctl.set_vividness(self.vivid.value() / 100.0))
         self.split.valueChanged.connect(lambda v: cv.set_split(v / 100.0))
+        cv.splitMoved.connect(self._on_split_dragged)
 
     # --- slots -------------------------------------------------------------------------------------
     def _on_model_ready(self, name: str, provider: str) -> None:
@@ -334,6 +340,11 @@ class MainWindow(QMainWindow):
 
     def _on_result(self, rgb) -> None:
         self.canvas.set_result(None if rgb is None else QPixmap.fromImage(array_to_qimage(rgb)))
+
+    def _on_split_dragged(self, fraction: float) -> None:
+        self.split.blockSignals(True)  # the canvas is already there
+        self.split.setValue(round(fraction * 100))
+        self.split.blockSignals(False)
 
     def _on_busy(self, busy: bool) -> None:
         self.busy_bar.setVisible(busy)

@@ -8,6 +8,8 @@ from desktop.document import Document, VariantChoice
 from desktop.variants import preview_hints, variants_supported
 from desktop.workers import Job
 
+HISTORY_SETS = 8  # earlier sets kept for the gallery's history row
+
 
 class VariantSampling:
     """The last sampled variants of the editor's document (editor: the EditorController)."""
@@ -15,11 +17,14 @@ class VariantSampling:
     def __init__(self, editor) -> None:
         self.editor = editor
         self.sampled: list = []   # engine Variants of the current document, as last shown
+        self.history: list[list] = []  # earlier sets of this document, the most recent first
 
     def forget(self) -> None:
         """A new photo: the old variants no longer apply."""
         self.sampled = []
+        self.history = []
         self.editor.variantsChanged.emit([])
+        self.editor.variantHistoryChanged.emit([])
 
     def sample(self, n: int = 6, seed: int | None = None, like: int | None = None, spread: float = 0.5) -> None:
         editor = self.editor
@@ -45,8 +50,11 @@ class VariantSampling:
     def _on_variants(self, doc: Document, variants: list) -> None:
         if doc is not self.editor.doc:
             return
+        if self.sampled:
+            self.history = [self.sampled] + self.history[:HISTORY_SETS - 1]
         self.sampled = variants
         self.editor.variantsChanged.emit([v.result.rgb for v in variants])
+        self.editor.variantHistoryChanged.emit([[v.result.rgb for v in vs] for vs in self.history])
 
     def apply(self, index: int) -> None:
         doc = self.editor.doc
@@ -54,6 +62,14 @@ class VariantSampling:
             return
         v = self.sampled[index]
         self.editor.undo.push(SetVariant(doc, VariantChoice.of(v), f"Apply variant {index + 1}"))
+
+    def apply_earlier(self, k: int, index: int) -> None:
+        """Apply variant `index` of the earlier set `k` (0: the set before the newest)."""
+        doc = self.editor.doc
+        if doc is None or not 0 <= k < len(self.history) or not 0 <= index < len(self.history[k]):
+            return
+        v = self.history[k][index]
+        self.editor.undo.push(SetVariant(doc, VariantChoice.of(v), f"Apply variant {index + 1} of set -{k + 1}"))
 
     def clear(self) -> None:
         doc = self.editor.doc
