@@ -22,9 +22,19 @@ class StripList(QListWidget):
 
     openRequested = Signal(object)   # Path
 
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._pressed = None   # the item under the press: a drag that ends on another one opens nothing
+
+    def mousePressEvent(self, event) -> None:
+        self._pressed = self.itemAt(event.position().toPoint())
+        super().mousePressEvent(event)
+
     def mouseReleaseEvent(self, event) -> None:
         super().mouseReleaseEvent(event)
         item = self.itemAt(event.position().toPoint())
+        if item is not self._pressed:
+            return
         mods = event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
                                     | Qt.KeyboardModifier.MetaModifier)
         if item is not None and event.button() == Qt.MouseButton.LeftButton and not mods:
@@ -49,8 +59,7 @@ class Filmstrip(QWidget):
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setIconSize(QSize(THUMB_SIDE, THUMB_SIDE))
         self.list.setGridSize(QSize(THUMB_SIDE + 16, THUMB_SIDE + 28))
-        self.list.setMinimumHeight(THUMB_SIDE + 48)
-        self.list.setUniformItemSizes(True)
+        self.list.setFixedHeight(THUMB_SIDE + 56)  # one row and the scroll bar; the photo keeps the rest
         self.list.openRequested.connect(self.openRequested)
         self.list.itemSelectionChanged.connect(self._update_buttons)
         self.copy = QPushButton("Copy settings", self)
