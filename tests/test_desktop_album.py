@@ -66,6 +66,9 @@ def test_filmstrip_shows_the_folder_opens_by_click_and_selects_with_modifiers(qt
     assert list(strip.items) == roll                      # photos only, by name
     assert sorted(made) == sorted(roll)                   # each made once, off the GUI thread
     assert all(not strip.items[p].icon().isNull() for p in roll)
+    for p in roll:                                        # laid out with the thumbnail and the name under it
+        icon = strip.items[p].icon().availableSizes()[0]
+        assert strip.list.visualItemRect(strip.items[p]).height() > icon.height() + 8 and icon.width() == 96
     assert strip.items[a].font().bold() and strip.items[a].background().style() != Qt.BrushStyle.NoBrush
     assert not strip.items[b].font().bold()
     assert strip.selected() == [] and not strip.copy.isEnabled() and not window.act_copy_settings.isEnabled()
