@@ -282,10 +282,15 @@ def heat_rgba(umap: np.ndarray, value_range: tuple[float, float] | None = None) 
 
 def overlay(photo_rgb8: np.ndarray, umap: np.ndarray, suggestions=()) -> np.ndarray:
     """H x W x 3 uint8: the heat map (heat_rgba) over the photo (H x W x 3 uint8) with each suggestion
-    ringed and numbered from 1."""
-    heat = heat_rgba(umap).astype(np.float32)
-    a = heat[..., 3:] / 255.0
-    out = (photo_rgb8.astype(np.float32) * (1.0 - a) + heat[..., :3] * a + 0.5).astype(np.uint8)
+    ringed and numbered from 1. Blended in row bands, so a big scan needs no full-size float copies."""
+    value_range = display_range(umap[::max(1, umap.shape[0] // 512), ::max(1, umap.shape[1] // 512)])
+    out = np.empty_like(photo_rgb8)
+    step = render.band_rows(umap.shape[1])
+    for y0 in range(0, umap.shape[0], step):
+        heat = heat_rgba(umap[y0:y0 + step], value_range).astype(np.float32)
+        a = heat[..., 3:] * np.float32(1 / 255.0)
+        band = photo_rgb8[y0:y0 + step].astype(np.float32)
+        out[y0:y0 + step] = (band * (1.0 - a) + heat[..., :3] * a + 0.5).astype(np.uint8)
     H, W = out.shape[:2]
     r = max(6, round(max(H, W) / 60))
     for i, s in enumerate(suggestions, 1):
