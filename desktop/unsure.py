@@ -36,7 +36,8 @@ class UnsureOverlay:
             return
         if result.prob is None:
             editor.uncertaintyChanged.emit(None, [])
-            editor.statusMessage.emit("This model gives no colour distribution, so it cannot show where it is unsure")
+            editor.statusMessage.emit("This colouring has no colour distribution (a variant, or a model without a "
+                                     "class head), so it cannot show where it is unsure")
             return
         hints = list(doc.hints)
         scale = result.rgb.shape[1] / doc.full_size[0]  # full-image pixels -> preview pixels
