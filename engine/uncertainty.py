@@ -192,9 +192,10 @@ def suggest_hints(prob: np.ndarray, bins: np.ndarray, L_work: np.ndarray, full_s
 
     prob K x h4 x w4; L_work h x w L*; ab_work 2 x h x w the shown chroma (None: the distribution's mean);
     full_shape (H, W); hinted: (x, y) full-image points that already have hints, whose reach is
-    discounted first and near which nothing is suggested. Each cell's expected squared ab error (faded where L* is near black or white,
-    where chroma barely shows) is gathered over the cells a hint there reaches, exp(-geodesic / reach);
-    after each choice the error it covers is taken off, so the next goes elsewhere.
+    discounted first and near which nothing is suggested. Each cell's expected squared ab error (faded
+    where L* is near black or white, where chroma barely shows) is gathered over the cells a hint there
+    reaches, exp(-geodesic / reach); after each choice the error it covers is taken off, so the next
+    goes elsewhere.
     """
     if n < 1:
         return []

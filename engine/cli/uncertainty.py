@@ -74,7 +74,8 @@ def uncertainty_command(args) -> int:
     print(f"{dest}: uncertainty {umap.mean():.2f} on average (0 sure .. 1 unsure); the map's colours span "
           f"{lo:.2f} (purple) to {hi:.2f} (yellow)")
     for i, s in enumerate(suggestions, 1):
-        colours = ", ".join(f"{c.hex} {c.probability * 100:.0f}%" for c in colorizer.likely_colours(result, s.x, s.y, 3))
+        likely = colorizer.likely_colours(result, s.x, s.y, 3)
+        colours = ", ".join(f"{c.hex} {c.probability * 100:.0f}%" for c in likely)
         print(f"{i}. x {s.x}, y {s.y}: uncertainty {s.uncertainty:.2f}, {s.gain * 100:.0f}% of the gain; "
               f"likely colours {colours}")
     return 0
