@@ -176,7 +176,7 @@ def main(argv=None) -> int:
               f"{(per_photo[-1][SUGGESTED] or [float('nan')])[-1]:.2f}, 5 centred {per_photo[-1][CENTRED][-1]:.2f}",
               file=sys.stderr, flush=True)
     summary = summarise(per_photo)
-    summary.update(model=col.card.name, where=where, seeds=a.seeds, reach=uncertainty.REACH,
+    summary.update(model=col.card.name, where=where, seeds=a.seeds, reach=uncertainty.REACH, gather=uncertainty.GATHER,
                    min_distance=a.min_distance, seconds=time.perf_counter() - t0)
     print(f"where to hint, {col.card.name}, {where}, {a.seeds} random seeds")
     print("\n".join(table(summary)))

@@ -34,13 +34,6 @@ SETTINGS = [  # (label, reach, edge cost, gathered)
     ("reach 0.35, edge 0.2, expected error", 0.35, 0.2, "error"),
     ("reach 0.35, edge 1.5, expected error", 0.35, 1.5, "error"),
 ]
-_expected_error = uncertainty.expected_error
-
-
-def _entropy_instead(prob, bins, ab=None):
-    return uncertainty.entropy(prob)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--per-group", type=int, default=5)
@@ -59,7 +52,7 @@ def main(argv=None) -> int:
     results = {}
     for label, reach, edge, gathered in SETTINGS:
         uncertainty.REACH, uncertainty.EDGE_COST = reach, edge
-        uncertainty.expected_error = _expected_error if gathered == "error" else _entropy_instead
+        uncertainty.GATHER = gathered
         once, seq = [], []
         for p, (res0, psnr0, scale) in zip(photos, base):
             def gain(hints):

@@ -8,8 +8,8 @@ All three read the class head's colour distribution of one photo (`ColorizeResul
   L_work   h x w float32 L* (0..100) at working size; L_full H x W float32 L* of the photo
 
 Uncertainty is the normalised entropy H(p) / log K (0: one bin holds all, 1: uniform). Hints are
-suggested where they are expected to remove the most colour error: each cell's expected squared ab
-error under its distribution, summed over the part of the photo a hint there would reach. A hint's
+suggested where they are expected to help most: each cell's uncertainty (or, with GATHER = "error", its
+expected squared ab error), summed over the part of the photo a hint there would reach. A hint's
 reach falls off with geodesic distance, in which a luminance edge counts as a long way (hints are
 spread by engine/propagate.py along luminance, so they stop at edges too). Points are chosen one at a
 time, each discounting the error the earlier ones already cover, and never closer than `min_distance`,
@@ -30,6 +30,7 @@ REACH = 0.35           # a hint's influence falls to 1/e over this fraction of t
 EDGE_COST = 0.6        # grid cells of distance per unit of L* difference between neighbours
 MIN_DISTANCE = 0.15    # suggestions are at least this fraction of the long side apart
 DARK_LIGHT = 12.0      # L* from black or white under which chroma is hard to see (and to get wrong)
+GATHER = "entropy"     # what suggestions gather: "entropy" or "error" (chosen on validation, see README)
 MERGE = 1.5            # likely colours: bins within this many bin spacings of a peak are one colour
 _SHIFTS = ((0, 1, 1.0), (1, 0, 1.0), (1, 1, 1.4142), (1, -1, 1.4142))
 
@@ -187,28 +188,33 @@ def _geodesic(L: np.ndarray, sources: np.ndarray, limit: float) -> np.ndarray:
 
 def suggest_hints(prob: np.ndarray, bins: np.ndarray, L_work: np.ndarray, full_shape: tuple[int, int], n: int,
                   ab_work: np.ndarray | None = None, hinted=(), min_distance: float = MIN_DISTANCE,
-                  reach: float | None = None) -> list[Suggestion]:
+                  reach: float | None = None, gather: str | None = None) -> list[Suggestion]:
     """Up to n places for hints (full-image pixels), best first, at least min_distance x the long side apart.
 
     prob K x h4 x w4; L_work h x w L*; ab_work 2 x h x w the shown chroma (None: the distribution's mean);
     full_shape (H, W); hinted: (x, y) full-image points that already have hints, whose reach is
-    discounted first and near which nothing is suggested. Each cell's expected squared ab error (faded
-    where L* is near black or white, where chroma barely shows) is gathered over the cells a hint there
-    reaches, exp(-geodesic / reach); after each choice the error it covers is taken off, so the next
-    goes elsewhere.
+    discounted first and near which nothing is suggested. Each cell's uncertainty (gather "entropy") or
+    expected squared ab error ("error"), faded where L* is near black or white (chroma barely shows
+    there), is gathered over the cells a hint there reaches, exp(-geodesic / reach); after each choice
+    what it covers is taken off, so the next goes elsewhere.
     """
     if n < 1:
         return []
     reach = REACH if reach is None else float(reach)
+    gather = GATHER if gather is None else gather
+    if gather not in ("entropy", "error"):
+        raise ValueError(f"gather must be 'entropy' or 'error', got {gather!r}")
     h, w = L_work.shape
     H, W = full_shape[:2]
-    ab_grid = None
-    if ab_work is not None:
-        s = contract.PROB_STRIDE
-        ab_grid = np.stack([cv2.resize(np.ascontiguousarray(c), (prob.shape[2], prob.shape[1]),
-                                       interpolation=cv2.INTER_AREA) for c in _padded(ab_work, s)])
-    err = to_working(expected_error(prob, bins, ab_grid), (h, w))
     unc = to_working(entropy(prob), (h, w))
+    err = unc
+    if gather == "error":
+        ab_grid = None
+        if ab_work is not None:
+            s = contract.PROB_STRIDE
+            ab_grid = np.stack([cv2.resize(np.ascontiguousarray(c), (prob.shape[2], prob.shape[1]),
+                                           interpolation=cv2.INTER_AREA) for c in _padded(ab_work, s)])
+        err = to_working(expected_error(prob, bins, ab_grid), (h, w))
     visible = np.clip(np.minimum(L_work, 100.0 - L_work) / DARK_LIGHT, 0.0, 1.0)
     scale = min(1.0, GRID / max(h, w))
     gh, gw = max(1, round(h * scale)), max(1, round(w * scale))

@@ -89,6 +89,9 @@ def test_suggestions_go_to_the_large_unsure_region_one_per_region():
     p[:, 1:3, 1:3] = _spread((2, 2))
     first = _suggest(p, L, 1)[0]
     assert first.x >= 128 and first.uncertainty > 0.1  # full-image pixels: the photo is 128 x 256
+    assert _suggest(p, L, 1, gather="error")[0].x >= 128  # gathering the expected ab error instead
+    with pytest.raises(ValueError, match="gather"):
+        _suggest(p, L, 1, gather="mystery")
     many = _suggest(p, L, 8)
     assert len(many) == 8 and (many[0].x, many[0].y) == (first.x, first.y)
     assert [s.gain for s in many] == sorted((s.gain for s in many), reverse=True)
