@@ -114,6 +114,40 @@ class HintOverlay(QGraphicsItem):
             painter.drawEllipse(c, r, r)
 
 
+class HeatItem(QGraphicsItem):
+    """The "Where am I unsure?" map, semi-transparent over the photo, and the suggested hint places ringed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heat: QPixmap | None = None
+        self.places: list[tuple[float, float]] = []
+        self.rect = QRectF()
+
+    def set_heat(self, heat: QPixmap | None, places, size: tuple[int, int]) -> None:
+        self.prepareGeometryChange()
+        self.heat, self.places = heat, list(places)
+        self.rect = QRectF(0, 0, size[0], size[1])
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self.rect
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        if self.heat is None:
+            return
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        painter.drawPixmap(self.rect, self.heat, QRectF(self.heat.rect()))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        r = 9.0 / max(painter.worldTransform().m11(), 1e-6)  # 9 screen pixels at any zoom
+        for colour, width in ((QColor(0, 0, 0, 220), 4.0), (QColor(255, 255, 255, 240), 1.5)):
+            pen = QPen(colour, width)
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            for x, y in self.places:
+                painter.drawEllipse(QPointF(x, y), r, r)
+
+
 def dropped_files(mime) -> list[str]:
     """The local files a drag carries (none for text, web links or an empty drag)."""
     if mime is None or not mime.hasUrls():
@@ -134,8 +168,10 @@ class Canvas(QGraphicsView):
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
         self.image = ImageItem()
+        self.heat = HeatItem()
         self.overlay = HintOverlay()
         self.scene().addItem(self.image)
+        self.scene().addItem(self.heat)
         self.scene().addItem(self.overlay)
         self.outline = QGraphicsPixmapItem()   # the selected region's edge, stretched over the photo
         self.outline.setZValue(5)
@@ -188,6 +224,7 @@ class Canvas(QGraphicsView):
         self.image.set_images(before, None, size)
         self.overlay.set_hints([], size)
         self.outline.setPixmap(QPixmap())
+        self.heat.set_heat(None, [], size)
         self.scene().setSceneRect(QRectF(0, 0, size[0], size[1]))
         self.fit()
 
@@ -205,6 +242,10 @@ class Canvas(QGraphicsView):
             return
         self.outline.setPixmap(outline)
         self.outline.setScale(self._size[0] / max(1, outline.width()))
+
+    def set_uncertainty(self, heat: QPixmap | None, places=()) -> None:
+        """The uncertainty map (stretched over the photo) and suggested hint places, full-image pixels."""
+        self.heat.set_heat(heat, places, self._size)
 
     def set_hints_visible(self, on: bool) -> None:
         self.overlay.setVisible(on)

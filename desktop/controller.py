@@ -11,6 +11,7 @@ preview result) and the signals; each job lives in a module of its own, which it
 - the session file (autosave, save, resume): desktop/session_keeper.py
 - export: desktop/exporter.py
 - the folder as an album (filmstrip thumbnails, copy settings, carry colours): desktop/album.py
+- the "Where am I unsure?" overlay: desktop/unsure.py
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from desktop.scheduler import PreviewScheduler, RenderInput
 from desktop.session_keeper import SessionKeeper
 from desktop.settings import Settings
 from desktop.variant_sampling import VariantSampling
+from desktop.unsure import UnsureOverlay
 from desktop.variants import UNSUPPORTED, variants_supported
 from desktop.workers import Job, JobRunner
 from engine import look, render_job
@@ -71,6 +73,7 @@ class EditorController(QObject):
     exported = Signal(str)
     recentChanged = Signal(list)
     restoreApplied = Signal(object)          # RestoreOptions now in effect
+    uncertaintyChanged = Signal(object, list)  # Hd x Wd x 4 uint8 heat map or None, [(x, y)] suggested hints
 
     def __init__(self, settings: Settings, colorizer=None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -100,6 +103,7 @@ class EditorController(QObject):
         self.sessions = SessionKeeper(self)
         self.exporter = Exporter(self)
         self.album = Album(self)
+        self.unsure = UnsureOverlay(self)
         if colorizer is not None:
             QTimer.singleShot(0, self._announce_model)
 
@@ -196,6 +200,7 @@ class EditorController(QObject):
         self.settings.last_dir = str(path.parent)
         self.documentOpened.emit(self.doc)
         self.resultChanged.emit(None)
+        self.unsure.refresh()
         self.hintsChanged.emit([])
         self.regionsChanged.emit(())
         self.sessions.offer(path)
@@ -241,6 +246,7 @@ class EditorController(QObject):
         self.result = replace(result)  # a copy: a variant's own result is shown again later, never re-toned
         self.render_seconds.append(result.seconds)
         self._show_result()
+        self.unsure.refresh()
         h, w = result.work_shape
         log.info("%s: %.0f ms, %s %dx%d", result.provider, result.seconds * 1000, "draft" if draft else "network", w, h)
         self.statusMessage.emit(wording.rendered(result.seconds, result.provider, draft))
@@ -360,6 +366,10 @@ class EditorController(QObject):
 
     def pick(self, x: float, y: float) -> None:
         self.edits.pick(x, y)
+
+    def show_uncertainty(self, on: bool) -> None:
+        """The "Where am I unsure?" overlay on or off (desktop/unsure.py)."""
+        self.unsure.set_on(on)
 
     def sample_variants(self, n: int = 6, seed: int | None = None, like: int | None = None,
                         spread: float = 0.5) -> None:

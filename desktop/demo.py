@@ -108,6 +108,11 @@ def run_story(window, photo: Path, shots: Path | None, export_dir: Path) -> list
     window.export_to(out, 8)
     story.step("exported")
     story.log.append(f"export: {out}")
+    ctl.clear_variant()  # a variant's colouring has no colour distribution to be unsure with
+    window.act_unsure.trigger()
+    wait_idle(ctl)
+    story.step("where-am-i-unsure")
+    window.act_unsure.trigger()
     return story.log
 
 

@@ -95,6 +95,9 @@ class MainWindow(QMainWindow):
                                         tip="Toggle between the original and the colorized photo (B)")
         self.act_hints = self._action("Show &hints", self.canvas.set_hints_visible, checkable=True)
         self.act_hints.setChecked(True)
+        self.act_unsure = self._action("Where am I &unsure?", ctl.show_uncertainty, "U", checkable=True,
+                                       tip="Shade where the model is unsure of the colours (yellow = unsure) "
+                                           "and ring the places where a hint would help most (U)")
         self.tool_group = QActionGroup(self)
         self.tool_actions: dict[Tool, QAction] = {}
         for tool, (text, key) in TOOL_KEYS.items():
@@ -118,7 +121,8 @@ class MainWindow(QMainWindow):
         for a in (self.act_undo, self.act_redo, self.act_clear):
             m.addAction(a)
         m = mb.addMenu("&View")
-        for a in (self.act_fit, self.act_100, self.act_zoom_in, self.act_zoom_out, self.act_compare, self.act_hints):
+        for a in (self.act_fit, self.act_100, self.act_zoom_in, self.act_zoom_out, self.act_compare, self.act_hints,
+                  self.act_unsure):
             m.addAction(a)
         m = mb.addMenu("&Tools")
         for a in self.tool_actions.values():
@@ -172,6 +176,7 @@ class MainWindow(QMainWindow):
         self.split.setToolTip("Drag to compare: the original is shown left of the line")
         tb.addWidget(self.split)
         tb.addAction(self.act_compare)
+        tb.addAction(self.act_unsure)
         # Vividness applies when the slider is let go (or by keyboard), not at every pixel of a drag.
         self.vivid_timer = QTimer(self, singleShot=True, interval=150)
 
@@ -264,6 +269,7 @@ class MainWindow(QMainWindow):
         ctl.statusMessage.connect(lambda m: self.statusBar().showMessage(m, 8000))
         ctl.errorRaised.connect(self.show_error)
         ctl.likelyColors.connect(self.colors.set_likely)
+        ctl.uncertaintyChanged.connect(self._on_uncertainty)
         ctl.colorPicked.connect(self._on_color_picked)
         ctl.variantsAvailable.connect(self.variants.set_available)
         ctl.variantsChanged.connect(self.variants.set_variants)
@@ -345,6 +351,9 @@ class MainWindow(QMainWindow):
         self.split.blockSignals(True)  # the canvas is already there
         self.split.setValue(round(fraction * 100))
         self.split.blockSignals(False)
+
+    def _on_uncertainty(self, heat, places: list) -> None:
+        self.canvas.set_uncertainty(None if heat is None else QPixmap.fromImage(array_to_qimage(heat)), places)
 
     def _on_busy(self, busy: bool) -> None:
         self.busy_bar.setVisible(busy)

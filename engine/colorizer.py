@@ -10,8 +10,9 @@ import numpy as np
 
 from . import contract, decoding, propagate, render
 from . import regions as _regions
+from . import uncertainty as uncertain
 from . import variants as sampling
-from .color import lab_to_hex, luminance
+from .color import luminance
 from .errors import ModelError, ProviderError
 from .hints import Hint, check_inside, hints_to_inputs
 from . import precision as _precision
@@ -286,24 +287,49 @@ class Colorizer:
             raise ModelError(f"carrying hints between photos needs the variant model's encoder ({exc})") from None
         return carry_hints(sampler, source, hints, target)
 
-    def likely_colors(self, result: ColorizeResult, x: int, y: int, k: int = 5) -> list[tuple[str, float]]:
-        """Top-k ab bins of `prob` at full-image pixel (x, y), as ('#rrggbb' at that pixel's L, probability)."""
+    # -- where the model is unsure (engine/uncertainty.py) -----------------------------------------
+    def _distribution(self, result: ColorizeResult) -> tuple[np.ndarray, np.ndarray]:
+        """(prob K x h4 x w4, bins K x 2) of a result; ModelError when the model gives no distribution."""
         if result.prob is None:
             raise ModelError(f"model {self.card.name!r} has no class head, so no colour distribution")
         bins = self.card.bins
         if bins is None or len(bins) != result.prob.shape[0]:
             raise ModelError(f"card {self.card.card_path} bins do not match the model's {result.prob.shape[0]} classes")
+        return result.prob, bins
+
+    def uncertainty(self, result: ColorizeResult) -> np.ndarray:
+        """H x W float32 in [0, 1]: how unsure the model is of each pixel's colour (normalised entropy
+        of its class head), upsampled along the photo's edges; ModelError without a class head."""
+        prob, _ = self._distribution(result)
+        return uncertain.uncertainty_map(prob, result.work_shape, _full_luminance(result.rgb[..., :3]))
+
+    def likely_colours(self, result: ColorizeResult, x: int, y: int, k: int = 5) -> list[uncertain.LikelyColour]:
+        """The k most probable colours at full-image pixel (x, y), neighbouring ab bins merged, ranked by
+        probability, as sRGB at that pixel's L*."""
+        prob, bins = self._distribution(result)
         H, W = result.rgb.shape[:2]
         if not (0 <= x < W and 0 <= y < H):
             raise ValueError(f"pixel ({x}, {y}) is outside the {W}x{H} image")
         h, w = result.work_shape
         s = contract.PROB_STRIDE
-        px = min(result.prob.shape[2] - 1, min(w - 1, int((x + 0.5) * w / W)) // s)
-        py = min(result.prob.shape[1] - 1, min(h - 1, int((y + 0.5) * h / H)) // s)
-        p = result.prob[:, py, px]
+        px = min(prob.shape[2] - 1, min(w - 1, int((x + 0.5) * w / W)) // s)
+        py = min(prob.shape[1] - 1, min(h - 1, int((y + 0.5) * h / H)) // s)
         L = float(luminance(result.rgb[y:y + 1, x:x + 1, :3])[0, 0])
-        top = np.argsort(-p, kind="stable")[:k]
-        return [(lab_to_hex(L, float(bins[i][0]), float(bins[i][1])), float(p[i])) for i in top]
+        return uncertain.likely_colours(prob[:, py, px], bins, L, k)
+
+    def likely_colors(self, result: ColorizeResult, x: int, y: int, k: int = 5) -> list[tuple[str, float]]:
+        """likely_colours as ('#rrggbb', probability) pairs, most probable first (the app's swatches)."""
+        return [(c.hex, c.probability) for c in self.likely_colours(result, x, y, k)]
+
+    def suggest_hints(self, result: ColorizeResult, n: int = 5, hints: list[Hint] | None = None,
+                      min_distance: float = uncertain.MIN_DISTANCE) -> list[uncertain.Suggestion]:
+        """Up to n places (full-image pixels, best first, one per region) where a hint should remove the
+        most colour error; `hints` already given are taken into account (nothing is suggested near them)."""
+        prob, bins = self._distribution(result)
+        h, w = result.work_shape
+        L_work = cv2.resize(_full_luminance(result.rgb[..., :3]), (w, h), interpolation=cv2.INTER_AREA)
+        return uncertain.suggest_hints(prob, bins, L_work.reshape(h, w), result.rgb.shape[:2], int(n),
+                                       result.ab_work, [(hh.x, hh.y) for hh in hints or ()], min_distance)
 
 
 def _one(x: np.ndarray | None, i: int) -> np.ndarray | None:

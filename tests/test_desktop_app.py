@@ -167,8 +167,47 @@ def test_eyedropper_takes_result_colour_and_shows_likely(qtbot, window, photo):
     r, g, b = ctl.result.rgb[int(hit.y()), int(hit.x())]
     assert window.colors.color == ctl.color == f"#{r:02x}{g:02x}{b:02x}"
     assert sum(s.isEnabled() for s in window.colors.swatches) == 5
+    # Ranked by probability, neighbouring bins merged: the engine's likely_colours at that pixel.
+    probs = [p for _, p in window.colors._likely]
+    assert probs == sorted(probs, reverse=True) and sum(probs) <= 1.0 + 1e-5
+    px, py = ctl.edits._preview_xy(hit.x(), hit.y())
+    assert window.colors._likely == [(c.hex, c.probability) for c in ctl.colorizer.likely_colours(ctl.result, px, py)]
     window.colors.swatches[1].click()
     assert ctl.color == window.colors._likely[1][0]
+
+
+def test_where_am_i_unsure_overlay_is_made_off_thread_and_follows_edits(qtbot, window, photo):
+    import threading
+
+    open_and_colorize(qtbot, window, photo)
+    ctl, cv = window.ctl, window.canvas
+    threads, seen = [], []
+    real = ctl.colorizer.uncertainty
+    ctl.colorizer.uncertainty = lambda result: threads.append(threading.current_thread()) or real(result)
+    ctl.uncertaintyChanged.connect(lambda heat, places: seen.append((heat, places)))
+    plain = cv.grab().toImage()
+    assert cv.heat.heat is None and not window.act_unsure.isChecked()
+    window.act_unsure.trigger()
+    wait_idle(qtbot, ctl)
+    assert window.act_unsure.isChecked() and threads and threads[-1] is not threading.main_thread()
+    heat, places = seen[-1]
+    assert heat.shape == ctl.result.rgb.shape[:2] + (4,) and heat.dtype == np.uint8
+    assert cv.heat.heat is not None and cv.heat.heat.width() == ctl.result.rgb.shape[1]
+    assert 1 <= len(places) <= 3 and all(0 <= x < 320 and 0 <= y < 240 for x, y in places)  # full-image pixels
+    from desktop.qimage import qimage_to_rgb
+    shaded = qimage_to_rgb(cv.grab().toImage())
+    assert np.abs(shaded.astype(int) - qimage_to_rgb(plain)).mean() > 5  # drawn over the photo
+    # A hint makes a new result, and the map is remade for it; no place is suggested on the hint itself.
+    n = len(seen)
+    window._on_tool(Tool.BRUSH)
+    x0, y0 = places[0]
+    drag(qtbot, cv, [(x0, y0), (x0 + 2, y0)])
+    wait_idle(qtbot, ctl)
+    assert len(seen) > n and seen[-1][0] is not None and len(threads) > 1
+    assert all(np.hypot(x - x0, y - y0) > 10 for x, y in seen[-1][1])
+    window.act_unsure.trigger()
+    assert not window.act_unsure.isChecked() and cv.heat.heat is None and seen[-1] == (None, [])
+    wait_idle(qtbot, ctl)
 
 
 def test_session_is_saved_beside_photo_and_resumed(qtbot, window, photo, tmp_path, colorizer):

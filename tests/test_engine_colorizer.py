@@ -93,7 +93,13 @@ def test_likely_colors(colorizer):
     assert len(top) == 3 and top[0][1] >= top[1][1] >= top[2][1]
     best = int(np.argmin(np.abs(CENTRES - color.luminance(img)[0, 0] / 100)))
     L = float(color.luminance(res.rgb[20:21, 10:11])[0, 0])
-    assert top[0][0] == color.lab_to_hex(L, *BINS[best])
+    # The best bin and its two neighbours on the test model's ring of bins are one colour: their
+    # probability-weighted mean, with their summed probability.
+    p = res.prob[:, 20 // 4, 10 // 4]  # the 64 x 64 photo is its own working size
+    ring = [(best - 1) % len(BINS), best, (best + 1) % len(BINS)]
+    mean = sum(p[i] * np.float32(BINS[i]) for i in ring) / p[ring].sum()
+    assert top[0][0] == color.lab_to_hex(L, *mean)
+    assert top[0][1] == pytest.approx(float(p[ring].sum()), abs=1e-5)
     with pytest.raises(ValueError, match="outside"):
         colorizer.likely_colors(res, 64, 0)
 

@@ -92,14 +92,19 @@ def sample_hints(rgb: np.ndarray, n: int, key: str, work_scale: float = 1.0,
     Draws are sequential, so the first k of n hints are the k-hint set: curves compare like sets.
     """
     h, w = rgb.shape[:2]
-    half = max(0, int(round(((2 * radius + 1) / work_scale - 1) / 2)))
     rng = np.random.default_rng(zlib.crc32(key.encode("utf-8")))
     hints = []
     for _ in range(n):
         cy, cx = rng.normal((h / 2.0, w / 2.0), (h / 4.0, w / 4.0))
-        cy = int(np.clip(round(cy), 0, h - 1))
-        cx = int(np.clip(round(cx), 0, w - 1))
-        patch = rgb[max(0, cy - half):cy + half + 1, max(0, cx - half):cx + half + 1]
-        mean = np.round(patch.reshape(-1, 3).mean(0)).astype(int)
-        hints.append(Hint(float(cx), float(cy), "#%02x%02x%02x" % tuple(mean), radius))
+        hints.append(hint_at(rgb, int(np.clip(round(cx), 0, w - 1)), int(np.clip(round(cy), 0, h - 1)),
+                             work_scale, radius))
     return hints
+
+
+def hint_at(rgb: np.ndarray, x: int, y: int, work_scale: float = 1.0, radius: int = HINT_RADIUS) -> Hint:
+    """A simulated hint at full-image pixel (x, y) of the true photo (HxWx3 uint8): the mean true colour
+    over the full-resolution area its (2*radius+1)^2 working-grid patch covers."""
+    half = max(0, int(round(((2 * radius + 1) / work_scale - 1) / 2)))
+    patch = rgb[max(0, y - half):y + half + 1, max(0, x - half):x + half + 1]
+    mean = np.round(patch.reshape(-1, 3).mean(0)).astype(int)
+    return Hint(float(x), float(y), "#%02x%02x%02x" % tuple(mean), radius)

@@ -88,6 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--pick", type=int, metavar="K", help="with --z-from: which variant (index from 0)")
     add_restore_args(c)
     add_batch_parser(sub, _positive, add_look_args)
+    u = sub.add_parser("uncertainty", help="map where the model is unsure of the colours, and suggest where to hint")
+    u.add_argument("photo", metavar="PHOTO", help="image file")
+    u.add_argument("-o", "--output", required=True, metavar="MAP",
+                   help="heat map over the photo (.png, .jpg or .tif): yellow = unsure, purple = sure")
+    u.add_argument("--suggest", type=_positive(int), metavar="N",
+                   help="print N places for hints (best first) with the model's likely colours there, "
+                        "and ring them on the map")
+    u.add_argument("--size", type=_positive(int), default=None, help="working long side in pixels (model default)")
+    u.add_argument("--hints", metavar="FILE", help="hints already given (JSON, as for colorize)")
+    u.add_argument("--provider", help="cpu, cuda, directml, coreml or a full ONNX Runtime provider name")
+    u.add_argument("--model", help="model name (default: the installed default model)")
+    u.add_argument("--overwrite", action="store_true", help="replace an existing map (never the photo)")
     i = sub.add_parser("info", help="show the model, its card and the execution providers")
     i.add_argument("--provider", help="provider to try")
     i.add_argument("--model", help="model name")
@@ -331,6 +343,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if args.command == "batch":
                 return batch_command(args)
+            if args.command == "uncertainty":
+                from .uncertainty import uncertainty_command
+                return uncertainty_command(args)
             return colorize_command(args) if args.command == "colorize" else info_command(args)
         except KeyboardInterrupt:
             _say("error", "interrupted")
