@@ -16,6 +16,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("photos", nargs="*", metavar="photo", help="photo (or folder) to open")
     p.add_argument("--demo", metavar="IMAGE", help="run the scripted demo story on IMAGE and quit")
     p.add_argument("--screenshots", metavar="DIR", help="with --demo: save a PNG of the window at each step")
+    p.add_argument("--reference", metavar="PHOTO", help="with --demo: a colour photo of the same scene for the "
+                   "story's Colour from reference photo step")
     p.add_argument("--provider", help="execution provider for this run (cpu, cuda, directml, coreml)")
     args = p.parse_args(argv)
     args.photo = args.photos[0] if args.photos else None
@@ -107,8 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if args.screenshots and not args.demo:
-        print("tinta-desktop: --screenshots needs --demo IMAGE", file=sys.stderr)
+    if (args.screenshots or args.reference) and not args.demo:
+        print(f"tinta-desktop: {'--screenshots' if args.screenshots else '--reference'} needs --demo IMAGE",
+              file=sys.stderr)
         return 2
     from desktop.platform_check import xcb_problem
     problem = xcb_problem()
@@ -120,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         from desktop.settings import Settings, apply_theme
         apply_theme(Settings().theme)
         from desktop.demo import run_demo
-        return run_demo(app, args.demo, args.screenshots, build_window, args.provider)
+        return run_demo(app, args.demo, args.screenshots, build_window, args.provider, args.reference)
     window = launch(args)  # noqa: F841 - kept alive for the event loop
     logging.getLogger(__name__).info("window ready in %.2f s", time.perf_counter() - started)
     return app.exec()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDockWidget
 
 from desktop.canvas import Tool
 
@@ -60,7 +60,7 @@ class Story:
             self.window.grab().save(str(self.shots / f"{self.n:02d}-{name}.png"))
 
 
-def run_story(window, photo: Path, shots: Path | None, export_dir: Path) -> list[str]:
+def run_story(window, photo: Path, shots: Path | None, export_dir: Path, reference: Path | None = None) -> list[str]:
     ctl, cv = window.ctl, window.canvas
     story = Story(window, shots)
     wait_idle(ctl)
@@ -92,8 +92,26 @@ def run_story(window, photo: Path, shots: Path | None, export_dir: Path) -> list
     story.step("undo")
     ctl.undo.redo()
     story.step("redo")
+    # Protect: a painted area keeps the colours it has; a hint next to it stops at its edge.
+    window._on_tool(Tool.PROTECT)
+    drag(cv, [(w * 0.1 + i * w * 0.02, h * 0.75) for i in range(10)])
+    window._on_tool(Tool.BRUSH)
+    window.colors.set_color("#c8302a")
+    window._on_color_chosen("#c8302a")
+    drag(cv, [(w * 0.15 + i * w * 0.02, h * 0.86) for i in range(6)])
+    story.step("protect-and-hint")
+    # Restoration is an edit like the others: it previews live and undoes.
+    window.restore.denoise.setValue(40)
+    window.restore.local_contrast.setValue(30)
+    story.step("restoration")
+    ctl.undo.undo()
+    ctl.undo.undo()
+    story.step("restoration-undone")
     if window.variants.isEnabled():
         window.variants.sample.click()
+        wait_idle(ctl)
+        dock = window.findChild(QDockWidget, "variantsDock")
+        window.resizeDocks([dock], [560], Qt.Orientation.Vertical)  # as a user would drag the dock taller
         story.step("variants")
         if window.variants.buttons:
             window.variants.buttons[0].click()
@@ -108,6 +126,9 @@ def run_story(window, photo: Path, shots: Path | None, export_dir: Path) -> list
     window.export_to(out, 8)
     story.step("exported")
     story.log.append(f"export: {out}")
+    if reference is not None:
+        ctl.colour_from_reference(reference, 0.5)
+        story.step("colour-from-reference")
     ctl.clear_variant()  # a variant's colouring has no colour distribution to be unsure with
     window.act_unsure.trigger()
     wait_idle(ctl)
@@ -116,7 +137,8 @@ def run_story(window, photo: Path, shots: Path | None, export_dir: Path) -> list
     return story.log
 
 
-def run_demo(app, image: str, screenshots: str | None, build_window, provider: str | None = None) -> int:
+def run_demo(app, image: str, screenshots: str | None, build_window, provider: str | None = None,
+             reference: str | None = None) -> int:
     """Works on a copy of IMAGE in a temporary folder so the session file lands there, not beside it.
 
     build_window(settings, provider=...) makes the window (desktop.app's, passed in so that this module
@@ -126,6 +148,9 @@ def run_demo(app, image: str, screenshots: str | None, build_window, provider: s
     src = Path(image)
     if not src.is_file():
         print(f"tinta-desktop: {image}: file does not exist", file=sys.stderr)
+        return 2
+    if reference is not None and not Path(reference).is_file():
+        print(f"tinta-desktop: {reference}: file does not exist", file=sys.stderr)
         return 2
     shots = Path(screenshots) if screenshots else None
     if shots is not None:
@@ -137,10 +162,10 @@ def run_demo(app, image: str, screenshots: str | None, build_window, provider: s
         window = build_window(settings, provider=provider)
         window.ctl.ask_resume = lambda path: False
         window.ctl.ask_unsaved = lambda path, why: "discard"  # a scripted story never waits on a question
-        window.resize(1400, 900)
+        window.resize(1600, 1200)
         window.show()
         try:
-            run_story(window, work, shots, shots or Path(tmp))
+            run_story(window, work, shots, shots or Path(tmp), None if reference is None else Path(reference))
         except Exception as exc:  # the demo reports one line, like the rest of the app
             print(f"tinta-desktop: demo failed: {exc}", file=sys.stderr)
             return 1

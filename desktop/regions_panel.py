@@ -44,6 +44,8 @@ class RegionsPanel(QWidget):
         self.list = QListWidget(self)
         self.list.setObjectName("regionList")
         self.list.setIconSize(QSize(22, 22))
+        # A handful of rows is enough to pick from (it scrolls); the dock column's height goes to the variants.
+        self.list.setMaximumHeight(140)
         self.list.currentRowChanged.connect(self._on_row)
         self.recolour = QPushButton("Colour…", self)
         self.recolour.setToolTip("Choose another colour for the selected region")

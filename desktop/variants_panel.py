@@ -96,6 +96,9 @@ class VariantsPanel(QWidget):
             b.clicked.connect(lambda _=False, i=i: self._on_clicked(i))
             self.grid.addWidget(b, i // 2, i % 2)
             self.buttons.append(b)
+        # Once there is a set to judge, one row of it is always in view (the Regions list gives way);
+        # an empty gallery asks for nothing, so the window still fits a small screen at start.
+        self.scroll.setMinimumHeight(THUMB + 24 if images else 0)
         self._update_buttons()
 
     def set_history(self, sets: list[list[np.ndarray]]) -> None:

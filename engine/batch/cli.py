@@ -1,7 +1,6 @@
 """`tinta batch`: arguments, the run (local processes or a Ray cluster), `--rerender SIDECAR`."""
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
