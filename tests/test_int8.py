@@ -94,3 +94,11 @@ def test_a_malformed_int8_field_names_the_card(tmp_path, monkeypatch):
     monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
     with pytest.raises(ModelError, match="tiny.json.*int8"):
         Colorizer()
+
+
+def test_time_ratio_compares_two_models_interleaved(tmp_path):
+    make_test_model(tmp_path)
+    Q.quantize(tmp_path / "tiny.onnx", tmp_path / "a.onnx", _feeds(), only=("",), keep=())
+    r = Q.time_ratio(tmp_path / "tiny.onnx", tmp_path / "a.onnx", rounds=1, runs=2)
+    same = Q.time_ratio(tmp_path / "tiny.onnx", tmp_path / "tiny.onnx", rounds=1, runs=2)
+    assert 0 < r < 100 and 0.2 < same < 5
