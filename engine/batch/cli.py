@@ -46,38 +46,37 @@ def _hint_dicts(hints) -> list[dict]:
     return [{"x": float(h.x), "y": float(h.y), "color": h.color, "radius": int(h.radius)} for h in hints]
 
 
-def _reference(args, colorizer) -> dict | None:
-    """The recipe's reference entry, checked once: readable photo, strength in 0..1, a model that can match."""
+def _matched_file(flag: str, path: str, colorizer, check) -> dict:
+    """{path, sha256} of a file the matcher (engine/reference.py) reads per photo, checked once here:
+    `check(path)` reads it (its error names the file) and the model must have the encoder that matches."""
     from ..models import file_sha256
+
+    resolved = Path(path).resolve()
+    check(resolved)
+    try:
+        colorizer.variant_sampler()
+    except ModelError as exc:
+        raise ModelError(f"{flag} needs the variant model's encoder ({exc})") from None
+    return {"path": str(resolved), "sha256": file_sha256(resolved)}
+
+
+def _reference(args, colorizer) -> dict | None:
+    """The recipe's reference entry: a readable photo, strength in 0..1, a model that can match."""
     from ..render_job import reference_pixels
 
     if not args.reference:
         return None
     if not 0.0 <= args.reference_strength <= 1.0:
         raise ValueError(f"--reference-strength must be in 0..1, got {args.reference_strength:g}")
-    path = Path(args.reference).resolve()
-    reference_pixels(path)
-    try:
-        colorizer.variant_sampler()
-    except ModelError as exc:
-        raise ModelError(f"--reference needs the variant model's encoder ({exc})") from None
-    return {"path": str(path), "sha256": file_sha256(path), "strength": float(args.reference_strength)}
+    entry = _matched_file("--reference", args.reference, colorizer, reference_pixels)
+    return {**entry, "strength": float(args.reference_strength)}
 
 
 def _hints_from(args, colorizer) -> dict | None:
-    """The recipe's hints_from entry, checked once: a readable session naming a readable photo."""
-    from ..models import file_sha256
+    """The recipe's hints_from entry: a readable session naming a readable photo."""
     from ..render_job import hints_source
 
-    if not args.hints_from:
-        return None
-    path = Path(args.hints_from).resolve()
-    hints_source(path)
-    try:
-        colorizer.variant_sampler()
-    except ModelError as exc:
-        raise ModelError(f"--hints-from needs the variant model's encoder ({exc})") from None
-    return {"path": str(path), "sha256": file_sha256(path)}
+    return _matched_file("--hints-from", args.hints_from, colorizer, hints_source) if args.hints_from else None
 
 
 def _session_recipe(path: Path, card, args):
