@@ -267,3 +267,26 @@ def test_protect_region_keeps_each_variants_own_colours(vae):
     z = hinted[1].z
     again = vae.render_z(img, z, hints=hint, size=64, regions=[protect]).result.rgb
     np.testing.assert_array_equal(again[:, :55], plain[1].result.rgb[:, :55])
+
+
+def test_cli_variants_take_the_look(models, tmp_path):
+    from engine import cli
+    from engine.color import srgb_to_lab
+    from engine.io.image import read_image, write_image
+
+    src = tmp_path / "photo.png"
+    write_image(src, gradient_image(70, 90))
+    plain, gray = tmp_path / "plain", tmp_path / "gray"
+    assert cli.main(["colorize", str(src), "-o", str(plain), "--model", "tiny-vae", "--variants", "2"]) == 0
+    assert cli.main(["colorize", str(src), "-o", str(gray), "--model", "tiny-vae", "--variants", "2",
+                     "--saturation", "0"]) == 0
+
+    def chroma(path):
+        lab = srgb_to_lab(read_image(path).pixels.astype(np.float32) / 255)
+        return float(np.hypot(lab[..., 1], lab[..., 2]).mean())
+
+    assert chroma(plain / "photo.v1.png") > 5 and chroma(gray / "photo.v1.png") < 1.5
+    again = tmp_path / "again"  # a re-render takes this run's look, like its restoration
+    assert cli.main(["colorize", str(src), "-o", str(again), "--model", "tiny-vae", "--saturation", "0",
+                     "--z-from", str(plain / "photo.variants.json"), "--pick", "1"]) == 0
+    assert chroma(again / "photo.v1.png") < 1.5

@@ -245,8 +245,6 @@ def _variant_args_problem(args) -> str | None:
         return f"--pick must be 0 or more, got {args.pick}"
     if args.seed < 0:
         return f"--seed must be 0 or more, got {args.seed}"
-    if (args.variants or args.z_from) and (args.saturation != 1.0 or args.warmth != 0.0):
-        return "--saturation and --warmth do not apply to --variants or --z-from yet"
     return None
 
 
@@ -269,10 +267,12 @@ def _variants_for(colorizer, pic, src: Path, outdir: Path, ext: str, args, hints
         written[dest.resolve()] = source
 
     if args.z_from:
-        cli_variants.rerender(colorizer, pic, src, outdir, ext, args.z_from, args.pick, write_image, check, opts)
+        cli_variants.rerender(colorizer, pic, src, outdir, ext, args.z_from, args.pick, write_image, check, opts,
+                              (args.saturation, args.warmth))
     else:
         cli_variants.render_variants(colorizer, pic, src, outdir, ext, args.variants, args.seed, hints, args.size,
-                                     args.vividness, args.spread, write_image, check, opts)
+                                     args.vividness, args.spread, write_image, check, opts,
+                                     (args.saturation, args.warmth))
 
 
 def _check_hints(hints, shape, src: Path, hints_path: str) -> None:

@@ -75,9 +75,11 @@ def read_pick(path: str | Path, pick: int) -> tuple[dict, dict, list[Hint]]:
 
 
 def render_variants(colorizer, pic, src: Path, outdir: Path, ext: str, n: int, seed: int, hints, size,
-                    vividness, spread, write_image, check_dest, opts=None) -> None:
+                    vividness, spread, write_image, check_dest, opts=None, look_args=(1.0, 0.0)) -> None:
     """Sample n variants of one picture, writing each as it is rendered, then the record. Each goes through
-    the same restoration (opts, a RestoreOptions), colour management and metadata as a single colorization."""
+    the same restoration (opts, a RestoreOptions), look ((saturation, warmth), engine/look.py), colour
+    management and metadata as a single colorization."""
+    from .. import look
     from ..render_job import finish_output, restore as restore_input
     from ..restore.pipeline import RestoreOptions
 
@@ -90,7 +92,7 @@ def render_variants(colorizer, pic, src: Path, outdir: Path, ext: str, n: int, s
     outdir.mkdir(parents=True, exist_ok=True)
     kept = []
     for v, dest in zip(colorizer.iter_variants(restored.pixels, n, seed, hints, size, vividness, spread), dests):
-        out = finish_output(colorizer, pic, restored, v.result.rgb, opts)
+        out = finish_output(colorizer, pic, restored, look.apply(v.result.rgb, *look_args), opts)
         write_image(dest, out.pixels, metadata=out.metadata)
         v.result = None  # the record needs z and seed only; full-size pixels can go
         kept.append(v)
@@ -98,9 +100,10 @@ def render_variants(colorizer, pic, src: Path, outdir: Path, ext: str, n: int, s
 
 
 def rerender(colorizer, pic, src: Path, outdir: Path, ext: str, z_file: str, pick: int, write_image,
-             check_dest, opts=None) -> Path:
+             check_dest, opts=None, look_args=(1.0, 0.0)) -> Path:
     """Re-render variant `pick` of a .variants.json exactly (same z, size, vividness and hints; the restoration
-    options are this run's, as they are not recorded)."""
+    options and the look are this run's, as they are not recorded)."""
+    from .. import look
     from ..render_job import finish_output, restore as restore_input
     from ..restore.pipeline import RestoreOptions
 
@@ -117,6 +120,6 @@ def rerender(colorizer, pic, src: Path, outdir: Path, ext: str, z_file: str, pic
     v = colorizer.render_z(restored.pixels, z, hints or None, data.get("size"), float(data.get("vividness", 1.0)),
                            seed=int(entry.get("seed", -1)), spread=data.get("spread"))
     outdir.mkdir(parents=True, exist_ok=True)
-    out = finish_output(colorizer, pic, restored, v.result.rgb, opts)
+    out = finish_output(colorizer, pic, restored, look.apply(v.result.rgb, *look_args), opts)
     write_image(dest, out.pixels, metadata=out.metadata)
     return dest
