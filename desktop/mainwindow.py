@@ -17,7 +17,7 @@ from desktop.export_dialog import JpegQualityDialog
 from desktop.filmstrip import Filmstrip
 from desktop.exporter import JPEG_QUALITY, ExportRequest
 from desktop.help_dialogs import AboutDialog, ShortcutsDialog
-from desktop.prefs import SIZES, PreferencesDialog
+from desktop.prefs import SIZE_TIP, SIZES, PreferencesDialog
 from desktop.qimage import array_to_qimage
 from desktop.reference_dialog import ReferenceDialog
 from desktop.settings import apply_theme
@@ -159,7 +159,7 @@ class MainWindow(QMainWindow):
         self.size_box = QComboBox(self)
         for s in SIZES:
             self.size_box.addItem("Model default" if s == 0 else str(s), s)
-        self.size_box.setToolTip("Network working size (long side); bigger is slower and finer")
+        self.size_box.setToolTip(SIZE_TIP)
         tb.addWidget(self.size_box)
         tb.addWidget(QLabel(" Vividness ", self))
         self.vivid = QSlider(Qt.Orientation.Horizontal, self)
