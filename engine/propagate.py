@@ -19,7 +19,7 @@ GRID_SIDE = 128        # the solve runs at this long side (or the working size, 
 SIGMA_L = 4.0          # L* difference at which a neighbour's pull falls to exp(-1/2)
 DECAY = 1.0            # residuals fade over about this many long sides
 HINT_WEIGHT = 50.0
-ITERATIONS = 200       # coarse grid: to convergence
+ITERATIONS = 60        # coarse grid (validation with 40 fine steps: 200 26.542 dB, 100 26.544, 60 26.545, 40 26.521)
 FINE_ITERATIONS = 40   # fine grid, from the coarse answer
 
 _SHIFTS = ((0, 1), (1, 0), (1, 1), (1, -1))  # each undirected 8-neighbour edge once
