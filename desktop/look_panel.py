@@ -1,9 +1,10 @@
 """The Look dock: saturation and warmth after colorizing (engine/look.py), each a slider with its value shown."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFormLayout, QLabel, QPushButton, QSlider, QWidget
 
+from desktop.slider_row import slider_row
 from engine import look
 
 
@@ -20,16 +21,7 @@ class LookPanel(QWidget):
         for name, (lo, hi), tip in (
                 ("saturation", look.SATURATION_RANGE, "Colour strength after colorizing: 0 gray, 1 as made, 2 double"),
                 ("warmth", look.WARMTH_RANGE, "Cooler (left) or warmer (right) colours; lightness never changes")):
-            slider = QSlider(Qt.Orientation.Horizontal, self)
-            slider.setObjectName(f"{name}Slider")
-            slider.setRange(round(lo * 100), round(hi * 100))
-            slider.setToolTip(tip)
-            label = QLabel(self)
-            label.setMinimumWidth(36)
-            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            row = QHBoxLayout()
-            row.addWidget(slider)
-            row.addWidget(label)
+            slider, label, row = slider_row(self, name, round(lo * 100), round(hi * 100), tip)
             form.addRow(name.capitalize(), row)
             self.sliders[name], self.labels[name] = slider, label
             slider.valueChanged.connect(lambda v, n=name: self._moved(n, v))

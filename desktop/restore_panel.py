@@ -3,15 +3,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QPushButton, QSlider, QWidget
 
+from desktop.slider_row import slider_row
 from engine.restore.pipeline import RestoreOptions
 
 LEVELS = {"keep_tone": ("Keep tone", "Blend the print's original tone back into the colours"),
           "dust_sensitivity": ("Dust sensitivity", "Higher finds fainter specks and scratches (and risks detail)"),
           "denoise": ("Denoise", "Smooth film grain and scanner noise in the luminance"),
           "local_contrast": ("Local contrast", "Bring back contrast in faded, flat areas")}
+
 
 
 class RestorePanel(QWidget):
@@ -31,16 +33,7 @@ class RestorePanel(QWidget):
         self.sliders: dict[str, QSlider] = {}
         self.labels: dict[str, QLabel] = {}
         for name, (title, tip) in LEVELS.items():
-            slider = QSlider(Qt.Orientation.Horizontal, self)
-            slider.setObjectName(f"{name}Slider")
-            slider.setRange(0, 100)
-            slider.setToolTip(tip)
-            label = QLabel(self)
-            label.setMinimumWidth(36)
-            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            row = QHBoxLayout()
-            row.addWidget(slider)
-            row.addWidget(label)
+            slider, label, row = slider_row(self, name, 0, 100, tip)
             self.sliders[name], self.labels[name] = slider, label
             setattr(self, name, slider)
             if name == "keep_tone":
