@@ -228,3 +228,11 @@ def test_evaluate_end_to_end_with_the_test_model(tmp_path, monkeypatch):
     assert "psnr_minus_gray_db" in card["goals"] and "psnr_minus_levin_db" in card["goals"]
     assert set(card["hint_error_before_propagation"]) == {"1", "5"}
     assert set(card["goals"]["frechet_vs_gray_every_set"]["value"]) == {"setA"}  # setB: one photo, no FD
+    # The command replaces the evaluation's numbers and keeps what trainer.compare stored beside them.
+    from trainer.card import main as card_main
+    card_file = tmp_path / "m.json"
+    card_file.write_text(json.dumps({"name": data.get("model") or "m", "metrics": {
+        "per_set": {"validation": {"x": 1}}, "rows": {"stale": 1}}}))
+    assert card_main([str(paths[1]), str(card_file)]) == 0
+    written = json.loads(card_file.read_text())["metrics"]
+    assert written["per_set"] == {"validation": {"x": 1}} and "stale" not in written["rows"]

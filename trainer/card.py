@@ -11,6 +11,9 @@ import sys
 from pathlib import Path
 
 
+KEPT_METRICS = ("per_set",)
+
+
 def _row(rows: list[dict], method: str, dataset: str = "all") -> dict | None:
     for r in rows:
         if r["method"] == method and r["dataset"] == dataset:
@@ -83,7 +86,9 @@ def main(argv=None) -> int:
     if report.get("model") not in (None, card["name"]):
         print(f"{a.eval_json}: evaluates {report['model']!r}, not {card['name']!r}", file=sys.stderr)
         return 2
-    card["metrics"] = card_metrics(report)
+    # What other tools stored beside the evaluation (trainer.compare's per-set tables) stays.
+    kept = {k: v for k, v in (card.get("metrics") or {}).items() if k in KEPT_METRICS}
+    card["metrics"] = {**card_metrics(report), **kept}
     tmp = card_path.with_name(card_path.name + ".tmp")
     tmp.write_text(json.dumps(card, indent=1))
     os.replace(tmp, card_path)
