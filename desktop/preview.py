@@ -4,11 +4,16 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+import cv2
 import numpy as np
 
 from engine import contract
+from engine.color import luminance
 from engine.colorizer import ColorizeResult, Colorizer
 from engine.hints import Hint, hints_to_inputs
+
+
+DRAFT_SCALE = 0.5   # a draft renders at half the preview's width and height: a quarter of the pixels
 
 
 class PreviewRenderer:
@@ -28,14 +33,18 @@ class PreviewRenderer:
         self.job = colorizer.prepare(preview, None, size)
         self.work_shape = self.job.L_work.shape
         self.padded_shape = self.job.L_pad.shape
+        self._small = None   # (image, L*) at DRAFT_SCALE of the preview, made on the first draft
+        self._last = None    # (inputs, prediction) of the last network run, which a refine reuses
 
     def render(self, hints: list[Hint], vividness: float = 1.0, radius_scale: float = 1.0,
-               regions=()) -> ColorizeResult:
+               regions=(), draft: bool = False) -> ColorizeResult:
         """Colorize the preview with `hints` (full-image coordinates) and regions (engine/regions.py, which hold
-        for any size of the photo); rgb is Hd x Wd x 3 uint8.
+        for any size of the photo); rgb is Hd x Wd x 3 uint8, or at DRAFT_SCALE of that for a draft.
 
         radius_scale = this renderer's working size / the photo's working size: hint radii are in the
-        latter's pixels, so a draft at a smaller size shrinks them to cover the same area.
+        latter's pixels, so a draft at a smaller size shrinks them to cover the same area. A draft is the same
+        network run and hint solve rendered onto a quarter of the pixels (the canvas scales it up); the
+        refine that follows with the same inputs reuses the network's answer and only renders.
         """
         if radius_scale != 1.0:
             hints = [Hint(h.x, h.y, h.color, max(0, round((h.radius + 0.5) * radius_scale - 0.5))) for h in hints]
@@ -47,5 +56,21 @@ class PreviewRenderer:
         temperature = contract.temperature_for(vividness, self.colorizer.card.default_temperature)
         job = replace(self.job, hint_ab=hint_ab, hint_mask=hint_mask, temperature=temperature,
                       start=time.perf_counter(), regions=tuple(regions))
-        pred = self.colorizer.predict(job.L_pad[None, None], job.hint_ab, job.hint_mask, job.temperature)
+        inputs = (tuple(hints), temperature, tuple(id(r) for r in regions))
+        if self._last is not None and self._last[0] == inputs:
+            pred = self._last[1]
+        else:
+            pred = self.colorizer.predict(job.L_pad[None, None], job.hint_ab, job.hint_mask, job.temperature)
+            self._last = (inputs, pred)
+        if draft:
+            image, L_full = self._draft_luminance()
+            job = replace(job, image=image, L_full=L_full)
         return self.colorizer.finish(job, pred.ab[0], None if pred.prob is None else pred.prob[0])
+
+    def _draft_luminance(self):
+        if self._small is None:
+            H, W = self.job.image.shape[:2]
+            size = (max(1, round(W * DRAFT_SCALE)), max(1, round(H * DRAFT_SCALE)))
+            image = cv2.resize(self.job.image, size, interpolation=cv2.INTER_AREA)
+            self._small = (image, luminance(image))
+        return self._small

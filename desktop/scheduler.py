@@ -13,7 +13,7 @@ from desktop.workers import Job, JobRunner
 from engine import render_job
 
 INTERACTIVE_LONG_SIDE = 256   # network size for the quick preview right after an edit
-REFINE_DELAY_MS = 400         # pause after which the preview is redone at the full working size
+REFINE_DELAY_MS = 150         # quiet after which a draft is redone at full size (at the default size only the render reruns)
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,9 @@ class PreviewScheduler(QObject):
     """Runs preview renders on the shared JobRunner and reports each finished one.
 
     A request made while a render runs is remembered (not queued twice) and started when it ends;
-    a draft (network at INTERACTIVE_LONG_SIDE) answers an edit fast, and the full-size render
-    follows after REFINE_DELAY_MS of quiet, so the preview that stays matches the export.
+    a draft (network at INTERACTIVE_LONG_SIDE at most, rendered at half the preview's size) answers an edit
+    fast, and the full-size render follows after REFINE_DELAY_MS of quiet, so the preview that stays matches
+    the export.
     """
 
     rendered = Signal(object, object, bool)   # Document, ColorizeResult (rgb Hd x Wd x 3 uint8), draft?
@@ -71,8 +72,9 @@ class PreviewScheduler(QObject):
             return
         doc, colorizer, long_side = what.doc, what.colorizer, what.long_side
         hints, vividness, variant, regions = list(doc.hints), doc.vividness, doc.variant, doc.regions
+        # A variant is rendered whole by its sampler: there is no cheaper draft of it to show first.
+        draft = draft and not (variant is not None and variants_supported(colorizer))
         size = min(long_side, INTERACTIVE_LONG_SIDE) if draft else long_side
-        draft = size < long_side
         key = (id(doc), colorizer.working_shape(doc.preview.shape, size))
         renderer = self._renderers.get(key)
 
@@ -84,7 +86,7 @@ class PreviewScheduler(QObject):
                     return None, variant.variant.result
                 return None, render_job.colorize(colorizer, doc.preview, edit)
             r = renderer or PreviewRenderer(colorizer, doc.preview, doc.picture.pixels.shape[:2], size)
-            return r, r.render(hints, vividness, radius_scale=size / long_side, regions=regions)
+            return r, r.render(hints, vividness, radius_scale=size / long_side, regions=regions, draft=draft)
 
         job = Job(work, "colorize")
         job.signals.result.connect(lambda value, d=doc, k=key, dr=draft: self._on_result(d, k, value, dr))
