@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 from dataclasses import dataclass
 
 import cv2
@@ -95,6 +96,25 @@ def features(sampler, L: np.ndarray) -> np.ndarray:
     return (feat / (np.linalg.norm(feat, axis=0, keepdims=True) + 1e-6)).astype(np.float32)
 
 
+_seen: list[tuple] = []  # (weak ref to the image, sampler, lab, scale, features) of the last two images matched
+
+
+def _view(sampler, image: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+    """(Lab at MATCH_SIDE, its scale, features) of `image`; the same array object (a batch's one reference
+    or session photo, engine/render_job.reference_pixels) is seen through the encoder only once."""
+    for ref, smp, lab, scale, feat in _seen:
+        if ref() is image and smp is sampler:
+            return lab, scale, feat
+    lab, scale = _small_lab(image, MATCH_SIDE)
+    feat = features(sampler, lab[..., 0])
+    try:
+        _seen.insert(0, (weakref.ref(image), sampler, lab, scale, feat))  # never keeps a big photo alive
+    except TypeError:  # not an ndarray (a list, say): nothing to remember it by
+        return lab, scale, feat
+    del _seen[2:]
+    return lab, scale, feat
+
+
 def hint_count(strength: float) -> int:
     """How many hints `strength` in 0..1 allows (0: none)."""
     if not 0.0 <= strength <= 1.0:
@@ -106,9 +126,8 @@ def reference_hints(sampler, image: np.ndarray, reference: np.ndarray, strength:
     """Hints for `image` (H x W gray or RGB(A), any dtype the engine reads) from the colour `reference`."""
     t0 = time.perf_counter()
     n_max = hint_count(strength)
-    lab_t, s_t = _small_lab(image, MATCH_SIDE)
-    lab_r, _ = _small_lab(reference, MATCH_SIDE)
-    Ft, Fr = features(sampler, lab_t[..., 0]), features(sampler, lab_r[..., 0])
+    lab_t, s_t, Ft = _view(sampler, image)
+    lab_r, _, Fr = _view(sampler, reference)
     (C, gh, gw), (_, rh, rw) = Ft.shape, Fr.shape
     Lt = _cell_mean(lab_t[..., 0], gh, gw).ravel()
     cell_r = _cell_mean(lab_r, rh, rw).reshape(-1, 3)
@@ -159,9 +178,8 @@ def carry_hints(sampler, source: np.ndarray, hints: list[Hint], target: np.ndarr
     only where the match is mutual, similar (SIM_MIN) and of the same lightness (L_TOL)."""
     if not hints:
         return Carried([], 0)
-    lab_s, s_s = _small_lab(source, MATCH_SIDE)
-    lab_t, s_t = _small_lab(target, MATCH_SIDE)
-    Fs, Ft = features(sampler, lab_s[..., 0]), features(sampler, lab_t[..., 0])
+    lab_s, s_s, Fs = _view(sampler, source)
+    lab_t, s_t, Ft = _view(sampler, target)
     (C, sh, sw), (_, th, tw) = Fs.shape, Ft.shape
     Ls, Lt = _cell_mean(lab_s[..., 0], sh, sw), _cell_mean(lab_t[..., 0], th, tw)
     flat_t = Ft.reshape(C, -1)

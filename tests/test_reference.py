@@ -156,8 +156,7 @@ def test_hints_carried_to_an_overlapping_photo_land_on_the_same_content(vae):
              for x, y in zip(rng.uniform(shift + 20, cut - 20, 12), rng.uniform(20, H - 20, 12))]
     got = vae.carry_hints(a, hints, b)
     assert len(got.hints) + got.dropped == 12 and len(got.hints) >= 6
-    by_colour = {(h.x, h.y) for h in hints}
-    assert by_colour  # every carried hint keeps its colour and radius
+    # every carried hint keeps its colour and radius
     assert all(h.color == "#c04030" and h.radius == 2 for h in got.hints)
     # each carried hint is near where some given hint's content lies in B
     want = np.array([(h.x - shift, h.y) for h in hints])
@@ -189,3 +188,18 @@ def test_batch_carries_a_sessions_hints_onto_each_photo(vae_dir, tmp_path, monke
     (tmp_path / "bad.tinta.json").write_text(json.dumps({"hints": []}))
     bad = _tinta("batch", src, "-o", tmp_path / "x", "--model", "tiny-vae", "--hints-from", tmp_path / "bad.tinta.json")
     assert bad.returncode != 0 and "bad.tinta.json" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_batchs_one_reference_goes_through_the_encoder_once(vae, monkeypatch):
+    from engine import reference
+
+    ref, _, gray = _crops()
+    runs = []
+    real = reference.features
+    monkeypatch.setattr(reference, "features", lambda *a: runs.append(1) or real(*a))
+    monkeypatch.setattr(reference, "_seen", [])
+    vae.reference_hints(gray, ref)
+    vae.reference_hints(gray.copy(), ref)          # another photo, the same reference object
+    assert len(runs) == 3
+    vae.reference_hints(gray, ref.copy())          # an equal but different array is seen afresh
+    assert len(runs) == 5
