@@ -94,15 +94,18 @@ def restore(pic: Picture, opts: RestoreOptions, hints=()) -> Restored:
 
 
 _references: dict[tuple, np.ndarray] = {}
+_KEEP = 2  # a batch may read a reference photo and a session's photo for every photo it renders
 
 
 def reference_pixels(path) -> np.ndarray:
-    """The reference photo's pixels, decoded once per process (a batch uses one for every photo)."""
+    """The pixels of a photo every output of a batch reads (a reference, a session's photo), decoded once
+    per process."""
     st = Path(path).stat() if Path(path).exists() else None
     key = (str(path), st and st.st_size, st and st.st_mtime_ns)
     if key not in _references:
-        pixels = read_image(Path(path)).pixels  # ImageError names the reference when it is unreadable
-        _references.clear()
+        pixels = read_image(Path(path)).pixels  # ImageError names the file when it is unreadable
+        while len(_references) >= _KEEP:
+            _references.pop(next(iter(_references)))
         _references[key] = pixels
     return _references[key]
 
