@@ -56,7 +56,7 @@ class PreviewRenderer:
         temperature = contract.temperature_for(vividness, self.colorizer.card.default_temperature)
         job = replace(self.job, hint_ab=hint_ab, hint_mask=hint_mask, temperature=temperature,
                       start=time.perf_counter(), regions=tuple(regions))
-        inputs = (tuple(hints), temperature, tuple(id(r) for r in regions))
+        inputs = (tuple(hints), temperature)  # all the network sees; regions are applied after it, in finish
         if self._last is not None and self._last[0] == inputs:
             pred = self._last[1]
         else:
