@@ -12,8 +12,8 @@ contract (engine/contract.py) do not change; Cast nodes at the edges do the conv
 
 int8 is the other way round: made once by the trainer (`python -m trainer.quantize`, static QDQ calibrated
 on training photos) and shipped beside the fp32 file, because calibration needs photos the user does not
-have. A card names it under "int8" only when its measured quality loss is within the bounds the card states,
-and the CPU then runs it (VNNI/AVX2 int8 kernels are about 1.4x faster than fp32 on the shipped model).
+have. A card names it under "int8" only when its measured quality loss is within the bounds the card states
+and it is faster enough, and the CPU then runs it. tinta-base ships none: trainer/quantize.py says why.
 """
 from __future__ import annotations
 
