@@ -35,6 +35,7 @@ class PreviewRenderer:
         self.padded_shape = self.job.L_pad.shape
         self._small = None   # (image, L*) at DRAFT_SCALE of the preview, made on the first draft
         self._last = None    # (inputs, prediction) of the last network run, which a refine reuses
+        self._plain = None   # (temperature, ab) without hints, which protect regions keep (engine Colorizer.finish)
 
     def render(self, hints: list[Hint], vividness: float = 1.0, radius_scale: float = 1.0,
                regions=(), draft: bool = False) -> ColorizeResult:
@@ -62,10 +63,15 @@ class PreviewRenderer:
         else:
             pred = self.colorizer.predict(job.L_pad[None, None], job.hint_ab, job.hint_mask, job.temperature)
             self._last = (inputs, pred)
+        plain = None
+        if self.colorizer.needs_plain(job):  # it depends on the photo and temperature only: once, not per stroke
+            if self._plain is None or self._plain[0] != temperature:
+                self._plain = (temperature, self.colorizer.predict(job.L_pad[None, None], None, None, temperature).ab[0])
+            plain = self._plain[1]
         if draft:
             image, L_full = self._draft_luminance()
             job = replace(job, image=image, L_full=L_full)
-        return self.colorizer.finish(job, pred.ab[0], None if pred.prob is None else pred.prob[0])
+        return self.colorizer.finish(job, pred.ab[0], None if pred.prob is None else pred.prob[0], plain)
 
     def _draft_luminance(self):
         if self._small is None:

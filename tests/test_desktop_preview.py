@@ -33,3 +33,19 @@ def test_a_draft_is_half_size_and_its_refine_reuses_the_network(colorizer, monke
     assert np.abs(small - draft.rgb.astype(int)).mean() < 3
     r.render([Hint(10, 20, "#ff2000", 2)])
     assert len(runs) == 2                                               # new hints: the network runs again
+
+
+def test_protect_regions_cost_one_plain_network_run_per_photo(colorizer, monkeypatch):
+    from engine.regions import Region, mask_shape
+
+    preview = np.dstack([gradient_image(240, 320)] * 3)
+    r = PreviewRenderer(colorizer, preview, (480, 640), size=192)
+    mask = np.zeros(mask_shape((480, 640)), np.uint8)
+    mask[:, : mask.shape[1] // 3] = 255
+    protect = Region(mask, "#808080", 1.0, "protect")
+    runs = []
+    real = colorizer.predict
+    monkeypatch.setattr(colorizer, "predict", lambda *a, **k: runs.append(a[1] is None) or real(*a, **k))
+    r.render([Hint(500, 200, "#2040ff", 2)], regions=[protect], draft=True)
+    r.render([Hint(520, 200, "#2040ff", 2)], regions=[protect], draft=True)
+    assert runs == [False, True, False]     # the hint-free run is made once, then reused across strokes
