@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ModelError, ProviderError, TintaError
@@ -134,10 +135,12 @@ def batch_command(args) -> int:
     if restore.get("dust_mask"):
         restore["dust_mask"] = str(Path(restore["dust_mask"]).resolve())
 
+    from ..session import session_path
+
     def recipe_for(src: Path) -> Recipe:
-        session = src.with_name(src.name + ".tinta.json")
-        if session.exists():
-            return _session_recipe(session, colorizer.card, args)
+        session = session_path(src)
+        if session.exists():  # the photo's own edits, with the batch's reference and carried hints on top
+            return replace(_session_recipe(session, colorizer.card, args), reference=reference, hints_from=hints_from)
         hints = base_hints
         own = src.with_name(src.name + ".hints.json")
         if own.exists():

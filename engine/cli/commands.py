@@ -194,11 +194,11 @@ def colorize_command(args) -> int:
             dest = outdir / sub / f"{src.stem}.{ext}"
             if hints:
                 _check_hints(hints, pic.pixels.shape, src, args.hints)
-            photo_hints = hints
-            if reference is not None:  # the user's own hints come last, so they win where both fall
-                found = colorizer.reference_hints(pic.pixels, reference, args.reference_strength)
-                photo_hints = found.hints + list(hints or ())
             if args.variants or args.z_from:  # engine/cli/variants.py: <stem>.v<i>.<ext> + <stem>.variants.json
+                photo_hints = hints
+                if reference is not None:  # the user's own hints come last, so they win where both fall
+                    found = colorizer.reference_hints(pic.pixels, reference, args.reference_strength)
+                    photo_hints = found.hints + list(hints or ())
                 _variants_for(colorizer, pic, src, outdir / sub, ext, args, photo_hints, written, restore_opts)
                 ok += 1
                 continue
@@ -206,11 +206,11 @@ def colorize_command(args) -> int:
             if session is not None:
                 session.check_fits(pic.pixels.shape, args.session)
                 edit = session.edit(variants_ok=bool(colorizer.card.raw.get("variants", False)))
-                if reference is not None:
-                    edit = dataclasses.replace(edit, hints=tuple(photo_hints) + edit.hints)
             else:
-                edit = Edit(tuple(photo_hints or ()), args.size, args.vividness, restore=restore_opts,
+                edit = Edit(tuple(hints or ()), args.size, args.vividness, restore=restore_opts,
                             saturation=args.saturation, warmth=args.warmth)
+            if reference is not None:  # matched by the render path on the restored photo, as in a batch
+                edit = dataclasses.replace(edit, reference=args.reference, reference_strength=args.reference_strength)
             rendered = render(colorizer, pic, edit)
             dest.parent.mkdir(parents=True, exist_ok=True)
             write(dest, rendered)
