@@ -96,7 +96,10 @@ def features(sampler, L: np.ndarray) -> np.ndarray:
     return (feat / (np.linalg.norm(feat, axis=0, keepdims=True) + 1e-6)).astype(np.float32)
 
 
-_seen: list[tuple] = []  # (weak ref to the image, sampler, lab, scale, features) of the last two images matched
+# (weak ref to the image, sampler, lab, scale, features) of the last SEEN images matched: a batch photo with
+# --hints-from and --reference meets three (the session's photo, itself, the reference).
+SEEN = 3
+_seen: list[tuple] = []
 
 
 def _view(sampler, image: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
@@ -111,7 +114,7 @@ def _view(sampler, image: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
         _seen.insert(0, (weakref.ref(image), sampler, lab, scale, feat))  # never keeps a big photo alive
     except TypeError:  # not an ndarray (a list, say): nothing to remember it by
         return lab, scale, feat
-    del _seen[2:]
+    del _seen[SEEN:]
     return lab, scale, feat
 
 

@@ -201,5 +201,5 @@ def test_a_batchs_one_reference_goes_through_the_encoder_once(vae, monkeypatch):
     vae.reference_hints(gray, ref)
     vae.reference_hints(gray.copy(), ref)          # another photo, the same reference object
     assert len(runs) == 3
-    vae.reference_hints(gray, ref.copy())          # an equal but different array is seen afresh
+    vae.reference_hints(gray.copy(), ref.copy())   # equal but different arrays are seen afresh
     assert len(runs) == 5
