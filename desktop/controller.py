@@ -246,7 +246,8 @@ class EditorController(QObject):
         self.result = replace(result)  # a copy: a variant's own result is shown again later, never re-toned
         self.render_seconds.append(result.seconds)
         self._show_result()
-        self.unsure.refresh()
+        if not draft:  # a draft's map would be replaced 150 ms later, and would delay the refine behind it
+            self.unsure.refresh()
         h, w = result.work_shape
         log.info("%s: %.0f ms, %s %dx%d", result.provider, result.seconds * 1000, "draft" if draft else "network", w, h)
         self.statusMessage.emit(wording.rendered(result.seconds, result.provider, draft))
