@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QPushButton, QSlider, QWidget)
+                               QLineEdit, QPushButton, QWidget)
+
+from desktop.slider_row import slider_row
 
 
 class ReferenceDialog(QDialog):
@@ -24,14 +25,10 @@ class ReferenceDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.path_edit, 1)
         row.addWidget(browse)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(0, 100)
+        self.slider, self.value_label, srow = slider_row(self, "strength", 0, 100,
+                                                         "How many confident matches may become hints")
         self.slider.setValue(50)
-        self.value_label = QLabel()
         self.slider.valueChanged.connect(self._on_strength)
-        srow = QHBoxLayout()
-        srow.addWidget(self.slider, 1)
-        srow.addWidget(self.value_label)
         self._on_strength(self.slider.value())
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)

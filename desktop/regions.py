@@ -13,7 +13,7 @@ import numpy as np
 
 from engine.hints import Hint
 
-from engine.regions import MASK_LONG_SIDE  # regions are rasterised as the engine keeps them (engine/regions.py)
+from engine.regions import MASK_LONG_SIDE, mask_shape  # regions are rasterised as the engine keeps them (engine/regions.py)
 
 
 def resample(points: Sequence[tuple[float, float]], spacing: float) -> np.ndarray:
@@ -58,15 +58,16 @@ def _inside(x: float, y: float, size: tuple[int, int]) -> bool:
     return 0 <= x < size[0] and 0 <= y < size[1]
 
 
-def _mask_scale(size: tuple[int, int]) -> float:
-    # the engine's mask_shape: the same rounding, so a mask drawn here fits the photo it renders
-    return min(1.0, MASK_LONG_SIDE / max(size))
+def _mask_grid(size: tuple[int, int]) -> tuple[float, int, int]:
+    """(scale full -> mask, mask width, mask height) for a photo of size (W, H): the engine's mask_shape, so
+    a mask drawn here fits the photo it renders."""
+    h, w = mask_shape((size[1], size[0]))
+    return min(1.0, MASK_LONG_SIDE / max(size)), w, h
 
 
 def lasso_mask(polygon: Sequence[tuple[float, float]], size: tuple[int, int]) -> tuple[np.ndarray, float]:
     """Rasterise a closed lasso; returns (mask HxW uint8 {0,1} at reduced scale, scale full->mask)."""
-    s = _mask_scale(size)
-    w, h = max(1, round(size[0] * s)), max(1, round(size[1] * s))
+    s, w, h = _mask_grid(size)
     mask = np.zeros((h, w), np.uint8)
     pts = np.round(np.asarray(polygon, np.float64).reshape(-1, 2) * s).astype(np.int32)
     if len(pts) >= 3:
@@ -77,8 +78,7 @@ def lasso_mask(polygon: Sequence[tuple[float, float]], size: tuple[int, int]) ->
 def paint_mask(points: Sequence[tuple[float, float]], radius: float,
                size: tuple[int, int]) -> tuple[np.ndarray, float]:
     """Rasterise a painted stroke of the given radius; same return as lasso_mask."""
-    s = _mask_scale(size)
-    w, h = max(1, round(size[0] * s)), max(1, round(size[1] * s))
+    s, w, h = _mask_grid(size)
     mask = np.zeros((h, w), np.uint8)
     pts = np.round(np.asarray(points, np.float64).reshape(-1, 2) * s).astype(np.int32)
     r = max(1, round(radius * s))
