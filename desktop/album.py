@@ -52,7 +52,6 @@ class Album(QObject):
         self.thumbs = JobRunner(self)
         self._cache: dict[Path, tuple[int, np.ndarray]] = {}   # path -> (mtime_ns, thumbnail)
         self._pending: dict[Path, Job] = {}
-        self._carry_job: Job | None = None
         self.carry_error: str | None = "Waiting for the colorization model…"
         # Asked before another photo's differing settings are replaced: (photo names) -> go ahead?
         self.ask_overwrite: Callable[[list[str]], bool] = lambda names: True
@@ -212,7 +211,6 @@ class Album(QObject):
         job.signals.result.connect(self._on_carried)
         job.signals.error.connect(lambda msg: editor.errorRaised.emit("Cannot carry the colours", msg))
         job.signals.cancelled.connect(lambda: editor.statusMessage.emit("Colours not carried: stopped"))
-        self._carry_job = job
         editor.runner.start(job)
 
     def _on_carried(self, outcomes: list[CarryOutcome]) -> None:

@@ -58,11 +58,6 @@ class Region:
             raise ValueError(f"region opacity must be between 0 and 1, got {self.opacity}")
         object.__setattr__(self, "opacity", float(self.opacity))
 
-    @property
-    def alpha(self) -> np.ndarray:
-        """The mask as h x w float32 0..1."""
-        return self.mask.astype(np.float32) * np.float32(1 / 255)
-
     def with_(self, **changes) -> "Region":
         return replace(self, **changes)
 
