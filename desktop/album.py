@@ -27,6 +27,20 @@ class CarryOutcome:
     given: int
 
 
+def _add_hints(o: CarryOutcome) -> str | None:
+    """Put the carried hints into the photo's session, before its own; a one-line problem, or None."""
+    spath = session_path(o.photo)
+    try:
+        session = load_session(spath) if spath.exists() else Session()
+        session.hints = list(o.hints) + list(session.hints)
+        save_session(o.photo, session)
+    except SessionError as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"{spath}: {exc.strerror or exc}"
+    return None
+
+
 def make_thumbnail(path: Path, side: int = THUMB_SIDE) -> np.ndarray:
     """HxWx3 uint8 RGB, long side <= side."""
     return make_preview(read_image(path).pixels, side)
@@ -201,7 +215,8 @@ class Album(QObject):
                 token.check()
                 carried = colorizer.carry_hints(source, hints, target)
                 out.append(CarryOutcome(photo, tuple(carried.hints), len(hints)))
-            return out
+            token.check()  # stopped before the end: no session is touched
+            return [(o, _add_hints(o)) for o in out]
 
         job = Job(work, "carry colours")
         job.signals.progress.connect(
@@ -213,21 +228,11 @@ class Album(QObject):
         job.signals.cancelled.connect(lambda: editor.statusMessage.emit("Colours not carried: stopped"))
         editor.runner.start(job)
 
-    def _on_carried(self, outcomes: list[CarryOutcome]) -> None:
-        editor, done, bad = self.editor, [], []
-        for o in outcomes:
-            spath = session_path(o.photo)
-            try:
-                session = load_session(spath) if spath.exists() else Session()
-                session.hints = list(o.hints) + list(session.hints)
-                save_session(o.photo, session)
-            except SessionError as exc:
-                bad.append(str(exc))
-                continue
-            except OSError as exc:
-                bad.append(f"{spath}: {exc.strerror or exc}")
-                continue
-            done.append(o)
+    def _on_carried(self, results: list) -> None:
+        """(outcome, problem or None) per photo, sessions already written by the job."""
+        editor = self.editor
+        done = [o for o, problem in results if problem is None]
+        bad = [problem for _, problem in results if problem is not None]
         if bad:
             editor.errorRaised.emit("Some colours were not carried", "\n".join(bad))
         if done:
