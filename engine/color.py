@@ -157,11 +157,11 @@ def hex_to_rgb(color: str) -> np.ndarray:
     """'#rrggbb' -> sRGB float32 (3,) in [0, 1]; raises ValueError on anything else."""
     s = color.strip()
     if len(s) != 7 or s[0] != "#":
-        raise ValueError(f"colour {color!r} is not of the form '#rrggbb'")
+        raise ValueError(f"bad colour {color!r}: not of the form '#rrggbb'")
     try:
         return np.array([int(s[i:i + 2], 16) for i in (1, 3, 5)], np.float32) / 255.0
     except ValueError:
-        raise ValueError(f"colour {color!r} is not of the form '#rrggbb'") from None
+        raise ValueError(f"bad colour {color!r}: not of the form '#rrggbb'") from None
 
 
 def hex_to_lab(color: str) -> np.ndarray:

@@ -111,22 +111,16 @@ def reference_pixels(path) -> np.ndarray:
 
 
 def hints_source(session_file) -> tuple[np.ndarray, list[Hint]]:
-    """(the session's photo's pixels, its hints) from a `<photo>.tinta.json` session file; ImageError or
-    HintError name the file when the session or its photo cannot be read."""
-    import json
-
-    from .hints import load_hints
+    """(the session's photo's pixels, its hints) from a `<photo>.tinta.json` session file (engine/session.py);
+    SessionError or ImageError name the file when the session or its photo cannot be read."""
+    from .session import load_session
 
     session_file = Path(session_file)
-    hints = load_hints(session_file)
-    try:
-        photo = json.loads(session_file.read_text(encoding="utf-8")).get("photo")
-    except (OSError, ValueError, AttributeError):
-        photo = None
-    if not isinstance(photo, str) or not photo:
+    session = load_session(session_file)
+    if not session.photo:
         raise ImageError(session_file, "names no photo; --hints-from needs an app session file "
                                        "(photo.jpg.tinta.json)")
-    return reference_pixels(session_file.parent / photo), hints
+    return reference_pixels(session_file.parent / session.photo), list(session.hints)
 
 
 def colorize(colorizer, pixels: np.ndarray, edit: Edit):

@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import look
-from .errors import TintaError
-from .hints import Hint
+from .errors import HintError, TintaError
+from .hints import Hint, parse_hints
 from .io.atomic import write_atomic
 from .regions import Region, mask_shape
 from .restore.pipeline import RestoreOptions
 
 FORMAT = "tinta-session"
 VERSION = 1
-_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 # The restoration steps the app offers; a dust mask file is a command-line option and never in a session.
 RESTORE_FLAGS = ("detect_tone", "detone", "clean_dust")
 RESTORE_LEVELS = ("keep_tone", "dust_sensitivity", "denoise", "local_contrast")
@@ -38,6 +36,7 @@ class Session:
     warmth: float = 0.0
     restore: RestoreOptions = field(default_factory=RestoreOptions)  # absent = the app's default on open
     regions: list[Region] = field(default_factory=list)  # engine/regions.py, layer order; absent = none
+    photo: str | None = field(default=None, compare=False)  # the file name it was saved beside, as read
 
     def check_fits(self, image_shape: tuple[int, int], source) -> None:
         """SessionError naming `source` when hints lie outside a photo of shape (H, W) or regions were drawn
@@ -97,7 +96,7 @@ def load_session(path: str | os.PathLike) -> Session:
     if data.get("version", 0) > VERSION:
         raise SessionError(f"{path}: written by a newer Tinta (version {data.get('version')})")
     try:
-        hints = [_hint(h) for h in data.get("hints", [])]
+        hints = parse_hints({"hints": data.get("hints", [])}, path)  # the same checks as a hints file
         settings = data.get("settings") or {}
         size = settings.get("size")
         size = None if size is None else int(size)
@@ -120,17 +119,13 @@ def load_session(path: str | os.PathLike) -> Session:
                 regions.append(Region.from_json(r))
             except ValueError as exc:
                 raise ValueError(f"region {i + 1}: {exc}") from None
+    except HintError as exc:
+        raise SessionError(str(exc)) from None
     except (TypeError, ValueError, KeyError) as exc:
         raise SessionError(f"{path}: bad session content ({exc})") from None
+    photo = data.get("photo")
     return Session(hints=hints, variant=variant, size=size, vividness=vividness, saturation=saturation,
-                   warmth=warmth, restore=restore, regions=regions)
-
-
-def _hint(d: dict) -> Hint:
-    color = str(d["color"])
-    if not _HEX.match(color):
-        raise ValueError(f"bad colour {color!r}")
-    return Hint(float(d["x"]), float(d["y"]), color.lower(), int(d["radius"]))
+                   warmth=warmth, restore=restore, regions=regions, photo=photo if isinstance(photo, str) else None)
 
 
 def _restore(d) -> RestoreOptions:
