@@ -131,6 +131,8 @@ def test_session_without_a_look_means_neutral(tmp_path):
     ("{not json", "cannot read session"),
     ('{"format": "other"}', "not a Tinta session"),
     ('{"format": "tinta-session", "hints": [{"x": 1, "y": 1, "color": "red", "radius": 1}]}', "bad colour"),
+    ('{"format": "tinta-session", "hints": [{"x": -1, "y": 1, "color": "#ff0000"}]}', "non-negative numbers"),
+    ('{"format": "tinta-session", "hints": [{"x": 1, "y": 1}]}', "lacks color"),
     ('{"format": "tinta-session", "settings": {"vividness": -1}}', "vividness"),
     ('{"format": "tinta-session", "settings": {"saturation": 5}}', "saturation must be between 0 and 2"),
     ('{"format": "tinta-session", "settings": {"warmth": -3}}', "warmth must be between -1 and 1"),
