@@ -11,8 +11,8 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop.document import make_preview
 from desktop.session import Session, SessionError, load_session, save_session, session_path
+from desktop.variants import UNSUPPORTED, variants_supported
 from desktop.workers import Job, JobRunner
-from engine.errors import ModelError
 from engine.io.image import read_image
 
 THUMB_SIDE = 96  # long side of a filmstrip thumbnail, in pixels
@@ -167,24 +167,12 @@ class Album(QObject):
 
     # --- apply this photo's colours (issue 12's album tool) ----------------------------------------
     def _check_carry(self) -> None:
-        """Carrying needs the variant model's encoder; loading it is a model start, so it is done off the GUI
-        thread and not dropped by Esc or by opening a photo."""
+        """Carrying needs the variant model's encoder: the card says whether there is one (as for the Variants
+        panel); the carry job itself loads it, so a model start never queues ahead of the first colorize."""
         colorizer = self.editor.colorizer
-        if colorizer is None:
-            return
-
-        def work(token, progress):
-            try:
-                colorizer.variant_sampler()
-            except ModelError as exc:
-                return f"Needs a model with a variant sampler: {exc}"
-            return None
-
-        job = Job(work, "variant sampler")
-        job.cancellable = False
-        job.signals.result.connect(self._on_carry_checked)
-        job.signals.error.connect(lambda msg: self._on_carry_checked(f"Needs a model with a variant sampler: {msg}"))
-        self.editor.runner.start(job)
+        if colorizer is not None:
+            self._on_carry_checked(None if variants_supported(colorizer) else f"Needs a model with a variant "
+                                   f"sampler: {UNSUPPORTED}")
 
     def _on_carry_checked(self, error: str | None) -> None:
         self.carry_error = error
