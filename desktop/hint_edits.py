@@ -4,6 +4,7 @@ from __future__ import annotations
 from desktop import tools
 from desktop.canvas import REGION_TOOLS, Tool
 from desktop.commands import SetHints, SetSetting
+from desktop.workers import Job
 from engine.errors import TintaError
 
 
@@ -17,6 +18,7 @@ class HintEdits:
         self.editor = editor
         self.color = "#c04030"
         self.hint_radius = editor.settings.hint_radius
+        self._likely_job: Job | None = None
 
     def work_unit(self) -> float:
         """Full-image pixels per working pixel (hint radii are in working pixels)."""
@@ -48,12 +50,12 @@ class HintEdits:
         if tool in REGION_TOOLS:
             self.editor.region_edits.stroke(tool, points)
             return
-        if tool is Tool.BRUSH:
-            self.show_likely(*points[0])
         edit = tools.stroke_edit(tool, points, doc.hints, self.color, self.hint_radius, doc.full_size,
                                  self.work_unit())
         if edit is not None:
             self.editor.undo.push(SetHints(doc, edit.hints, edit.label))
+        if tool is Tool.BRUSH:  # after the push, so the stroke's preview is queued ahead of the swatches
+            self.show_likely(*points[0])
 
     def clear_hints(self) -> None:
         doc = self.editor.doc
@@ -89,18 +91,41 @@ class HintEdits:
         self.show_likely(x, y)
 
     def show_likely(self, x: float, y: float) -> None:
+        """The model's likely colours at full-image (x, y) as swatches: at once when the result has its colour
+        distribution, else from a job that makes it (the preview network leaves the class head out)."""
         editor = self.editor
-        if editor.result is None or editor.result.prob is None or editor.colorizer is None:
+        result, colorizer = editor.result, editor.colorizer
+        if self._likely_job is not None:
+            self._likely_job.cancel()
+            self._likely_job = None
+        if result is None or colorizer is None or not colorizer.can_explain(result):
             editor.likelyColors.emit([])
             return
         px, py = self._preview_xy(x, y)
         if px is None:
             return
-        try:
-            editor.likelyColors.emit(editor.colorizer.likely_colors(editor.result, px, py, k=5))
-        except (TintaError, ValueError) as exc:
-            editor.likelyColors.emit([])
-            editor.statusMessage.emit(str(exc))
+        if result.prob is not None:
+            try:
+                editor.likelyColors.emit(colorizer.likely_colors(result, px, py, k=5))
+            except (TintaError, ValueError) as exc:
+                self._on_likely_error(None, str(exc))
+            return
+        job = Job(lambda token, progress: colorizer.likely_colors(result, px, py, k=5), "likely colours")
+        job.signals.result.connect(lambda value, j=job: self._on_likely(j, value))
+        job.signals.error.connect(lambda message, j=job: self._on_likely_error(j, message))
+        self._likely_job = job
+        editor.runner.start(job)
+
+    def _on_likely(self, job: Job, colors: list) -> None:
+        if job is self._likely_job:
+            self._likely_job = None
+            self.editor.likelyColors.emit(colors)
+
+    def _on_likely_error(self, job: Job | None, message: str) -> None:
+        if job is self._likely_job:
+            self._likely_job = None
+            self.editor.likelyColors.emit([])
+            self.editor.statusMessage.emit(message)
 
     def _preview_xy(self, x: float, y: float):
         rgb = self.editor.result.rgb

@@ -71,7 +71,7 @@ class PreviewRenderer:
         if draft:
             image, L_full = self._draft_luminance()
             job = replace(job, image=image, L_full=L_full)
-        return self.colorizer.finish(job, pred.ab[0], None if pred.prob is None else pred.prob[0], plain)
+        return self.colorizer.finish(job, pred.ab[0], None if pred.prob is None else pred.prob[0], plain, own=True)
 
     def _draft_luminance(self):
         if self._small is None:

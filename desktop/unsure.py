@@ -34,7 +34,7 @@ class UnsureOverlay:
         if result is None or colorizer is None or doc is None:
             editor.uncertaintyChanged.emit(None, [])
             return
-        if result.prob is None:
+        if not colorizer.can_explain(result):
             editor.uncertaintyChanged.emit(None, [])
             editor.statusMessage.emit("This colouring has no colour distribution (a variant, or a model without a "
                                      "class head), so it cannot show where it is unsure")

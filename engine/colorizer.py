@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from .color import luminance
 from .errors import ModelError, ProviderError
 from .hints import Hint, check_inside, hints_to_inputs
 from . import precision as _precision
+from . import pruning
 from .models import find_card, verify, verify_int8
 from .providers import canonical, session_for
 
@@ -25,7 +27,9 @@ class ColorizeResult:
     """rgb: H x W x 3 (x 4 with the input's alpha), input dtype, full resolution.
 
     ab_work: 2 x h x w float32 a*/b* at working resolution (unpadded); prob: K x ceil(h/4) x ceil(w/4)
-    float32 or None; work_shape: (h, w); provider: ORT provider that ran; seconds: wall time.
+    float32 or None (made on first use by Colorizer.distribution); work_shape: (h, w); provider: ORT
+    provider that ran; seconds: wall time; inputs: the network's feeds (padded L* 1 x 1 x Hp x Wp, hint
+    tensors or None, temperature) when the distribution can be made later, else None (a variant's).
     """
 
     rgb: np.ndarray
@@ -35,6 +39,7 @@ class ColorizeResult:
     provider: str
     seconds: float
     temperature: float
+    inputs: tuple | None = None
 
 
 @dataclass
@@ -85,26 +90,47 @@ class Colorizer:
             self._session, self.provider = None, self._sampler.provider
             return
         path = verify(self.card)
+        self._open = (path, self.card.sha256, provider, verify_int8(self.card), precision)
+        self._full = None
+        self._full_lock = threading.Lock()
         try:
-            self._session, self.provider = session_for(path, self.card.sha256, provider,
-                                                       verify_int8(self.card), precision)
+            self._outputs = list(pruning.graph_outputs(path, self.card.sha256))
+            # The card's decoding reads one or two outputs; the rest of the graph (the class head, half the
+            # CPU time of tinta-base) runs only when a distribution is asked for (engine/pruning.py).
+            self._session, self.provider = session_for(*self._open, outputs=self.card.decoding.outputs(self._outputs))
         except ProviderError:
             raise
-        except Exception as exc:  # onnxruntime raises its own exception types on bad graphs
+        except Exception as exc:  # onnxruntime and onnx raise their own exception types on bad graphs
             raise ModelError(f"{path}: ONNX Runtime cannot load this model ({str(exc)[:120]})") from None
         names = {i.name for i in self._session.get_inputs()}
         missing = [n for n in contract.INPUTS if n not in names]
         if missing:
             raise ModelError(f"{path}: model lacks the contract inputs {', '.join(missing)}")
-        self._outputs = [o.name for o in self._session.get_outputs()]
         if "ab" not in self._outputs:
             raise ModelError(f"{path}: model has no 'ab' output")
+        self._fast = {o.name for o in self._session.get_outputs()}
+
+    def _session_for(self, names) -> "object":
+        """The cut-down session when it computes `names`, else the whole graph's, opened on first need."""
+        if set(names) <= self._fast:
+            return self._session
+        with self._full_lock:
+            if self._full is None:
+                self._full = session_for(*self._open)[0]
+        return self._full
+
+    @property
+    def has_distribution(self) -> bool:
+        """Whether this model has a class head, so results can show where it is unsure."""
+        return "prob" in getattr(self, "_outputs", ())
 
     def predict(self, L: np.ndarray, hint_ab: np.ndarray | None = None, hint_mask: np.ndarray | None = None,
-                temperature: float | None = None, decode: decoding.Decoding | None = None) -> Prediction:
+                temperature: float | None = None, decode: decoding.Decoding | None = None,
+                distribution: bool = False) -> Prediction:
         """Run the network on NCHW float32 arrays: L N x 1 x H x W (0..100), H and W multiples of 32.
 
-        `decode` replaces the card's decoding (the validation study compares several)."""
+        `decode` replaces the card's decoding (the validation study compares several); `distribution` also
+        returns the class head's `prob`, which otherwise only decodings that read it get."""
         n, _, h, w = L.shape
         m = self.card.multiple
         if h % m or w % m:
@@ -123,12 +149,11 @@ class Colorizer:
         feeds = {"L": np.ascontiguousarray(L, np.float32), "hint_ab": np.ascontiguousarray(hint_ab, np.float32),
                  "hint_mask": np.ascontiguousarray(hint_mask, np.float32),
                  "temperature": np.array([t], np.float32)}
-        # ORT runs only what is asked: the regression head when the decoding uses it, the annealed mean
-        # (a 262-channel weighted sum, about a fifth of the CPU time) only when it does.
         dec = self.card.decoding if decode is None else decode
-        names = [o for o in self._outputs if (o != "ab_reg" or dec.needs_regression)
-                 and (o != "ab" or dec.needs_annealed or "ab_reg" not in self._outputs)]
-        out = dict(zip(names, self._session.run(names, feeds)))
+        names = list(dec.outputs(self._outputs))
+        if distribution and "prob" in self._outputs and "prob" not in names:
+            names.append("prob")
+        out = dict(zip(names, self._session_for(names).run(names, feeds)))
         vividness = self.card.default_temperature / t
         ab = decoding.decode(out.get("ab"), out.get("ab_reg"), out.get("prob"), dec, vividness)
         return Prediction(ab, out.get("ab_reg"), out.get("prob"), out.get("ab"))
@@ -149,7 +174,7 @@ class Colorizer:
         regions: engine/regions.py Regions composited over the result (colour layers, protected areas)."""
         job = self.prepare(image, hints, size, vividness, regions)
         pred = self.predict(job.L_pad[None, None], job.hint_ab, job.hint_mask, job.temperature)
-        return self.finish(job, pred.ab[0], None if pred.prob is None else pred.prob[0])
+        return self.finish(job, pred.ab[0], None if pred.prob is None else pred.prob[0], own=True)
 
     def prepare(self, image: np.ndarray, hints: list[Hint] | None = None, size: int | None = None,
                 vividness: float = 1.0, regions=()) -> "Job":
@@ -176,11 +201,12 @@ class Colorizer:
         return job.hint_mask is not None and _regions.has_protect(job.regions)
 
     def finish(self, job: "Job", ab: np.ndarray, prob: np.ndarray | None = None,
-               plain_ab: np.ndarray | None = None) -> ColorizeResult:
+               plain_ab: np.ndarray | None = None, own: bool = False) -> ColorizeResult:
         """Network output (ab 2 x Hp x Wp, prob K x Hp/4 x Wp/4 or None) -> full-resolution result.
 
         plain_ab (2 x Hp x Wp): the network's chroma for the same job without hints, which protect regions keep;
-        made here (one more network run) when needs_plain(job) and the caller has none."""
+        made here (one more network run) when needs_plain(job) and the caller has none. `own`: `ab` is this
+        model's answer to the job's inputs (not a variant's), so its distribution can be made later."""
         image, L_work = job.image, job.L_work
         h, w = L_work.shape
         H, W = image.shape[:2]
@@ -205,8 +231,9 @@ class Colorizer:
         render.render(job.L_full, coef, out)
         if out.shape[2] == 4:
             out[..., 3] = image[..., 3]
+        inputs = (job.L_pad[None, None], job.hint_ab, job.hint_mask, job.temperature) if own else None
         return ColorizeResult(out, ab_work, prob, (h, w), self.provider, time.perf_counter() - job.start,
-                              job.temperature)
+                              job.temperature, inputs)
 
     # -- variants: alternative colourings from the conditional VAE (engine/variants.py) ----------------
     def variant_sampler(self) -> sampling.Sampler:
@@ -288,10 +315,27 @@ class Colorizer:
         return carry_hints(sampler, source, hints, target)
 
     # -- where the model is unsure (engine/uncertainty.py) -----------------------------------------
+    def can_explain(self, result: ColorizeResult) -> bool:
+        """Whether `result` has, or can be given, the class head's colour distribution (not a variant's)."""
+        return result.prob is not None or (self.has_distribution and result.inputs is not None)
+
+    def distribution(self, result: ColorizeResult) -> np.ndarray:
+        """The class head's prob (K x ceil(h/4) x ceil(w/4)) for `result`, made on first use by running the
+        whole graph on the result's inputs and kept on it; ModelError when there is none to make."""
+        if result.prob is None:
+            if not self.has_distribution:
+                raise ModelError(f"model {self.card.name!r} has no class head, so no colour distribution")
+            if result.inputs is None:
+                raise ModelError("this colouring (a variant) has no colour distribution of its own")
+            L, hint_ab, hint_mask, temperature = result.inputs
+            prob = self.predict(L, hint_ab, hint_mask, temperature, distribution=True).prob[0]
+            h, w, s = *result.work_shape, contract.PROB_STRIDE
+            result.prob = np.ascontiguousarray(prob[:, :-(-h // s), :-(-w // s)])
+        return result.prob
+
     def _distribution(self, result: ColorizeResult) -> tuple[np.ndarray, np.ndarray]:
         """(prob K x h4 x w4, bins K x 2) of a result; ModelError when the model gives no distribution."""
-        if result.prob is None:
-            raise ModelError(f"model {self.card.name!r} has no class head, so no colour distribution")
+        self.distribution(result)
         bins = self.card.bins
         if bins is None or len(bins) != result.prob.shape[0]:
             raise ModelError(f"card {self.card.card_path} bins do not match the model's {result.prob.shape[0]} classes")

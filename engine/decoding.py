@@ -42,6 +42,22 @@ class Decoding:
     def needs_annealed(self) -> bool:
         return self.mode != "regression"
 
+    @property
+    def needs_distribution(self) -> bool:
+        return self.mode == "blend"
+
+    def outputs(self, available) -> tuple[str, ...]:
+        """The network outputs this decoding reads, of those in `available` (a model without a regression
+        head falls back to its `ab`); `distribution` adds the class head's `prob`."""
+        want = []
+        if "ab" in available and (self.needs_annealed or "ab_reg" not in available):
+            want.append("ab")
+        if "ab_reg" in available and self.needs_regression:
+            want.append("ab_reg")
+        if "prob" in available and self.needs_distribution:
+            want.append("prob")
+        return tuple(want)
+
     @classmethod
     def from_raw(cls, raw: dict | None) -> "Decoding":
         """From a card's "decoding" object (absent: the annealed mean, what older cards meant)."""

@@ -62,7 +62,8 @@ _fp16_cache: dict[str, bytes] = {}
 
 def fp16_model(model_path, sha256: str) -> bytes | None:
     """Serialized fp16 copy of the model (float32 inputs/outputs), cached per SHA-256; None, with a
-    PrecisionWarning, when the converter (the `onnx` package, installed by `tinta[gpu]`) is missing or fails."""
+    PrecisionWarning, when the converter (onnxruntime.transformers, left out of CPU app bundles) is missing
+    or fails."""
     cached = _fp16_cache.get(sha256)
     if cached is not None:
         return cached
@@ -70,7 +71,7 @@ def fp16_model(model_path, sha256: str) -> bytes | None:
         import onnx
         from onnxruntime.transformers.float16 import convert_float_to_float16
     except ImportError as exc:
-        warnings.warn(f"half precision needs the 'onnx' package (pip install tinta[gpu]); running fp32 "
+        warnings.warn(f"half precision needs onnxruntime.transformers and onnx; running fp32 "
                       f"({exc.name or exc})", PrecisionWarning, stacklevel=2)
         return None
     try:

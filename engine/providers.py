@@ -8,7 +8,7 @@ from pathlib import Path
 
 import onnxruntime as ort
 
-from . import precision
+from . import precision, pruning
 from .errors import ProviderError
 
 CPU = "CPUExecutionProvider"
@@ -93,33 +93,43 @@ def _open(source, chain: list[str]) -> ort.InferenceSession:
 
 
 def session_for(model_path: Path, sha256: str, requested: str | None = None,
-                int8: tuple[Path, str] | None = None, how: str | None = None):
-    """A cached InferenceSession for (model sha, provider choice, precision mode) and the provider that
-    actually runs it. GPU providers get the fp16 copy (engine/precision.py); if the accelerator then
+                int8: tuple[Path, str] | None = None, how: str | None = None,
+                outputs: tuple[str, ...] | None = None):
+    """A cached InferenceSession for (model sha, provider choice, precision mode, outputs) and the provider
+    that actually runs it. GPU providers get the fp16 copy (engine/precision.py); if the accelerator then
     fails to start and ORT falls back to the CPU, the session is reopened in fp32. `int8` is the card's
-    (path, sha256) of its int8 copy, run on the CPU (verified by the caller); `how` overrides TINTA_PRECISION."""
+    (path, sha256) of its int8 copy, run on the CPU (verified by the caller); `how` overrides TINTA_PRECISION;
+    `outputs`, when given, cuts the graph down to those of its outputs (engine/pruning.py)."""
     chain = preference(requested)
     how = how or precision.mode()
-    key = (sha256, tuple(chain), how, int8[1] if int8 else None)
+    key = (sha256, tuple(chain), how, int8[1] if int8 else None, outputs)
     sess = _sessions.get(key)
     if sess is None:
         used = "fp32"
         if int8 is not None and precision.wants_int8(chain[0], how):
-            sess, used = _open(str(int8[0]), chain), "int8"
+            sess, used = _open(_cut(str(int8[0]), int8[1], outputs), chain), "int8"
         half = precision.fp16_model(model_path, sha256) if sess is None and precision.wants_fp16(chain[0], how) \
             else None
         if half is not None:
-            sess, used = _open(half, chain), "fp16"
+            sess, used = _open(_cut(half, sha256 + ":fp16", outputs), chain), "fp16"
             if not precision.wants_fp16(sess.get_providers()[0], how):
                 sess, used = None, "fp32"
         if sess is None:
-            sess = _open(str(model_path), chain)
+            sess = _open(_cut(str(model_path), sha256, outputs), chain)
         _sessions[key] = sess
         _precisions[id(sess)] = used
     actual = sess.get_providers()[0]
     if requested is not None and actual != canonical(requested) and chain[0] != CPU:
         warnings.warn(f"provider {chain[0]} was asked for but {actual} is in use", ProviderWarning, stacklevel=2)
     return sess, actual
+
+
+def _cut(source, key: str, outputs: tuple[str, ...] | None):
+    """`source` (a path or bytes), or its graph cut down to `outputs` when that leaves something out."""
+    if outputs is None:
+        return source
+    data = pruning.outputs_only(source, key, outputs)
+    return source if data is None else data
 
 
 def precision_of(session) -> str:

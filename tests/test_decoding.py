@@ -87,7 +87,7 @@ def test_annealed_cards_do_not_run_the_regression_head(tmp_path, monkeypatch):
 def test_regression_cards_do_not_run_the_annealed_mean(tmp_path, monkeypatch):
     col = _card_with(tmp_path, monkeypatch, {"mode": "regression", "reg_gain": 1.0})
     pred = col.predict(np.full((1, 1, 32, 32), 50, np.float32))
-    assert pred.ab_cls is None and pred.ab_reg is not None and pred.prob is not None
+    assert pred.ab_cls is None and pred.ab_reg is not None and pred.prob is None
     # a study asking for another decoding still gets the class head's own output
     assert col.predict(np.full((1, 1, 32, 32), 50, np.float32), decode=Decoding("blend")).ab_cls is not None
 

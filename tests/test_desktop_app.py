@@ -166,7 +166,8 @@ def test_eyedropper_takes_result_colour_and_shows_likely(qtbot, window, photo):
     hit = cv.mapToScene(cv.mapFromScene(QPointF(300, 20)))  # the pixel under the (rounded) mouse position
     r, g, b = ctl.result.rgb[int(hit.y()), int(hit.x())]
     assert window.colors.color == ctl.color == f"#{r:02x}{g:02x}{b:02x}"
-    assert sum(s.isEnabled() for s in window.colors.swatches) == 5
+    # the preview ran without the class head: its distribution is made by a job, then the swatches fill
+    qtbot.waitUntil(lambda: sum(s.isEnabled() for s in window.colors.swatches) == 5, timeout=5000)
     # Ranked by probability, neighbouring bins merged: the engine's likely_colours at that pixel.
     probs = [p for _, p in window.colors._likely]
     assert probs == sorted(probs, reverse=True) and sum(probs) <= 1.0 + 1e-5

@@ -49,7 +49,9 @@ def test_shapes_padding_and_aspect(colorizer):
     res = colorizer.colorize(img, size=50)
     assert res.work_shape == (18, 50)  # aspect kept, never stretched to the padded 32 x 64
     assert res.ab_work.shape == (2, 18, 50) and res.ab_work.dtype == np.float32
-    assert res.prob.shape == (16, 5, 13) and np.allclose(res.prob.sum(0), 1, atol=1e-4)
+    assert res.prob is None  # the class head runs only when its distribution is asked for
+    prob = colorizer.distribution(res)
+    assert prob.shape == (16, 5, 13) and np.allclose(prob.sum(0), 1, atol=1e-4) and res.prob is prob
     L_work = cv2.resize(color.luminance(img), (50, 18), interpolation=cv2.INTER_AREA)
     assert np.allclose(res.ab_work, reference_ab(L_work), atol=0.05)
     assert res.provider == "CPUExecutionProvider" and res.seconds > 0
@@ -81,7 +83,7 @@ def test_vividness_sharpens_the_distribution(colorizer):
     soft = colorizer.colorize(img, size=64, vividness=0.5)
     sharp = colorizer.colorize(img, size=64, vividness=2.0)
     assert sharp.temperature < soft.temperature
-    assert sharp.prob.max(0).mean() > soft.prob.max(0).mean()
+    assert colorizer.distribution(sharp).max(0).mean() > colorizer.distribution(soft).max(0).mean()
     with pytest.raises(ValueError):
         colorizer.colorize(img, vividness=0)
 
@@ -95,7 +97,7 @@ def test_likely_colors(colorizer):
     L = float(color.luminance(res.rgb[20:21, 10:11])[0, 0])
     # The best bin and its two neighbours on the test model's ring of bins are one colour: their
     # probability-weighted mean, with their summed probability.
-    p = res.prob[:, 20 // 4, 10 // 4]  # the 64 x 64 photo is its own working size
+    p = colorizer.distribution(res)[:, 20 // 4, 10 // 4]  # the 64 x 64 photo is its own working size
     ring = [(best - 1) % len(BINS), best, (best + 1) % len(BINS)]
     mean = sum(p[i] * np.float32(BINS[i]) for i in ring) / p[ring].sum()
     assert top[0][0] == color.lab_to_hex(L, *mean)
@@ -105,7 +107,7 @@ def test_likely_colors(colorizer):
 
 
 def test_predict_checks_multiples(colorizer):
-    pred = colorizer.predict(np.full((1, 1, 64, 96), 50, np.float32))
+    pred = colorizer.predict(np.full((1, 1, 64, 96), 50, np.float32), distribution=True)
     assert pred.ab.shape == (1, 2, 64, 96) and pred.prob.shape == (1, 16, 16, 24)
     with pytest.raises(ValueError, match="multiples of 32"):
         colorizer.predict(np.zeros((1, 1, 60, 64), np.float32))

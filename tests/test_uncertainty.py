@@ -132,6 +132,6 @@ def test_colorizer_gives_the_map_likely_colours_and_suggestions(colorizer):
     assert (later[0].x, later[0].y) != (sugg[0].x, sugg[0].y)
     with pytest.raises(ValueError, match="outside"):
         colorizer.likely_colours(res, 120, 0)
-    res.prob = None
-    with pytest.raises(ModelError, match="no class head"):
+    res.prob = res.inputs = None  # as a variant's result: no distribution of its own, none to make
+    with pytest.raises(ModelError, match="no colour distribution"):
         colorizer.uncertainty(res)
