@@ -127,3 +127,39 @@ def test_slim_parts_rejoin_to_a_checkpoint_that_loads_weights_only(tmp_path):
     with pytest.raises(Exception):
         join(tmp_path / "out" / "base.pt")
     assert not (tmp_path / "out" / "base.pt").exists()
+
+
+def test_a_committed_delta_resumes_on_its_base_and_adds_up_its_runs(tmp_path, exported, monkeypatch):
+    from trainer import train as T
+    from trainer.slim import delta
+    _, path = exported
+    monkeypatch.setattr(T, "ModelConfig", lambda **kw: ModelConfig(**{**kw, **SMALL}))
+    _shard(tmp_path / "s.tar")
+    common = ["--data", str(tmp_path / "s.tar"), "--freeze_encoder", "true", "--scene_head", "false",
+              "--in_memory", "true", "--crop", "64", "--batch", "4", "--workers", "0", "--prior_images", "8",
+              "--val_images", "2", "--warmup", "1"]
+    assert T.main(common + ["--out", str(tmp_path / "a"), "--init_from", str(path), "--max_steps", "3",
+                            "--lr", "1e-2"]) == 0
+    first = torch.load(tmp_path / "a" / "last.pt", weights_only=True)["model"]
+    d = delta(tmp_path / "a" / "last.pt", path, tmp_path / "ck" / "delta.pt")
+    saved = torch.load(d, weights_only=True)
+    assert not any(k.startswith(("encoder.", "stem_hints.")) for k in saved["model"])
+    assert saved["delta_totals"] == {"steps": 3, "crops": 12, "wall_s": pytest.approx(saved["delta_totals"]["wall_s"]),
+                                     "runs": 1}
+    # lr 0: the second run starts and ends where the first ended (the delta on top of its base)
+    assert T.main(common + ["--out", str(tmp_path / "b"), "--init_from", str(d), "--max_steps", "2",
+                            "--lr", "0"]) == 0
+    second = torch.load(tmp_path / "b" / "last.pt", weights_only=True)
+    for k, v in first.items():
+        if k.startswith("encoder._fc"):
+            continue
+        torch.testing.assert_close(second["model"][k].float(), v.float(), rtol=2e-3, atol=2e-4, msg=k)
+    again = torch.load(delta(tmp_path / "b" / "last.pt", path, tmp_path / "ck" / "delta.pt"), weights_only=True)
+    assert again["delta_totals"]["steps"] == 5 and again["delta_totals"]["runs"] == 2
+    other = tmp_path / "other.onnx"  # a delta refuses a base that is not the one it was trained on
+    other.write_bytes(path.read_bytes() + b"x")
+    saved["base"] = str(other)
+    torch.save(saved, tmp_path / "ck" / "moved.pt")
+    with pytest.raises(RuntimeError, match="not the one it was trained on"):
+        T.main(common + ["--out", str(tmp_path / "c"), "--init_from", str(tmp_path / "ck" / "moved.pt"),
+                         "--max_steps", "1"])

@@ -1,7 +1,14 @@
-"""Strip a checkpoint to what export needs (no optimizer) and split it into parts small enough to travel.
+"""Strip a checkpoint to what export needs (no optimizer) and split it into parts small enough to travel;
+or keep only what a fine-tune changed on top of a shipped model, small enough to commit.
 
     python -m trainer.slim runs/base/last.pt out/base.pt [--part-mb 15]   -> out/base.pt.part0, .part1, ...
     python -m trainer.slim --join out/base.pt                              -> out/base.pt
+    python -m trainer.slim --delta-from resources/models/tinta-base.onnx runs/cpu_ft/last.pt \
+        trainer/checkpoints/tinta-base-cpu.pt                             -> one file, about 4 MB
+
+A delta holds the weights a frozen-encoder fine-tune trains (decoder and heads: fp16 matrices, fp32 vectors and
+BatchNorm statistics), the base model's path and SHA-256, and the steps and crops so far, added up over runs.
+`python -m trainer.train --init_from DELTA` starts from the base with the delta on top (trainer/train.py).
 """
 from __future__ import annotations
 
@@ -12,6 +19,8 @@ import sys
 from pathlib import Path
 
 import torch
+
+FROZEN = ("encoder.", "stem_hints.")  # what --freeze_encoder keeps as the base model has it
 
 
 def slim(src: Path, dst: Path, part_mb: float = 15.0) -> list[Path]:
@@ -28,6 +37,29 @@ def slim(src: Path, dst: Path, part_mb: float = 15.0) -> list[Path]:
         os.replace(tmp, p)
         parts.append(p)
     return parts
+
+
+def delta(src: Path, base: Path, dst: Path) -> Path:
+    """Write `dst`: the trained part of checkpoint `src` (a fine-tune of the ONNX model `base`) and its totals."""
+    import hashlib
+
+    ck = torch.load(src, map_location="cpu", weights_only=True)
+    if not ck["config"].get("freeze_encoder"):
+        raise ValueError(f"{src}: a delta keeps only the decoder; this run trained the encoder too")
+    weights = {k: (v.half() if v.is_floating_point() and v.dim() > 1 else v.clone())
+               for k, v in ck["model"].items() if not k.startswith(FROZEN)}
+    prev = ck.get("delta_totals") or {"steps": 0, "crops": 0, "wall_s": 0.0, "runs": 0}
+    st = ck["state"]
+    totals = {"steps": prev["steps"] + st["step"], "crops": prev["crops"] + st["step"] * ck["config"]["batch"],
+              "wall_s": prev["wall_s"] + st["wall"], "runs": prev["runs"] + 1}
+    out = {"model": weights, "base": str(base), "base_sha256": hashlib.sha256(Path(base).read_bytes()).hexdigest(),
+           "config": ck["config"], "model_config": ck["model_config"], "prior": st.get("prior"),
+           "delta_totals": totals, "hardware": ck.get("hardware")}
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(dst.name + ".tmp")
+    torch.save(out, tmp)
+    os.replace(tmp, dst)
+    return dst
 
 
 def join(dst: Path) -> Path:
@@ -48,8 +80,12 @@ def main(argv=None) -> int:
     ap.add_argument("paths", nargs="+")
     ap.add_argument("--join", action="store_true")
     ap.add_argument("--part-mb", type=float, default=15.0)
+    ap.add_argument("--delta-from", metavar="BASE_ONNX", help="keep only what a fine-tune of BASE_ONNX trained")
     a = ap.parse_args(argv)
-    if a.join:
+    if a.delta_from:
+        p = delta(Path(a.paths[0]), Path(a.delta_from), Path(a.paths[1]))
+        print(p, p.stat().st_size)
+    elif a.join:
         print(join(Path(a.paths[0])))
     else:
         for p in slim(Path(a.paths[0]), Path(a.paths[1]), a.part_mb):

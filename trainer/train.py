@@ -141,6 +141,20 @@ def init_weights_from(model: TintaNet, path: str) -> None:
     model.load_state_dict(own, strict=True)
 
 
+def delta_base(path: str) -> str | None:
+    """The base ONNX model a delta checkpoint (trainer/slim.py) was trained on, checked by SHA-256; None when
+    `path` is an ordinary checkpoint."""
+    import hashlib
+
+    ck = torch.load(path, map_location="cpu", weights_only=True)
+    if "base" not in ck:
+        return None
+    base = Path(ck["base"])
+    if not base.is_file() or hashlib.sha256(base.read_bytes()).hexdigest() != ck["base_sha256"]:
+        raise RuntimeError(f"{path}: its base model {base} is missing or is not the one it was trained on")
+    return str(base)
+
+
 def plot_curve(log_path: Path, png: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
@@ -209,6 +223,11 @@ class Trainer:
             if cfg.init_from.endswith(".onnx"):
                 self._init_from_onnx(cfg.init_from, bins)
             elif cfg.init_from:
+                base = delta_base(cfg.init_from)
+                if base is not None:  # a committed delta (trainer/slim.py): its base model first
+                    self._init_from_onnx(base, bins)
+                    self.state["delta_totals"] = torch.load(cfg.init_from, map_location="cpu",
+                                                            weights_only=True)["delta_totals"]
                 init_weights_from(self.model, cfg.init_from)
             self.state["prior"] = self._prior(bins).tolist()
         if cfg.freeze_encoder:
@@ -311,7 +330,8 @@ class Trainer:
             return
         ck = {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "state": self.state,
               "config": dataclasses.asdict(self.cfg), "model_config": dataclasses.asdict(self.model.cfg),
-              "rng": [torch.get_rng_state()], "hardware": hardware()}
+              "rng": [torch.get_rng_state()], "hardware": hardware(),
+              "delta_totals": self.state.get("delta_totals")}
         save_atomic(ck, self.out / "last.pt")
 
     # -- steps ------------------------------------------------------------------------------

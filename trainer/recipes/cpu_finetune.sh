@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
-# Improve the shipped default model on a 2-core CPU in a few hours: fine-tune its decoder from the shipped
-# ONNX file (the committed checkpoint: weights recovered by trainer/from_onnx.py), encoder and BatchNorm
-# frozen, every shared photo decoded once into RAM, near-gray photos dropped, no teacher (a frozen encoder
-# gets nothing from the scene loss). Then export, choose the decoding on the validation split, and compare
-# with the shipped model before anything replaces it.
-#   STEPS=5000 OUT=runs/cpu_ft bash trainer/recipes/cpu_finetune.sh
+# Improve the shipped default model on a 2-core CPU, a few hours at a time, resuming across sessions: fine-tune
+# its decoder (encoder and BatchNorm frozen, every shared photo decoded once into RAM, near-gray photos dropped,
+# no teacher: a frozen encoder gets nothing from the scene loss), starting from the committed delta
+# trainer/checkpoints/tinta-base-cpu.pt when there is one (the shipped ONNX file with the decoder trained so far
+# on top; trainer/slim.py), else from the shipped ONNX file itself (weights recovered by trainer/from_onnx.py).
+# At the end the delta is rewritten with this run added (commit it), the candidate is exported, its decoding
+# chosen on the validation split, and it is compared with the shipped model before anything replaces it.
+#   MINUTES=100 OUT=runs/cpu_ft bash trainer/recipes/cpu_finetune.sh
 # Resume after an interruption: run the same command again (OUT/last.pt holds model, optimizer and step).
 # On a busy 2-core machine one thread (OMP_NUM_THREADS=1) outran two: OpenMP's two threads stall whenever
-# another process takes a core. Measured here: ~1.0 s a step of 16 crops at 128 px.
+# another process takes a core. Measured here: ~0.55 s a step of 16 crops at 128 px on a quiet core.
 set -eu -o pipefail
 OUT=${OUT:-runs/cpu_ft}
-STEPS=${STEPS:-5000}
+MINUTES=${MINUTES:-100}
 DATA=${DATA:-../shared/data/train}
+BASE=resources/models/tinta-base.onnx
+DELTA=${DELTA:-trainer/checkpoints/tinta-base-cpu.pt}
+INIT=$BASE
+[ -f "$DELTA" ] && INIT=$DELTA
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} PYTHONUNBUFFERED=1
-python -m trainer.train --data "$DATA" --out "$OUT" --init_from resources/models/tinta-base.onnx \
+python -m trainer.train --data "$DATA" --out "$OUT" --init_from "$INIT" \
     --freeze_encoder true --scene_head false --in_memory true --min_colourfulness 10 --workers 0 \
-    --batch 16 --max_steps "$STEPS" --log_every 50 --ckpt_every 500 --val_images 256 --prior_images 4000 \
-    --lr 3e-4 --warmup 200
+    --batch 16 --minutes "$MINUTES" --log_every 50 --ckpt_every 500 --val_images 256 --prior_images 4000 \
+    --lr 2e-4 --warmup 100
+python -m trainer.slim --delta-from "$BASE" "$OUT/last.pt" "$DELTA"
 python -m trainer.export "$OUT/last.pt" --name tinta-base-candidate --out "$OUT/export"
 TINTA_MODELS_DIR="$OUT/export" python -m trainer.decoding_study --model tinta-base-candidate \
     --out "$OUT/decoding" --write-card
