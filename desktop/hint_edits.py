@@ -19,6 +19,8 @@ class HintEdits:
         self.color = "#c04030"
         self.hint_radius = editor.settings.hint_radius
         self._likely_job: Job | None = None
+        self._likely_wanted = None  # (result, px, py) whose swatches wait for the preview to settle
+        editor.runner.busyChanged.connect(self._on_busy)
 
     def work_unit(self) -> float:
         """Full-image pixels per working pixel (hint radii are in working pixels)."""
@@ -95,6 +97,7 @@ class HintEdits:
         distribution, else from a job that makes it (the preview network leaves the class head out)."""
         editor = self.editor
         result, colorizer = editor.result, editor.colorizer
+        self._likely_wanted = None
         if self._likely_job is not None:
             self._likely_job.cancel()
             self._likely_job = None
@@ -109,6 +112,19 @@ class HintEdits:
                 editor.likelyColors.emit(colorizer.likely_colors(result, px, py, k=5))
             except (TintaError, ValueError) as exc:
                 self._on_likely_error(None, str(exc))
+            return
+        # Making the distribution is one more network run: it waits until the stroke's preview and its refine
+        # are done, so the swatches never hold up the photo's answer to the stroke.
+        self._likely_wanted = (result, px, py)
+        self._on_busy(editor.runner.busy)
+
+    def _on_busy(self, busy: bool) -> None:
+        editor = self.editor
+        if busy or self._likely_wanted is None or not editor.scheduler.idle:
+            return
+        (result, px, py), self._likely_wanted = self._likely_wanted, None
+        colorizer = editor.colorizer
+        if colorizer is None or editor.doc is None:
             return
         job = Job(lambda token, progress: colorizer.likely_colors(result, px, py, k=5), "likely colours")
         job.signals.result.connect(lambda value, j=job: self._on_likely(j, value))

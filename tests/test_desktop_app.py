@@ -157,6 +157,21 @@ def test_eraser_and_clear_are_undoable(qtbot, window, photo):
     wait_idle(qtbot, ctl)
 
 
+def test_a_strokes_swatches_wait_for_its_preview_and_refine(qtbot, window, photo):
+    open_and_colorize(qtbot, window, photo)
+    ctl, cv = window.ctl, window.canvas
+    started = []
+    real = ctl.runner.start
+    ctl.runner.start = lambda job: (started.append(job.name), real(job))[1]
+    window._on_tool(Tool.BRUSH)
+    window._on_color_chosen(BLUE)
+    drag(qtbot, cv, [(40 + 10 * i, 200) for i in range(10)])
+    wait_idle(qtbot, ctl)
+    # the distribution is one more network run: it must not delay the stroke's draft or its refine
+    assert started == ["colorize", "colorize", "likely colours"], started
+    assert sum(s.isEnabled() for s in window.colors.swatches) == 5
+
+
 def test_eyedropper_takes_result_colour_and_shows_likely(qtbot, window, photo):
     open_and_colorize(qtbot, window, photo)
     ctl = window.ctl
