@@ -68,8 +68,8 @@ class EditorController(QObject):
     likelyColors = Signal(list)              # [(hex, probability)] at the last clicked pixel
     colorPicked = Signal(str)                # '#rrggbb' from the eyedropper
     variantsAvailable = Signal(bool, str)    # enabled?, reason when not
-    variantsChanged = Signal(list)           # [Hd x Wd x 3 uint8 thumbnails' sources]
-    variantHistoryChanged = Signal(list)     # earlier sets, most recent first: [[Hd x Wd x 3 uint8]]
+    variantsChanged = Signal(list)           # [h x w x 3 uint8 thumbnails, long side <= 200]
+    variantHistoryChanged = Signal(list)     # earlier sets, most recent first: [[h x w x 3 uint8 thumbnails]]
     exported = Signal(str)
     recentChanged = Signal(list)
     restoreApplied = Signal(object)          # RestoreOptions now in effect
@@ -373,8 +373,8 @@ class EditorController(QObject):
         self.unsure.set_on(on)
 
     def sample_variants(self, n: int = 6, seed: int | None = None, like: int | None = None,
-                        spread: float = 0.5) -> None:
-        self.variants.sample(n, seed, like, spread)
+                        spread: float = 0.5, like_set: int = -1) -> None:
+        self.variants.sample(n, seed, like, spread, like_set)
 
     def apply_variant(self, index: int) -> None:
         self.variants.apply(index)

@@ -287,7 +287,7 @@ class MainWindow(QMainWindow):
             lambda on: self._on_tool(Tool.EYEDROPPER if on else self._tool_before_dropper))
         self.variants.sampleRequested.connect(lambda n: ctl.sample_variants(n))
         self.variants.applyRequested.connect(ctl.apply_variant)
-        self.variants.moreLikeRequested.connect(lambda i: ctl.sample_variants(like=i))
+        self.variants.moreLikeRequested.connect(lambda k, i: ctl.sample_variants(like=i, like_set=k))
         self.variants.originalRequested.connect(ctl.clear_variant)
         self.radius.valueChanged.connect(self._on_radius)
         self.size_box.activated.connect(lambda i: ctl.set_size(self.size_box.itemData(i) or None))

@@ -1,6 +1,7 @@
 """Variants in the app: sample alternative colourings off the GUI thread, apply one (undoable) or drop it."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from desktop.commands import SetVariant
@@ -9,6 +10,17 @@ from desktop.variants import preview_hints, variants_supported
 from desktop.workers import Job
 
 HISTORY_SETS = 8  # earlier sets kept for the gallery's history row
+THUMB_SIDE = 200  # the gallery's largest thumbnail (desktop/variants_panel.py THUMB)
+
+
+def thumbnail(rgb: np.ndarray, side: int = THUMB_SIDE) -> np.ndarray:
+    """rgb (H x W x 3 uint8) shrunk to fit side x side, once per variant, so neither the gallery nor each
+    new history row scales full previews on the GUI thread."""
+    h, w = rgb.shape[:2]
+    scale = side / max(h, w)
+    if scale >= 1:
+        return rgb
+    return cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
 
 
 class VariantSampling:
@@ -18,28 +30,36 @@ class VariantSampling:
         self.editor = editor
         self.sampled: list = []   # engine Variants of the current document, as last shown
         self.history: list[list] = []  # earlier sets of this document, the most recent first
+        self._thumbs: dict[int, np.ndarray] = {}  # id(variant) -> its thumbnail, for the variants kept
 
     def forget(self) -> None:
         """A new photo: the old variants no longer apply."""
         self.sampled = []
         self.history = []
+        self._thumbs = {}
         self.editor.variantsChanged.emit([])
         self.editor.variantHistoryChanged.emit([])
 
-    def sample(self, n: int = 6, seed: int | None = None, like: int | None = None, spread: float = 0.5) -> None:
+    def sample(self, n: int = 6, seed: int | None = None, like: int | None = None, spread: float = 0.5,
+               like_set: int = -1) -> None:
+        """Sample n variants, or more like variant `like` of the newest set (like_set -1) or of the earlier
+        set `like_set` (0: the one before the newest)."""
         editor = self.editor
         if editor.doc is None or editor.colorizer is None or not variants_supported(editor.colorizer):
             return
         doc, colorizer = editor.doc, editor.colorizer
         hints = preview_hints(doc, list(doc.hints))
         extra = {"regions": doc.regions} if doc.regions else {}  # the gallery shows them as the preview does
-        base = self.sampled[like] if like is not None and like < len(self.sampled) else None
+        source = self.sampled if like_set < 0 else (self.history[like_set] if like_set < len(self.history) else [])
+        base = source[like] if like is not None and 0 <= like < len(source) else None
         seed = int(np.random.default_rng().integers(0, 2**31 - 1)) if seed is None else seed
 
         def work(token, progress):
             if base is not None:
-                return list(colorizer.more_like(base, spread))
-            return list(colorizer.variants(doc.preview, n, seed, hints=hints, **extra))
+                vs = list(colorizer.more_like(base, spread))
+            else:
+                vs = list(colorizer.variants(doc.preview, n, seed, hints=hints, **extra))
+            return [(v, thumbnail(v.result.rgb)) for v in vs]
 
         job = Job(work, "variants")
         job.signals.result.connect(lambda vs, d=doc: self._on_variants(d, vs))
@@ -47,14 +67,17 @@ class VariantSampling:
         editor.statusMessage.emit("Sampling variants…")
         editor.runner.start(job)
 
-    def _on_variants(self, doc: Document, variants: list) -> None:
+    def _on_variants(self, doc: Document, made: list) -> None:
         if doc is not self.editor.doc:
             return
         if self.sampled:
             self.history = [self.sampled] + self.history[:HISTORY_SETS - 1]
-        self.sampled = variants
-        self.editor.variantsChanged.emit([v.result.rgb for v in variants])
-        self.editor.variantHistoryChanged.emit([[v.result.rgb for v in vs] for vs in self.history])
+        self.sampled = [v for v, _ in made]
+        kept = {id(v) for vs in [self.sampled, *self.history] for v in vs}
+        self._thumbs = {i: t for i, t in self._thumbs.items() if i in kept}
+        self._thumbs.update((id(v), t) for v, t in made)
+        self.editor.variantsChanged.emit([self._thumbs[id(v)] for v in self.sampled])
+        self.editor.variantHistoryChanged.emit([[self._thumbs[id(v)] for v in vs] for vs in self.history])
 
     def apply(self, index: int) -> None:
         doc = self.editor.doc

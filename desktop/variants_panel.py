@@ -21,7 +21,7 @@ class VariantsPanel(QWidget):
     sampleRequested = Signal(int)      # how many
     applyRequested = Signal(int)       # index into the shown variants
     historyApplyRequested = Signal(int, int)  # earlier set (0 = the one before the newest), index in it
-    moreLikeRequested = Signal(int)
+    moreLikeRequested = Signal(int, int)  # set (-1: the newest, k: earlier set k), index in it
     originalRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -71,7 +71,7 @@ class VariantsPanel(QWidget):
         self.buttons: list[QToolButton] = []
         self.history_buttons: list[list[QToolButton]] = []   # per earlier set, newest set first
         self.history_widgets: list[QWidget] = []
-        self.selected: int | None = None
+        self.selected: tuple[int, int] | None = None  # (set, index) of the variant last applied here
         self.set_available(False, UNSUPPORTED)
 
     def set_available(self, ok: bool, reason: str = "") -> None:
@@ -83,7 +83,7 @@ class VariantsPanel(QWidget):
         self._show_history()
 
     def set_variants(self, images: list[np.ndarray]) -> None:
-        """images: HxWx3 uint8 previews, one per variant, in sampler order."""
+        """images: h x w x 3 uint8 thumbnails (long side <= THUMB), one per variant, in sampler order."""
         for b in self.buttons:
             self.grid.removeWidget(b)
             b.deleteLater()
@@ -102,7 +102,7 @@ class VariantsPanel(QWidget):
         self._update_buttons()
 
     def set_history(self, sets: list[list[np.ndarray]]) -> None:
-        """Earlier sets' previews, the most recent set first; [] for a new photo."""
+        """Earlier sets' thumbnails, the most recent set first; [] for a new photo."""
         for w in self.history_widgets:
             self.history_row.removeWidget(w)
             w.deleteLater()
@@ -129,7 +129,7 @@ class VariantsPanel(QWidget):
         self.history_scroll.setVisible(shown)
 
     def _on_history_clicked(self, k: int, i: int) -> None:
-        self.selected = None          # "More like this" works on the newest set
+        self.selected = (k, i)        # "More like this" works on an earlier set's variant too
         for b in self.buttons:
             b.setAutoExclusive(False)
             b.setChecked(False)
@@ -138,13 +138,13 @@ class VariantsPanel(QWidget):
         self.historyApplyRequested.emit(k, i)
 
     def _on_clicked(self, i: int) -> None:
-        self.selected = i
+        self.selected = (-1, i)
         self._update_buttons()
         self.applyRequested.emit(i)
 
     def _on_more(self) -> None:
         if self.selected is not None:
-            self.moreLikeRequested.emit(self.selected)
+            self.moreLikeRequested.emit(*self.selected)
 
     def _update_buttons(self) -> None:
         self.more.setEnabled(self.selected is not None)

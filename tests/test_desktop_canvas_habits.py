@@ -92,6 +92,14 @@ def test_variants_are_big_and_earlier_sets_stay_applicable(qtbot, tmp_path, colo
         assert chosen is not None and chosen.seed == seeds[0] + 2
         np.testing.assert_array_equal(window.ctl.result.rgb, window.ctl.variants.history[1][2].result.rgb)
         assert window.ctl.undo.undoText() == "Apply variant 3 of set -2"
+        assert panel.more.isEnabled()                                 # more like an earlier set's variant too
+        panel.more.click()
+        wait_idle(qtbot, window.ctl)
+        assert fake.calls[-1][:2] == ("more_like", seeds[0] + 2)
+        # thumbnails are made once, off the GUI thread, no bigger than the gallery shows them
+        assert all(max(t.shape[:2]) <= THUMB for t in window.ctl.variants._thumbs.values())
+        kept = {id(v) for vs in [window.ctl.variants.sampled, *window.ctl.variants.history] for v in vs}
+        assert set(window.ctl.variants._thumbs) == kept
         window.ctl.open_path(photo)                                   # a photo opened afresh: no history
         wait_idle(qtbot, window.ctl)
         assert panel.history_buttons == [] and not panel.history_scroll.isVisible()
