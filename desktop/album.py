@@ -129,41 +129,62 @@ class Album(QObject):
         return [p for p in self.photos if p in chosen and p != self.current]
 
     # --- copy settings (Lightroom's sync) ----------------------------------------------------------
-    def copy_settings(self, selected) -> int:
+    def copy_settings(self, selected) -> None:
         """Write the open photo's look, vividness, size and restoration into each selected photo's session
-        (its hints, regions and variant are kept). Returns how many sessions were written."""
+        (its hints, regions and variant are kept). The sessions are read, and then written, by jobs; between
+        the two the GUI asks before replacing settings that differ."""
         doc, editor = self.editor.doc, self.editor
         targets = self.targets(selected)
         if doc is None or not targets:
             editor.statusMessage.emit("Select other photos in the filmstrip first (Ctrl- or Shift-click)")
-            return 0
+            return
         mine = doc.session()
-        sessions, bad = {}, []
-        for photo in targets:
-            spath = session_path(photo)
-            try:
-                sessions[photo] = load_session(spath) if spath.exists() else None
-            except SessionError as exc:
-                bad.append(str(exc))
+
+        def read(token, progress):
+            sessions, bad = {}, []
+            for photo in targets:
+                spath = session_path(photo)
+                try:
+                    sessions[photo] = load_session(spath) if spath.exists() else None
+                except SessionError as exc:
+                    bad.append(str(exc))
+            return sessions, bad
+
+        job = Job(read, "read sessions")
+        job.signals.result.connect(lambda value, d=doc, m=mine: self._on_sessions_read(d, m, *value))
+        job.signals.error.connect(lambda msg: editor.errorRaised.emit("Settings not copied", msg))
+        editor.runner.start(job)
+
+    def _on_sessions_read(self, doc, mine, sessions: dict, bad: list) -> None:
+        editor = self.editor
         differ = [p.name for p, s in sessions.items() if s is not None and settings_differ(s, mine)]
         if differ and not self.ask_overwrite(differ):
             editor.statusMessage.emit("Settings not copied")
-            return 0
-        written = 0
-        for photo, session in sessions.items():
-            session = session or Session()
-            for name in SETTINGS:
-                setattr(session, name, getattr(mine, name))
-            try:
-                save_session(photo, session)
-                written += 1
-            except OSError as exc:
-                bad.append(f"{session_path(photo)}: {exc.strerror or exc}")
-        if bad:
-            editor.errorRaised.emit("Some settings were not copied", "\n".join(bad))
-        editor.statusMessage.emit(f"Copied the settings of {doc.path.name} to {written} photo"
-                                  f"{'' if written == 1 else 's'}")
-        return written
+            return
+
+        def write(token, progress):
+            written, failed = 0, list(bad)
+            for photo, session in sessions.items():
+                session = session or Session()
+                for name in SETTINGS:
+                    setattr(session, name, getattr(mine, name))
+                try:
+                    save_session(photo, session)
+                    written += 1
+                except OSError as exc:
+                    failed.append(f"{session_path(photo)}: {exc.strerror or exc}")
+            return written, failed
+
+        job = Job(write, "write sessions")
+        job.signals.result.connect(lambda value, name=doc.path.name: self._on_sessions_written(name, *value))
+        job.signals.error.connect(lambda msg: editor.errorRaised.emit("Settings not copied", msg))
+        editor.runner.start(job)
+
+    def _on_sessions_written(self, name: str, written: int, failed: list) -> None:
+        editor = self.editor
+        if failed:
+            editor.errorRaised.emit("Some settings were not copied", "\n".join(failed))
+        editor.statusMessage.emit(f"Copied the settings of {name} to {written} photo{'' if written == 1 else 's'}")
 
     # --- apply this photo's colours (issue 12's album tool) ----------------------------------------
     def _check_carry(self) -> None:

@@ -112,12 +112,23 @@ def test_copy_settings_writes_other_sessions_and_asks_before_replacing(qtbot, wi
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda *args: asked.append(args[2]) or QMessageBox.StandardButton.No)
     strip.copy.click()
+    wait_idle(qtbot, ctl)
     assert len(asked) == 1 and "frame02.png" in asked[0] and "frame03" not in asked[0]
     assert load_session(session_path(b)).vividness == 0.7 and not session_path(c).exists()
     assert "not copied" in window.statusBar().currentMessage()
 
     monkeypatch.setattr(QMessageBox, "question", lambda *args: asked.append(args[2]) or QMessageBox.StandardButton.Yes)
+    import threading
+
+    import desktop.album as album_mod
+    threads = []
+    for name in ("load_session", "save_session"):
+        real = getattr(album_mod, name)
+        monkeypatch.setattr(album_mod, name, lambda *a, real=real: threads.append(threading.current_thread())
+                            or real(*a))
     window.act_copy_settings.trigger()
+    wait_idle(qtbot, ctl)
+    assert len(threads) == 3 and threading.main_thread() not in threads  # 1 read (b), 2 writes, off the GUI
     for photo in (b, c):
         s = load_session(session_path(photo))
         assert (s.vividness, s.saturation, s.warmth, s.size) == (1.6, 1.3, 0.4, 384)
@@ -130,10 +141,13 @@ def test_copy_settings_writes_other_sessions_and_asks_before_replacing(qtbot, wi
 
     asked.clear()                                     # the same settings again: nothing to ask
     strip.copy.click()
+    wait_idle(qtbot, ctl)
     assert asked == []
     (session_path(c)).write_text("{broken")            # an unreadable session is named, the others still written
     ctl.set_vividness(1.2)
+    wait_idle(qtbot, ctl)
     strip.copy.click()
+    wait_idle(qtbot, ctl)
     assert window.last_error is not None and "frame03.jpg.tinta.json" in window.last_error[1]
     assert load_session(session_path(b)).vividness == 1.2
 
