@@ -27,9 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # run as a script: the soname table lives in desktop/platform_check.py
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_icons import PNG_SIZES as ICON_SIZES  # noqa: E402  (the sizes make_icons.py renders: one list)
+
 PACKAGE = "tinta"
 PROGRAMS = ("tinta", "tinta-desktop")
-ICON_SIZES = (16, 32, 48, 64, 128, 256, 512)
 MIME_TYPES = "image/jpeg;image/png;image/tiff;"
 # Libraries whose package every Debian system has (Priority: required); naming them adds nothing.
 BASE_PACKAGES = {"libc6", "libgcc-s1", "libstdc++6", "zlib1g"}
