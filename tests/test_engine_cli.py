@@ -124,6 +124,7 @@ def test_info(setup, capsys):
     out = capsys.readouterr().out
     assert "model: tiny" in out and "sha256:" in out and "synthetic test model" in out
     assert "decoding: annealed" in out  # a card without "decoding" means the class head's annealed mean
+    assert "computes: ab (ab_reg, prob only when asked for)" in out  # the graph cut to what the decoding reads
     assert "provider in use: CPUExecutionProvider" in out
 
 

@@ -322,6 +322,10 @@ def info_command(args) -> int:
     d = card.decoding
     print(f"  decoding: {d.mode}" + ("" if d.mode == "annealed" else f", regression gain {d.reg_gain:g}")
           + (f", confidence {d.conf_lo:g}-{d.conf_hi:g}" if d.mode == "blend" else ""))
+    if colorizer._session is not None:
+        runs = [o.name for o in colorizer._session.get_outputs()]
+        rest = [o for o in colorizer._outputs if o not in runs]
+        print(f"  computes: {', '.join(runs)}" + (f" ({', '.join(rest)} only when asked for)" if rest else ""))
     for title, section in (("training", card.training), ("metrics", card.metrics)):
         print(f"  {title}:" + ("" if section else " (none)"))
         for key, value in section.items():
