@@ -101,3 +101,67 @@ def test_unreadable_and_near_gray_photos_are_left_out_of_training():
     kept, gray, unreadable = usable_photos(np.array([0, 1, 2, 3]), col, 10.0)
     assert kept.tolist() == [0, 3] and (gray, unreadable) == (1, 1)
     assert usable_photos(np.array([0, 1, 2]), col, 0.0)[0].tolist() == [0, 2]
+
+
+def test_label_maps_are_cropped_scaled_and_flipped_with_their_photo():
+    photos = _photos()
+    seg = np.zeros((144, 200), np.uint8)
+    seg[:, :100], seg[:, 100:] = 3, 7                    # red half class 3, blue half class 7
+    big = np.zeros((300, 400, 3), np.uint8)               # longer than the canvas: shrunk with its labels
+    big[:, :200] = (200, 30, 30)
+    big[:, 200:] = (30, 30, 200)
+    big_seg = np.where(np.arange(400)[None, :] < 200, 3, 7).astype(np.uint8).repeat(300, 0)
+    bank = PhotoBank(photos + [big], "cpu", canvas=256, labels=[seg, None, big_seg])
+    assert bank.seg.shape == (3, 256, 256) and int(bank.seg[1].min()) == 255   # no map: unlabelled everywhere
+    b = bank.batch(torch.tensor([0] * 24 + [1] * 4 + [2] * 24), 64, gen=torch.Generator().manual_seed(4))
+    assert b["seg"].shape == (52, 64, 64) and b["seg"].dtype == torch.int64
+    red = b["rgb"][:, 0] > b["rgb"][:, 2]
+    for i in [*range(24), *range(28, 52)]:                # each pixel's label is its own colour's, flipped or not
+        lab, r = b["seg"][i], red[i]
+        sure = (b["rgb"][i, 0] - b["rgb"][i, 2]).abs() > 0.3  # away from the blended edge
+        assert bool((lab[r & sure] == 3).all()) and bool((lab[~r & sure] == 7).all())
+    assert bool((b["seg"][24:28] == 255).all())
+    with pytest.raises(ValueError, match="label map"):
+        PhotoBank(photos, "cpu", labels=[seg[:10], None])
+
+
+def test_seg_loss_of_a_batch_without_labels_is_zero():
+    from trainer.losses import seg_loss
+    logits = torch.randn(2, 11, 8, 8, requires_grad=True)
+    none = seg_loss(logits, torch.full((2, 32, 32), 255, dtype=torch.long))
+    assert float(none.detach()) == 0.0
+    none.backward()
+    some = torch.full((2, 32, 32), 255, dtype=torch.long)
+    some[0, :4, :4] = 2
+    assert float(seg_loss(logits, some)) > 0
+
+
+def test_device_batches_train_the_segmentation_head_on_the_photos_that_have_maps(tmp_path):
+    import io
+    import json
+    import tarfile
+    from trainer.train import main
+    rng = np.random.default_rng(5)
+
+    def add(tar, name, data):
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+
+    with tarfile.open(tmp_path / "s.tar", "w") as tar:
+        for i in range(12):
+            img = np.zeros((60, 80, 3), np.uint8)
+            img[:] = rng.integers(0, 255, 3)
+            img[:, 40:] = rng.integers(0, 255, 3)
+            add(tar, f"streets/img{i:03d}.png", cv2.imencode(".png", img)[1].tobytes())
+            if i % 2:
+                lab = np.zeros((60, 80), np.uint8)
+                lab[:, 40:] = 4
+                add(tar, f"streets/img{i:03d}.seg.png", cv2.imencode(".png", lab)[1].tobytes())
+    out = tmp_path / "run"
+    assert main(["--data", str(tmp_path / "s.tar"), "--out", str(out), "--device_data", "true", "--crop", "32",
+                 "--batch", "4", "--workers", "0", "--prior_images", "8", "--val_images", "2", "--seg_classes", "11",
+                 "--max_steps", "4", "--log_every", "1", "--scene_head", "false", "--warmup", "1"]) == 0
+    rows = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
+    seg = [r["seg"] for r in rows if r["kind"] == "train"]
+    assert len(seg) == 4 and all(np.isfinite(seg)) and max(seg) > 0

@@ -226,6 +226,11 @@ class ColorDataset(Dataset):
         got = None if self._cache is None else self._cache[i]
         return None if got is None else got[0]
 
+    def cached_seg(self, i: int) -> np.ndarray | None:
+        """Photo i's label map as decoded by cache() (with_seg datasets), or None (none, or not cached)."""
+        got = None if self._cache is None else self._cache[i]
+        return None if got is None else got[1]
+
     def _load(self, i: int) -> tuple[np.ndarray, np.ndarray | None] | None:
         if self._cache is not None and self._cache[i] is not None:
             return self._cache[i]

@@ -2,9 +2,10 @@
 jitter, Lab conversion and simulated hints as batched tensor ops (a per-crop CPU loader starves an H200).
 
 Shapes: the bank is uint8 [N, 3, C, C] (each photo top-left in a CxC canvas, C = `canvas`, 256 by
-default: 29.5k photos at short side 144 take 5.8 GB) with sizes [N, 2] (h, w). A batch is the dict
-ColorDataset items make, stacked: L [B,1,S,S], ab [B,2,S,S], rgb [B,3,S,S], hint_ab [B,2,S,S],
-hint_mask [B,1,S,S], float32 on the device.
+default: 29.5k photos at short side 144 take 5.8 GB) with sizes [N, 2] (h, w); label maps, when given, uint8
+[N, C, C] (255 = unlabelled, also for photos without one). A batch is the dict ColorDataset items make,
+stacked: L [B,1,S,S], ab [B,2,S,S], rgb [B,3,S,S], hint_ab [B,2,S,S], hint_mask [B,1,S,S], float32 on the
+device, and with label maps seg [B,S,S] int64, cropped, scaled and flipped with its photo.
 """
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import torch
 import torch.nn.functional as F
 
 from trainer.hints_sim import PATCH_RANGE
+
+IGNORE = 255  # label of an unlabelled pixel (trainer/data.py)
 
 # sRGB (D65) -> XYZ, and the D65 white, as in OpenCV's and the engine's Lab conversions.
 _M = torch.tensor([[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169], [0.019334, 0.119193, 0.950227]])
@@ -33,20 +36,33 @@ def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
 class PhotoBank:
     """Every training photo, decoded once, resident on `device`; `batch()` draws augmented crops."""
 
-    def __init__(self, photos: list[np.ndarray], device, canvas: int = 256):
+    def __init__(self, photos: list[np.ndarray], device, canvas: int = 256,
+                 labels: list[np.ndarray | None] | None = None):
+        """labels: one H x W uint8 label map per photo (None where it has none), or None for no seg targets."""
         n = len(photos)
         self.canvas, self.device = canvas, torch.device(device)
         bank = np.zeros((n, canvas, canvas, 3), np.uint8)
+        seg = None if labels is None else np.full((n, canvas, canvas), IGNORE, np.uint8)
         sizes = np.zeros((n, 2), np.int64)
         for i, rgb in enumerate(photos):
             h, w = rgb.shape[:2]
             s = min(1.0, canvas / max(h, w))  # photos longer than the canvas are shrunk to fit
+            size = (max(1, round(w * s)), max(1, round(h * s)))
             if s < 1.0:
-                rgb = cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+                rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+            lab = None if labels is None else labels[i]
+            if lab is not None:
+                if lab.shape != (h, w):
+                    raise ValueError(f"photo {i}: label map {lab.shape} is not its photo's {h}x{w}")
+                if s < 1.0:
+                    lab = cv2.resize(lab, size, interpolation=cv2.INTER_NEAREST)  # classes, never blends of them
             h, w = rgb.shape[:2]
             bank[i, :h, :w] = rgb
+            if lab is not None:
+                seg[i, :h, :w] = lab
             sizes[i] = h, w
         self.bank = torch.from_numpy(bank).permute(0, 3, 1, 2).contiguous().to(self.device)
+        self.seg = None if seg is None else torch.from_numpy(seg).to(self.device)
         self.sizes = torch.from_numpy(sizes).to(self.device)
 
     def __len__(self) -> int:
@@ -55,6 +71,12 @@ class PhotoBank:
     def crops(self, idx: torch.Tensor, crop: int, scale=(1.0, 1.6), gen: torch.Generator | None = None):
         """[B,3,crop,crop] float 0..1: rescale so the short side >= crop (times U(scale)), crop at random,
         flip half; one grid_sample call for the batch (bilinear; crops are never smaller than the photo)."""
+        grid = self._grid(idx, crop, scale, gen)
+        src = self.bank[idx].float() / 255.0
+        return F.grid_sample(src, grid, mode="bilinear", padding_mode="border", align_corners=False).clamp(0, 1)
+
+    def _grid(self, idx: torch.Tensor, crop: int, scale, gen) -> torch.Tensor:
+        """The sampling grid [B,crop,crop,2] of a batch of random crops (see crops)."""
         dev = self.device
         hw = self.sizes[idx].float()
         b = len(idx)
@@ -70,16 +92,21 @@ class PhotoBank:
         theta[:, 0, 2] = 2 * cx / C - 1
         theta[:, 1, 1] = side / C
         theta[:, 1, 2] = 2 * cy / C - 1
-        grid = F.affine_grid(theta, (b, 3, crop, crop), align_corners=False)
-        src = self.bank[idx].float() / 255.0
-        return F.grid_sample(src, grid, mode="bilinear", padding_mode="border", align_corners=False).clamp(0, 1)
+        return F.affine_grid(theta, (b, 3, crop, crop), align_corners=False)
 
     def batch(self, idx: torch.Tensor, crop: int, scale=(1.0, 1.6), hint_prob: float = 0.5, p: float = 1 / 8,
               max_hints: int = 64, gen: torch.Generator | None = None) -> dict[str, torch.Tensor]:
-        rgb = self.crops(idx, crop, scale, gen)
+        grid = self._grid(idx, crop, scale, gen)
+        src = self.bank[idx].float() / 255.0
+        rgb = F.grid_sample(src, grid, mode="bilinear", padding_mode="border", align_corners=False).clamp(0, 1)
         lab = rgb_to_lab(rgb)
         hint_ab, mask = simulate_hints(lab[:, 1:], hint_prob, p, max_hints, gen)
-        return {"L": lab[:, :1], "ab": lab[:, 1:], "rgb": rgb, "hint_ab": hint_ab, "hint_mask": mask}
+        out = {"L": lab[:, :1], "ab": lab[:, 1:], "rgb": rgb, "hint_ab": hint_ab, "hint_mask": mask}
+        if self.seg is not None:
+            seg = F.grid_sample(self.seg[idx, None].float(), grid, mode="nearest", padding_mode="border",
+                                align_corners=False)
+            out["seg"] = seg[:, 0].long()
+        return out
 
 
 def simulate_hints(ab: torch.Tensor, hint_prob: float = 0.5, p: float = 1 / 8, max_hints: int = 64,

@@ -48,8 +48,11 @@ def scene_loss(student_logits: torch.Tensor, target: torch.Tensor) -> torch.Tens
 
 
 def seg_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy over labelled pixels (255 = unlabelled). Most photos have no label map, so a batch often
+    has no labelled pixel at all: that is a loss of 0, not the NaN of an empty mean (and no device sync)."""
     up = F.interpolate(logits.float(), size=labels.shape[-2:], mode="bilinear", align_corners=False)
-    return F.cross_entropy(up, labels, ignore_index=255)
+    total = F.cross_entropy(up, labels, ignore_index=255, reduction="sum")
+    return total / (labels != 255).sum().clamp_min(1)
 
 
 def kl_loss(mu: torch.Tensor, logvar: torch.Tensor, free_bits: float) -> tuple[torch.Tensor, torch.Tensor]:

@@ -199,8 +199,6 @@ class Trainer:
                                hint_prob=cfg.hint_prob, seed=cfg.seed, train=True, with_seg=cfg.seg_classes > 0)
         self.val_ds = ColorDataset(cfg.data, crop=cfg.crop, hint_prob=0.0, seed=cfg.seed, train=False)
         self.train_idx, self.val_idx = _split(self.ds.index.names, cfg.val_images, cfg.seed)
-        if cfg.device_data and cfg.seg_classes:
-            raise SystemExit("--device_data does not carry label maps; train segmentation with the CPU loader")
         in_memory = cfg.in_memory or cfg.device_data
         if in_memory or cfg.min_colourfulness > 0:
             col = self.ds.cache(log=self._say) if in_memory else self.ds.cache(self.train_idx, log=self._say)
@@ -266,7 +264,11 @@ class Trainer:
             from trainer.gpu_data import PhotoBank
             blank = np.zeros((8, 8, 3), np.uint8)  # an unreadable photo keeps its index, never drawn (above)
             photos = [self.ds.cached_rgb(i) if self.ds.cached_rgb(i) is not None else blank for i in range(len(self.ds))]
-            self.bank = PhotoBank(photos, self.device)
+            labels = None
+            if cfg.seg_classes:  # photos without a label map get 'unlabelled' everywhere, which the loss ignores
+                labels = [self.ds.cached_seg(i) if self.ds.cached_rgb(i) is not None else None
+                          for i in range(len(self.ds))]
+            self.bank = PhotoBank(photos, self.device, labels=labels)
             self._say(f"{len(photos)} photos resident on {self.device} ({self.bank.bank.numel() / 2**30:.1f} GiB)")
 
     def _batches(self):
