@@ -212,12 +212,19 @@ def test_pack_round_trip(shard, folder, tmp_path, capsys):
     out = tmp_path / "packed" / "pack.tar"
     with pytest.warns(DataWarning):
         r = pack([shard, folder], out, short_side=30, quality=80, gray_threshold=3.0)
-    assert r.complete and r.count == 8 and r.skipped_gray == 2 and r.skipped_bad == 2
+    assert r.complete and r.count == 8 and r.skipped_gray == 2 and r.skipped_bad == 2 and r.labelled == 1
     with tarfile.open(out) as tar:
-        members = tar.getmembers()
+        members = [m for m in tar.getmembers() if not m.name.endswith(".seg.png")]
         names = [m.name for m in members]
         imgs = [cv2.imdecode(np.frombuffer(tar.extractfile(m).read(), np.uint8), cv2.IMREAD_COLOR) for m in members]
+        seg = cv2.imdecode(np.frombuffer(tar.extractfile("trip/halves.seg.png").read(), np.uint8),
+                           cv2.IMREAD_UNCHANGED)
     assert all(n.endswith(".webp") and n.count("/") >= 1 for n in names)
+    # the label map travels beside its photo, resized with it (nearest: only the classes it had)
+    assert seg.shape == imgs[names.index("trip/halves.webp")].shape[:2] == (30, 45)
+    assert set(np.unique(seg)) == {1, 2} and (seg[:, :20] == 1).all() and (seg[:, 25:] == 2).all()
+    packed = index_sources([out])
+    assert [n for n, f in zip(packed.names, packed.seg_file_id) if f >= 0] == ["trip/halves.webp"]
     assert names[0].startswith("group0/") and names[1].startswith("trip/")  # round robin over the sources
     assert "day1/beach.webp" in names
     assert all(min(im.shape[:2]) <= 30 for im in imgs)  # shrunk ...

@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from trainer.data import ByteReader, DataWarning, decode_rgb, index_sources, mean_chroma
+from trainer.data import SEG_SUFFIX, ByteReader, DataWarning, decode_rgb, index_sources, mean_chroma
 
 MIB = 1 << 20
 
@@ -27,6 +27,7 @@ class PackResult:
     skipped_gray: int
     skipped_bad: int
     complete: bool    # False when the size cap stopped packing early
+    labelled: int = 0  # photos whose label map came along
 
 
 def shrink(rgb: np.ndarray, short_side: int) -> np.ndarray:
@@ -56,6 +57,26 @@ def _round_robin(file_id: np.ndarray, files: list[str], sizes: np.ndarray) -> li
     return [i for batch in zip_longest(*groups.values()) for i in batch if i is not None]
 
 
+def _label_map(reader: ByteReader, index, i: int, shape, small_shape, where: str) -> bytes | None:
+    """Photo i's label map resized (nearest: classes never blend) to its packed photo's size, as PNG bytes;
+    None when it has none or it cannot be read (with a warning)."""
+    if index.seg_file_id[i] < 0:
+        return None
+    try:
+        lab = cv2.imdecode(np.frombuffer(reader.read(int(index.seg_file_id[i]), int(index.seg_offset[i]),
+                                                     int(index.seg_size[i])), np.uint8), cv2.IMREAD_UNCHANGED)
+    except OSError:
+        lab = None
+    if lab is None or lab.dtype != np.uint8 or lab.shape != tuple(shape):
+        warnings.warn(f"{where}: label map unreadable or not its photo's size; packed without it", DataWarning,
+                      stacklevel=3)
+        return None
+    if lab.shape != tuple(small_shape):
+        lab = cv2.resize(lab, (small_shape[1], small_shape[0]), interpolation=cv2.INTER_NEAREST)
+    ok, png = cv2.imencode(".png", lab, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    return png.tobytes() if ok else None
+
+
 def _padded(n: int) -> int:
     return -(-n // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
 
@@ -69,7 +90,7 @@ def pack(sources: list[str | Path], out: Path, short_side: int = 128, quality: i
         if out.exists() and out.resolve() == Path(f).resolve():
             raise ValueError(f"{out}: output would overwrite an input")
     reader, cap = ByteReader(index.files), int(max_mb * MIB)
-    count = gray = bad = 0
+    count = gray = bad = labelled = 0
     complete, seen = True, set()
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=out.name + ".", suffix=".tmp", dir=out.parent)
@@ -91,7 +112,8 @@ def pack(sources: list[str | Path], out: Path, short_side: int = 128, quality: i
                     if gray_threshold > 0 and mean_chroma(rgb) < gray_threshold:
                         gray += 1
                         continue
-                    ok, buf = cv2.imencode(".webp", cv2.cvtColor(shrink(rgb, short_side), cv2.COLOR_RGB2BGR),
+                    small = shrink(rgb, short_side)
+                    ok, buf = cv2.imencode(".webp", cv2.cvtColor(small, cv2.COLOR_RGB2BGR),
                                            [cv2.IMWRITE_WEBP_QUALITY, int(quality)])
                     if not ok:
                         warnings.warn(f"{where}: WebP encoding failed; skipped", DataWarning, stacklevel=2)
@@ -100,16 +122,25 @@ def pack(sources: list[str | Path], out: Path, short_side: int = 128, quality: i
                     name = _member_name(str(index.names[i]), index.files[index.file_id[i]], index.size[i] >= 0)
                     if name in seen:  # same <group>/<name> in two sources: keep both
                         name = f"{name[:-5]}__{i}.webp"
-                    info = tarfile.TarInfo(name)
-                    info.size, info.mtime, info.mode = len(buf), 0, 0o644
-                    header = len(info.tobuf(tar.format, tar.encoding, tar.errors))
-                    end = tar.offset + header + _padded(len(buf)) + 2 * tarfile.BLOCKSIZE
+                    members = [(name, buf.tobytes())]
+                    seg = _label_map(reader, index, i, rgb.shape[:2], small.shape[:2], where)
+                    if seg is not None:  # beside its photo, under the name trainer/data.py pairs it by
+                        members.append((name[:-5] + SEG_SUFFIX, seg))
+                    infos = []
+                    end = tar.offset + 2 * tarfile.BLOCKSIZE
+                    for member, data in members:
+                        info = tarfile.TarInfo(member)
+                        info.size, info.mtime, info.mode = len(data), 0, 0o644
+                        end += len(info.tobuf(tar.format, tar.encoding, tar.errors)) + _padded(len(data))
+                        infos.append((info, data))
                     if -(-end // tarfile.RECORDSIZE) * tarfile.RECORDSIZE > cap:
                         complete = False
                         break
-                    tar.addfile(info, io.BytesIO(buf.tobytes()))
+                    for info, data in infos:
+                        tar.addfile(info, io.BytesIO(data))
                     seen.add(name)
                     count += 1
+                    labelled += seg is not None
             fobj.flush()
             os.fsync(fobj.fileno())
         umask = os.umask(0)
@@ -120,7 +151,7 @@ def pack(sources: list[str | Path], out: Path, short_side: int = 128, quality: i
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    return PackResult(count, out.stat().st_size, gray, bad, complete)
+    return PackResult(count, out.stat().st_size, gray, bad, complete, labelled)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 1
     note = "" if r.complete else f" (stopped at the {a.max_mb:g} MiB cap)"
-    print(f"{a.out}: {r.count} images, {r.bytes / MIB:.2f} MiB{note}; "
+    print(f"{a.out}: {r.count} images ({r.labelled} with label maps), {r.bytes / MIB:.2f} MiB{note}; "
           f"skipped {r.skipped_gray} gray, {r.skipped_bad} unreadable")
     return 0
 

@@ -10,6 +10,7 @@ OUT=${OUT:-out}
 BASE_MIN=${BASE_MIN:-6}
 VAE_MIN=${VAE_MIN:-1.8}
 BATCH=${BATCH:-128}
+SEG=${SEG:-0}  # 11: also train the segmentation head on streets_camvid's label maps (issue 10 asks: does it help streets?)
 WORKERS=${WORKERS:-$(( $(nproc) > 2 ? $(nproc) - 2 : 1 ))}
 WORK=${WORK:-/tmp/tinta_runs}
 export PYTHONUNBUFFERED=1
@@ -24,7 +25,7 @@ PY
 # Photos decoded once into GPU memory and cropped there (trainer/gpu_data.py): the per-crop CPU loader
 # fed the H200 only 1.7k crops/s. Near-gray photos are dropped. The log's crops_per_s tells the rate.
 common=(--data "$PACK" --batch "$BATCH" --workers "$WORKERS" --crop 128 --log_every 25 --ckpt_every 1000
-        --prior_images 4000 --val_images 512 --device_data true --min_colourfulness 10)
+        --prior_images 4000 --val_images 512 --device_data true --min_colourfulness 10 --seg_classes "$SEG")
 timeout $(python3 -c "print(int($BASE_MIN*60+150))") \
     python3 -m trainer.train "${common[@]}" --out "$WORK/base" --minutes "$BASE_MIN" --lr 2e-3 --warmup 300
 echo "base exit $?"
