@@ -239,6 +239,15 @@ def test_pack_round_trip(shard, folder, tmp_path, capsys):
     with tarfile.open(tmp_path / "cli.tar") as tar:
         assert max(cv2.imdecode(np.frombuffer(tar.extractfile(m).read(), np.uint8), 1).shape[0]
                    for m in tar.getmembers()) < 60
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        whole = pack([shard, folder], tmp_path / "whole.tar", short_side=30)
+        halves = [pack([shard, folder], tmp_path / f"part{k}.tar", short_side=30, part=k, parts=2) for k in (0, 1)]
+    split = [list(index_sources([tmp_path / f"part{k}.tar"]).names) for k in (0, 1)]
+    assert not set(split[0]) & set(split[1])           # every photo in exactly one part
+    assert sorted(split[0] + split[1]) == sorted(index_sources([tmp_path / "whole.tar"]).names)
+    seen = [h.count + h.skipped_bad + h.skipped_gray for h in halves]
+    assert sum(h.count for h in halves) == whole.count and abs(seen[0] - seen[1]) <= 1
     assert pack_main([str(tmp_path / "missing"), "-o", str(tmp_path / "x.tar")]) == 1
     assert capsys.readouterr().err.startswith("error: ") and not (tmp_path / "x.tar").exists()
     assert pack_main([str(out), "-o", str(out)]) == 1 and "overwrite an input" in capsys.readouterr().err

@@ -82,8 +82,13 @@ def _padded(n: int) -> int:
 
 
 def pack(sources: list[str | Path], out: Path, short_side: int = 128, quality: int = 60, max_mb: float = 46.0,
-         gray_threshold: float = 0.0) -> PackResult:
-    """Write `out` atomically; stops before the tar (incl. end blocks and record padding) would exceed max_mb MiB."""
+         gray_threshold: float = 0.0, part: int = 0, parts: int = 1) -> PackResult:
+    """Write `out` atomically; stops before the tar (incl. end blocks and record padding) would exceed max_mb MiB.
+
+    part/parts: only every parts-th photo of the round-robin order, starting at the part-th, so `parts` packs
+    (each small enough to travel with one device call) hold every photo once, each a mix of every source."""
+    if not 0 <= part < parts:
+        raise ValueError(f"part must be in 0..{parts - 1}, got {part}")
     out = Path(out)
     index = index_sources(sources)
     for f in index.files:
@@ -97,7 +102,7 @@ def pack(sources: list[str | Path], out: Path, short_side: int = 128, quality: i
     try:
         with os.fdopen(fd, "wb") as fobj:
             with tarfile.open(fileobj=fobj, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                for i in _round_robin(index.file_id, index.files, index.size):
+                for i in _round_robin(index.file_id, index.files, index.size)[part::parts]:
                     where = str(index.names[i]) if index.size[i] < 0 else \
                         f"{index.files[index.file_id[i]]}:{index.names[i]}"
                     try:
@@ -161,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--short-side", type=int, default=128, help="target short side in px (never upscales)")
     ap.add_argument("--quality", type=int, default=60, help="WebP quality 1..100")
     ap.add_argument("--max-mb", type=float, default=46.0, help="size cap in MiB; packing stops before it")
+    ap.add_argument("--parts", type=int, default=1, help="split the photos over this many packs (every Nth photo)")
+    ap.add_argument("--part", type=int, default=0, help="which of --parts this pack is, from 0")
     ap.add_argument("--gray-threshold", type=float, default=0.0,
                     help="drop near-gray photos (mean chroma below this; training skips them anyway); 0 keeps all")
     a = ap.parse_args(argv)
@@ -171,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         warnings.simplefilter("always", DataWarning)
         warnings.showwarning = lambda msg, *args, **kw: print(f"warning: {msg}", file=sys.stderr)
         try:
-            r = pack(a.sources, a.out, a.short_side, a.quality, a.max_mb, a.gray_threshold)
+            r = pack(a.sources, a.out, a.short_side, a.quality, a.max_mb, a.gray_threshold, a.part, a.parts)
         except (OSError, ValueError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 1

@@ -4,12 +4,20 @@
 #   PACK=.pack/train.tar TINTA_LITE0_WEIGHTS=.pack/lite0.pth OUT=out BASE_MIN=6 VAE_MIN=1.8 \
 #       bash trainer/recipes/gpu_default.sh
 # Writes OUT/base.pt.part*, OUT/vae.pt.part* (weights only, split under 15 MiB to travel) and OUT/logs.tar.
+#
+# All 29.5k shared photos at good quality do not fit one call's 64 MiB with the code: pack them in parts,
+#   for k in 0 1 2; do python -m trainer.pack ../shared/data/train/*.tar -o .pack/train-$k.tar \
+#       --quality 75 --parts 3 --part $k --max-mb 40; done      # ~31 MiB each (3.2 kB a photo, label maps too)
+# and make one call per part, each carrying its pack and the last call's weights (move resources/models out of
+# the tree for those calls): call 1 PACK=.pack/train-0.tar VAE_MIN=0; call k>1 also INIT=.pack/base.pt (the
+# returned parts joined by `python -m trainer.slim --join`), which starts from those weights, a short warmup.
 set -u -o pipefail
 PACK=${PACK:-.pack/train.tar}
 OUT=${OUT:-out}
 BASE_MIN=${BASE_MIN:-6}
 VAE_MIN=${VAE_MIN:-1.8}
 BATCH=${BATCH:-128}
+INIT=${INIT:-}  # weights to start the base from (a joined slim checkpoint); empty: ImageNet Lite0 weights
 SEG=${SEG:-0}  # 11: also train the segmentation head on streets_camvid's label maps (issue 10 asks: does it help streets?)
 WORKERS=${WORKERS:-$(( $(nproc) > 2 ? $(nproc) - 2 : 1 ))}
 WORK=${WORK:-/tmp/tinta_runs}
@@ -27,7 +35,8 @@ PY
 common=(--data "$PACK" --batch "$BATCH" --workers "$WORKERS" --crop 128 --log_every 25 --ckpt_every 1000
         --prior_images 4000 --val_images 512 --device_data true --min_colourfulness 10 --seg_classes "$SEG")
 timeout $(python3 -c "print(int($BASE_MIN*60+150))") \
-    python3 -m trainer.train "${common[@]}" --out "$WORK/base" --minutes "$BASE_MIN" --lr 2e-3 --warmup 300
+    python3 -m trainer.train "${common[@]}" --out "$WORK/base" --minutes "$BASE_MIN" --lr 2e-3 \
+        $( [ -n "$INIT" ] && echo --init_from "$INIT" --warmup 100 || echo --warmup 300 )
 echo "base exit $?"
 python3 -m trainer.slim "$WORK/base/last.pt" "$OUT/base.pt" || echo "slim base failed"
 if [ -f "$WORK/base/last.pt" ] && [ "$VAE_MIN" != "0" ]; then
