@@ -1,0 +1,41 @@
+"""The hint-following study (trainer/hint_study.py): engine settings scored against Levin on the same hints."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("scipy")
+
+from engine import propagate  # noqa: E402
+from tests.engine_fixtures import make_test_model  # noqa: E402
+
+
+def _photos(n=3):
+    from trainer.evaluate import photo_from_rgb
+    rng = np.random.default_rng(1)
+    out = []
+    for i in range(n):
+        img = np.zeros((48, 64, 3), np.uint8)
+        img[:] = rng.integers(30, 220, 3)
+        img[12:36, 16:48] = rng.integers(30, 220, 3)
+        out.append(photo_from_rgb(img, "set", Path(f"p{i}.png")))
+    return out
+
+
+def test_settings_are_scored_on_cached_network_answers_and_put_back(tmp_path, monkeypatch):
+    from engine.colorizer import Colorizer
+    from trainer.hint_study import levin_means, prepare, score
+    make_test_model(tmp_path, follows_hints=False)  # the network ignores hints: only the solve spreads them
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
+    col = Colorizer()
+    cases = prepare(col, _photos(), counts=(1, 20))
+    assert len(cases) == 6 and all(np.isfinite(c["levin"]) for c in cases)
+    lev = levin_means(cases)
+    assert lev[20] > lev[1]
+    before = propagate.SIGMA_L
+    shipped = score(col, cases)
+    unspread = score(col, cases, {"ITERATIONS": 0, "FINE_ITERATIONS": 0})  # hints pinned, spread nowhere
+    assert shipped[20] > unspread[20] + 1.0 and shipped[20] > shipped[1]
+    assert propagate.SIGMA_L == before and propagate.ITERATIONS > 0  # a setting lasts only its run
+    with pytest.raises(ValueError, match="unknown propagation settings: NOPE"):
+        score(col, cases, {"NOPE": 1})

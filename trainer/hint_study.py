@@ -1,0 +1,108 @@
+"""Hint following on the validation split: the engine's settings (engine/propagate.py) against Levin et al. 2004.
+
+    python -m trainer.hint_study [--per-group 3] [--counts 1,5,10,50,100] [--out runs/hints] \
+        [--try '{"label": {"SIGMA_L": 2.0}}' ...]
+
+Choose propagation settings here, never on ../shared/data/eval (that is what trainer.evaluate reports). Each
+photo gets nested simulated hint sets (trainer.eval_photos.sample_hints, the evaluation's protocol); the network
+runs once per set, and every setting only re-runs Colorizer.finish (the hint solve and the render), so a setting
+costs seconds. Levin et al. get the same hints. Prints mean PSNR per hint count, and the difference to Levin.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from engine import propagate
+from engine.io.atomic import write_atomic
+from trainer import metrics
+from trainer.eval_photos import Photo, sample_hints
+
+SETTINGS = ("GRID_SIDE", "SIGMA_L", "DECAY", "HINT_WEIGHT", "ITERATIONS", "FINE_ITERATIONS")
+COUNTS = (1, 5, 10, 50, 100)
+
+
+def prepare(colorizer, photos: list[Photo], counts=COUNTS, levin: bool = True) -> list[dict]:
+    """Per photo and hint count: the job, the network's answer, and Levin's PSNR (None without `levin`)."""
+    from trainer.levin import levin_colorize
+
+    cases = []
+    for p in photos:
+        scale = max(colorizer.working_shape(p.gray.shape)) / max(p.rgb.shape[:2])
+        key = f"{p.dataset}/{p.path.as_posix()}"
+        for n in counts:
+            hints = sample_hints(p.rgb, n, key, scale)
+            job = colorizer.prepare(p.gray, hints=hints)
+            ab = colorizer.predict(job.L_pad[None, None], job.hint_ab, job.hint_mask, job.temperature).ab[0]
+            lev = metrics.psnr(levin_colorize(p.L, hints, hint_scale=scale), p.rgb) if levin else None
+            cases.append({"photo": p, "n": n, "job": job, "ab": ab, "levin": lev})
+    return cases
+
+
+def score(colorizer, cases: list[dict], settings: dict | None = None) -> dict[int, float]:
+    """Mean PSNR per hint count with engine.propagate's settings replaced by `settings` for the run."""
+    unknown = set(settings or {}) - set(SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown propagation settings: {', '.join(sorted(unknown))}")
+    saved = {k: getattr(propagate, k) for k in SETTINGS}
+    try:
+        for k, v in (settings or {}).items():
+            setattr(propagate, k, type(saved[k])(v))
+        got: dict[int, list[float]] = {}
+        for c in cases:
+            rgb = colorizer.finish(c["job"], c["ab"]).rgb
+            got.setdefault(c["n"], []).append(metrics.psnr(np.asarray(rgb), c["photo"].rgb))
+    finally:
+        for k, v in saved.items():
+            setattr(propagate, k, v)
+    return {n: float(np.mean(v)) for n, v in got.items()}
+
+
+def levin_means(cases: list[dict]) -> dict[int, float]:
+    got: dict[int, list[float]] = {}
+    for c in cases:
+        got.setdefault(c["n"], []).append(c["levin"])
+    return {n: float(np.mean(v)) for n, v in got.items()}
+
+
+def main(argv=None) -> int:
+    from engine.colorizer import Colorizer
+    from trainer.decoding_study import validation_photos
+
+    ap = argparse.ArgumentParser(prog="python -m trainer.hint_study", description=__doc__.splitlines()[0])
+    ap.add_argument("--per-group", type=int, default=3)
+    ap.add_argument("--counts", default=",".join(map(str, COUNTS)))
+    ap.add_argument("--model")
+    ap.add_argument("--try", dest="tries", action="append", default=[],
+                    help='JSON {"label": {SETTING: value, ...}}; the shipped settings are always scored')
+    ap.add_argument("--out", type=Path)
+    a = ap.parse_args(argv)
+    counts = tuple(int(x) for x in a.counts.split(","))
+    tries = {"shipped": {}}
+    for t in a.tries:
+        tries.update(json.loads(t))
+    colorizer = Colorizer(a.model)
+    t0 = time.perf_counter()
+    cases = prepare(colorizer, validation_photos(per_group=a.per_group), counts)
+    lev = levin_means(cases)
+    print(f"{len(cases) // len(counts)} validation photos, hints {a.counts} ({time.perf_counter() - t0:.0f} s)")
+    print(f"{'Levin 2004':28s} " + " ".join(f"{lev[n]:6.2f}" for n in counts))
+    rows = {"Levin 2004": lev}
+    for label, settings in tries.items():
+        rows[label] = s = score(colorizer, cases, settings)
+        print(f"{label:28s} " + " ".join(f"{s[n]:6.2f}" for n in counts) + "   vs Levin "
+              + " ".join(f"{s[n] - lev[n]:+.2f}" for n in counts))
+    if a.out:
+        a.out.mkdir(parents=True, exist_ok=True)
+        write_atomic(a.out / "hint_study.json", json.dumps({"counts": counts, "tries": tries, "psnr": rows},
+                                                           indent=1).encode())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
