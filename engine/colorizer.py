@@ -29,7 +29,8 @@ class ColorizeResult:
     ab_work: 2 x h x w float32 a*/b* at working resolution (unpadded); prob: K x ceil(h/4) x ceil(w/4)
     float32 or None (made on first use by Colorizer.distribution); work_shape: (h, w); provider: ORT
     provider that ran; seconds: wall time; inputs: the network's feeds (padded L* 1 x 1 x Hp x Wp, hint
-    tensors or None, temperature) when the distribution can be made later, else None (a variant's).
+    tensors or None, temperature) when the distribution can be made later, else None (a variant's);
+    luminance: H x W float32 L* of rgb, made on first use by the uncertainty methods and kept.
     """
 
     rgb: np.ndarray
@@ -40,6 +41,7 @@ class ColorizeResult:
     seconds: float
     temperature: float
     inputs: tuple | None = None
+    luminance: np.ndarray | None = None
 
 
 @dataclass
@@ -345,7 +347,7 @@ class Colorizer:
         """H x W float32 in [0, 1]: how unsure the model is of each pixel's colour (normalised entropy
         of its class head), upsampled along the photo's edges; ModelError without a class head."""
         prob, _ = self._distribution(result)
-        return uncertain.uncertainty_map(prob, result.work_shape, _full_luminance(result.rgb[..., :3]))
+        return uncertain.uncertainty_map(prob, result.work_shape, _result_luminance(result))
 
     def likely_colours(self, result: ColorizeResult, x: int, y: int, k: int = 5) -> list[uncertain.LikelyColour]:
         """The k most probable colours at full-image pixel (x, y), neighbouring ab bins merged, ranked by
@@ -371,7 +373,7 @@ class Colorizer:
         most colour error; `hints` already given are taken into account (nothing is suggested near them)."""
         prob, bins = self._distribution(result)
         h, w = result.work_shape
-        L_work = cv2.resize(_full_luminance(result.rgb[..., :3]), (w, h), interpolation=cv2.INTER_AREA)
+        L_work = cv2.resize(_result_luminance(result), (w, h), interpolation=cv2.INTER_AREA)
         return uncertain.suggest_hints(prob, bins, L_work.reshape(h, w), result.rgb.shape[:2], int(n),
                                        result.ab_work, [(hh.x, hh.y) for hh in hints or ()], min_distance)
 
@@ -393,6 +395,13 @@ def _checked(image: np.ndarray) -> np.ndarray:
     if image.dtype not in (np.uint8, np.uint16, np.float32):
         raise ValueError(f"image dtype must be uint8, uint16 or float32, got {image.dtype}")
     return image
+
+
+def _result_luminance(result: ColorizeResult) -> np.ndarray:
+    """L* of a result's rgb, computed once: the map and the suggestions of one result both need it."""
+    if result.luminance is None:
+        result.luminance = _full_luminance(result.rgb[..., :3])
+    return result.luminance
 
 
 def _full_luminance(image: np.ndarray) -> np.ndarray:

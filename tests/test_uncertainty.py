@@ -120,13 +120,17 @@ def test_suggestions_avoid_existing_hints_and_near_black():
 def test_colorizer_gives_the_map_likely_colours_and_suggestions(colorizer):
     img = gradient_image(90, 120)
     res = colorizer.colorize(img, size=64)
+    assert res.luminance is None
     m = colorizer.uncertainty(res)
     assert m.shape == (90, 120) and m.dtype == np.float32 and 0.0 <= m.min() <= m.max() <= 1.0
+    L = res.luminance  # the result's L*, made once for the map and kept for the suggestions
+    np.testing.assert_array_equal(L, color.luminance(res.rgb))
     assert m.std() > 0.01  # the tiny model's distribution depends on L, so does its entropy
     top = colorizer.likely_colours(res, 30, 40, k=3)
     assert 1 <= len(top) <= 3 and [c.probability for c in top] == sorted((c.probability for c in top), reverse=True)
     assert colorizer.likely_colors(res, 30, 40, k=3) == [(c.hex, c.probability) for c in top]
     sugg = colorizer.suggest_hints(res, 3)
+    assert res.luminance is L
     assert 1 <= len(sugg) <= 3 and all(0 <= s.x < 120 and 0 <= s.y < 90 for s in sugg)
     later = colorizer.suggest_hints(res, 1, hints=[Hint(sugg[0].x, sugg[0].y, "#808080")])
     assert (later[0].x, later[0].y) != (sugg[0].x, sugg[0].y)
