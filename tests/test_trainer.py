@@ -121,6 +121,10 @@ def test_export_parity_and_dynamic_shapes(tmp_path):
                                            "hint_mask": np.zeros((2, 1, h, w), np.float32),
                                            "temperature": np.array([0.38], np.float32)})
         assert ab.shape == (2, 2, h, w) and prob.shape == (2, 262, h // 4, w // 4)
+    from trainer.export import TRAINING_LONG_SIDE, build_card
+    card = build_card(net, path, "m", {}, False)
+    # the card asks for the training scale, not the engine's 512 fallback for cards without a rule
+    assert card["input_size_rule"]["default_long_side"] == TRAINING_LONG_SIDE == 192
 
 
 def _train(args, cwd=ROOT):

@@ -106,14 +106,22 @@ def write_card(card: dict, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def build_card(net: TintaNet, onnx_path: Path, name: str, ck: dict, default: bool, version: str = "1") -> dict:
+# The working size a card asks for: the scale the network is trained at (photos of short side 144, whole
+# scenes at 128-190 px; README "Working sizes": 192 beat 160, 256 and 320). contract.DEFAULT_LONG_SIDE (512) is
+# only the engine's fallback for cards without a rule; a candidate exported with it was once judged at 512 and
+# looked far worse than the shipped model at 192 for that reason alone.
+TRAINING_LONG_SIDE = 192
+
+
+def build_card(net: TintaNet, onnx_path: Path, name: str, ck: dict, default: bool, version: str = "1",
+               long_side: int = TRAINING_LONG_SIDE) -> dict:
     st, cfg = ck.get("state", {}), ck.get("config", {})
     return {
         "name": name, "version": version, "file": onnx_path.name, "sha256": file_sha256(onnx_path),
         "task": "colorize", "default": default,
         "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "inputs": list(contract.INPUTS), "outputs": list(contract.OUTPUTS),
-        "input_size_rule": {"multiple": contract.MULTIPLE, "default_long_side": contract.DEFAULT_LONG_SIDE},
+        "input_size_rule": {"multiple": contract.MULTIPLE, "default_long_side": int(long_side)},
         "default_temperature": contract.DEFAULT_TEMPERATURE,
         "heads": {"regression": net.cfg.reg_head, "class": net.cfg.class_head, "scene": net.cfg.scene_head,
                   "segmentation": net.cfg.seg_classes, "latent_dim": net.cfg.latent_dim},
@@ -134,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="resources/models")
     ap.add_argument("--default", action="store_true", help="mark as the app's default model")
     ap.add_argument("--version", default="1")
+    ap.add_argument("--long-side", type=int, default=TRAINING_LONG_SIDE,
+                    help=f"the card's default working size (default {TRAINING_LONG_SIDE}, the training scale)")
     a = ap.parse_args(argv)
     net, ck = load_checkpoint(a.checkpoint)
     out = Path(a.out)
@@ -141,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     onnx_path = out / f"{a.name}.onnx"
     export_onnx(net, onnx_path)
     diffs = parity(net, onnx_path)
-    card = build_card(net, onnx_path, a.name, ck, a.default, a.version)
+    card = build_card(net, onnx_path, a.name, ck, a.default, a.version, a.long_side)
     card["parity_max_abs_diff"] = diffs
     write_card(card, out / f"{a.name}.json")
     print(f"wrote {onnx_path} ({onnx_path.stat().st_size / 1e6:.1f} MB), parity {diffs}")

@@ -7,8 +7,9 @@
 # At the end the delta is rewritten with this run added, the candidate is exported, its decoding chosen on the
 # validation split, and it is compared with the shipped model: commit the delta (and ship the model) only when
 # the candidate is better there; otherwise drop both, and the next run starts again from the shipped file.
-# Watch the val rows' ab_reg_rmse as well as ab_rmse: on 2026-11-29 a 2 x 100-minute run left the annealed
-# mean's error level (11.86 vs 11.66) while the regression head, the one tinta-base decodes, lost 1.9 dB.
+# Watch the val rows' ab_reg_rmse (the head tinta-base decodes) as well as ab_rmse (the annealed mean). On
+# 2026-11-29, 11k steps in two runs took the regression head's validation RMSE from 10.81 to 10.60, but the
+# candidate was only level on the decoding study (FD/gray 0.670 vs 0.662 at x1.25), so nothing was committed.
 #   MINUTES=100 OUT=runs/cpu_ft bash trainer/recipes/cpu_finetune.sh
 # Resume after an interruption: run the same command again (OUT/last.pt holds model, optimizer and step).
 # On a busy 2-core machine one thread (OMP_NUM_THREADS=1) outran two: OpenMP's two threads stall whenever
