@@ -162,8 +162,8 @@ def test_companion_model_and_missing_sampler(models, tmp_path, monkeypatch):
     col = Colorizer()
     assert col.card.name == "tiny" and hasattr(col, "variants")
     img = gradient_image(48, 64)
-    v = col.variants(img, 2, 5)
-    np.testing.assert_array_equal(v[1].result.rgb, Colorizer("tiny-vae").variants(img, 2, 5)[1].result.rgb)
+    v = col.variants(img, 2, 5, size=64)  # the two cards ask for different working sizes; the sampler is one
+    np.testing.assert_array_equal(v[1].result.rgb, Colorizer("tiny-vae").variants(img, 2, 5, size=64)[1].result.rgb)
 
 
 def test_cli_writes_variants_and_rerenders_exactly(models, tmp_path):
