@@ -1,26 +1,15 @@
 """Variants in the app: sample alternative colourings off the GUI thread, apply one (undoable) or drop it."""
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from desktop.commands import SetVariant
-from desktop.document import Document, VariantChoice
+from desktop.document import Document, VariantChoice, make_preview
 from desktop.variants import preview_hints, variants_supported
 from desktop.workers import Job
 
 HISTORY_SETS = 8  # earlier sets kept for the gallery's history row
-THUMB_SIDE = 200  # the gallery's largest thumbnail (desktop/variants_panel.py THUMB)
-
-
-def thumbnail(rgb: np.ndarray, side: int = THUMB_SIDE) -> np.ndarray:
-    """rgb (H x W x 3 uint8) shrunk to fit side x side, once per variant, so neither the gallery nor each
-    new history row scales full previews on the GUI thread."""
-    h, w = rgb.shape[:2]
-    scale = side / max(h, w)
-    if scale >= 1:
-        return rgb
-    return cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+THUMB_SIDE = 200  # the gallery's largest thumbnail (desktop/variants_panel.py THUMB): made once, in the job
 
 
 class VariantSampling:
@@ -59,7 +48,7 @@ class VariantSampling:
                 vs = list(colorizer.more_like(base, spread))
             else:
                 vs = list(colorizer.variants(doc.preview, n, seed, hints=hints, **extra))
-            return [(v, thumbnail(v.result.rgb)) for v in vs]
+            return [(v, make_preview(v.result.rgb, THUMB_SIDE)) for v in vs]
 
         job = Job(work, "variants")
         job.signals.result.connect(lambda vs, d=doc: self._on_variants(d, vs))

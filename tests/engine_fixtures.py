@@ -89,6 +89,20 @@ def make_test_model(dirpath, name: str = "tiny", default: bool = True, follows_h
     return path
 
 
+def colorizer_with_decoding(tmp_path, monkeypatch, decoding: dict | None):
+    """A Colorizer of the tiny test model (tmp_path/tiny.onnx) whose card has the "decoding" object `decoding`
+    (None: none, the annealed mean), found through TINTA_MODELS_DIR."""
+    from engine.colorizer import Colorizer
+
+    card = make_test_model(tmp_path)
+    raw = json.loads(card.read_text())
+    if decoding is not None:
+        raw["decoding"] = decoding
+    card.write_text(json.dumps(raw))
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
+    return Colorizer()
+
+
 def gradient_image(h: int = 96, w: int = 128, dtype=np.uint8) -> np.ndarray:
     """A gray H x W ramp with a bright square: deterministic content for pipeline tests."""
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)

@@ -1,13 +1,11 @@
 """Decoding of the heads (engine/decoding.py) and the card's choice reaching the colorizer."""
-import json
 
 import numpy as np
 import pytest
 
-from engine.colorizer import Colorizer
 from engine.decoding import Decoding, blend_weight, confidence, decode
 from engine.errors import ModelError
-from tests.engine_fixtures import make_test_model
+from tests.engine_fixtures import colorizer_with_decoding
 
 
 def _heads(n=1, h=8, w=12, k=16):
@@ -59,18 +57,8 @@ def test_bad_decoding_values_are_refused():
         Decoding("blend", conf_lo=0.6, conf_hi=0.3)
 
 
-def _card_with(tmp_path, monkeypatch, decoding):
-    card = make_test_model(tmp_path)
-    raw = json.loads(card.read_text())
-    if decoding is not None:
-        raw["decoding"] = decoding
-    card.write_text(json.dumps(raw))
-    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
-    return Colorizer()
-
-
 def test_the_cards_decoding_reaches_predict(tmp_path, monkeypatch):
-    col = _card_with(tmp_path, monkeypatch, {"mode": "regression", "reg_gain": 2.0})
+    col = colorizer_with_decoding(tmp_path, monkeypatch, {"mode": "regression", "reg_gain": 2.0})
     L = np.linspace(0, 100, 64 * 96, dtype=np.float32).reshape(1, 1, 64, 96)
     pred = col.predict(L)
     assert np.allclose(pred.ab, 2.0 * pred.ab_reg, atol=1e-4)
@@ -79,13 +67,13 @@ def test_the_cards_decoding_reaches_predict(tmp_path, monkeypatch):
 
 
 def test_annealed_cards_do_not_run_the_regression_head(tmp_path, monkeypatch):
-    col = _card_with(tmp_path, monkeypatch, None)
+    col = colorizer_with_decoding(tmp_path, monkeypatch, None)
     pred = col.predict(np.full((1, 1, 32, 32), 50, np.float32))
     assert pred.ab_reg is None and pred.ab is pred.ab_cls
 
 
 def test_regression_cards_do_not_run_the_annealed_mean(tmp_path, monkeypatch):
-    col = _card_with(tmp_path, monkeypatch, {"mode": "regression", "reg_gain": 1.0})
+    col = colorizer_with_decoding(tmp_path, monkeypatch, {"mode": "regression", "reg_gain": 1.0})
     pred = col.predict(np.full((1, 1, 32, 32), 50, np.float32))
     assert pred.ab_cls is None and pred.ab_reg is not None and pred.prob is None
     # a study asking for another decoding still gets the class head's own output
@@ -94,4 +82,4 @@ def test_regression_cards_do_not_run_the_annealed_mean(tmp_path, monkeypatch):
 
 def test_a_malformed_decoding_is_one_model_error_naming_the_card(tmp_path, monkeypatch):
     with pytest.raises(ModelError, match="tiny.json"):
-        _card_with(tmp_path, monkeypatch, {"mode": "sideways"})
+        colorizer_with_decoding(tmp_path, monkeypatch, {"mode": "sideways"})

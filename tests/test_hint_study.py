@@ -1,5 +1,4 @@
 """The hint-following study (trainer/hint_study.py): engine settings scored against Levin on the same hints."""
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,18 +7,7 @@ pytest.importorskip("scipy")
 
 from engine import propagate  # noqa: E402
 from tests.engine_fixtures import make_test_model  # noqa: E402
-
-
-def _photos(n=3):
-    from trainer.evaluate import photo_from_rgb
-    rng = np.random.default_rng(1)
-    out = []
-    for i in range(n):
-        img = np.zeros((48, 64, 3), np.uint8)
-        img[:] = rng.integers(30, 220, 3)
-        img[12:36, 16:48] = rng.integers(30, 220, 3)
-        out.append(photo_from_rgb(img, "set", Path(f"p{i}.png")))
-    return out
+from tests.test_decoding_study import _photos  # noqa: E402  (flat colours with a rectangle, in named sets)
 
 
 def test_settings_are_scored_on_cached_network_answers_and_put_back(tmp_path, monkeypatch):
@@ -28,7 +16,7 @@ def test_settings_are_scored_on_cached_network_answers_and_put_back(tmp_path, mo
     make_test_model(tmp_path, follows_hints=False)  # the network ignores hints: only the solve spreads them
     monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
     col = Colorizer()
-    cases = prepare(col, _photos(), counts=(1, 20))
+    cases = prepare(col, _photos(3), counts=(1, 20))
     assert len(cases) == 6 and all(np.isfinite(c["levin"]) for c in cases)
     lev = levin_means(cases)
     assert lev[20] > lev[1]

@@ -6,18 +6,11 @@ import onnxruntime as ort
 import pytest
 
 from engine import pruning
-from engine.colorizer import Colorizer
-from tests.engine_fixtures import gradient_image, make_test_model
+from tests.engine_fixtures import colorizer_with_decoding, gradient_image, make_test_model
 
 
 def _colorizer(tmp_path, monkeypatch, decoding):
-    card = make_test_model(tmp_path)
-    raw = json.loads(card.read_text())
-    if decoding is not None:
-        raw["decoding"] = decoding
-    card.write_text(json.dumps(raw))
-    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
-    return Colorizer(), tmp_path / raw["file"]
+    return colorizer_with_decoding(tmp_path, monkeypatch, decoding), tmp_path / "tiny.onnx"
 
 
 def _feeds(L, t=0.38):
