@@ -18,6 +18,18 @@ import warnings
 _cache: dict[tuple, bytes | None] = {}
 _names: dict[str, tuple[str, ...]] = {}
 _lock = threading.Lock()
+_last: list = [None]  # (key, parsed model): parsed once at start-up, by graph_outputs, for outputs_only to cut
+
+
+def _parse(source, key: str, keep: bool):
+    """The ModelProto of `source`, reusing the last one parsed for `key`; kept for the next call only if `keep`."""
+    import onnx
+
+    hit = _last[0]
+    model = hit[1] if hit is not None and hit[0] == key else (
+        onnx.load_from_string(source) if isinstance(source, bytes) else onnx.load(str(source)))
+    _last[0] = (key, model) if keep else None
+    return model
 
 
 class PruningWarning(UserWarning):
@@ -29,9 +41,7 @@ def graph_outputs(source, key: str) -> tuple[str, ...]:
     with _lock:
         hit = _names.get(key)
         if hit is None:
-            import onnx
-
-            model = onnx.load_from_string(source) if isinstance(source, bytes) else onnx.load(str(source))
+            model = _parse(source, key, keep=True)  # the Colorizer cuts this model next: parse it once
             hit = _names[key] = tuple(o.name for o in model.graph.output)
         return hit
 
@@ -43,10 +53,9 @@ def outputs_only(source, key: str, wanted: tuple[str, ...]) -> bytes | None:
     with _lock:
         if (key, wanted) in _cache:
             return _cache[(key, wanted)]
-        import onnx
         from onnx.utils import Extractor
 
-        model = onnx.load_from_string(source) if isinstance(source, bytes) else onnx.load(str(source))
+        model = _parse(source, key, keep=False)
         names = _names[key] = tuple(o.name for o in model.graph.output)
         keep = [n for n in names if n in wanted]
         data = None

@@ -81,3 +81,15 @@ def test_a_graph_that_cannot_be_cut_runs_whole_with_a_warning(tmp_path, monkeypa
     monkeypatch.setattr("onnx.utils.Extractor.extract_model", broken)
     with pytest.warns(pruning.PruningWarning, match="running all of it"):
         assert pruning.outputs_only(path, "k2", ("ab",)) is None
+
+
+def test_a_model_is_parsed_once_to_list_its_outputs_and_cut(tmp_path, monkeypatch):
+    import onnx
+    card = make_test_model(tmp_path)
+    path = tmp_path / json.loads(card.read_text())["file"]
+    loads = []
+    real = onnx.load
+    monkeypatch.setattr(onnx, "load", lambda *a, **k: loads.append(a[0]) or real(*a, **k))
+    assert pruning.graph_outputs(path, "k3") == ("ab", "ab_reg", "prob")
+    assert pruning.outputs_only(path, "k3", ("ab_reg",)) is not None
+    assert len(loads) == 1 and pruning._last[0] is None  # parsed once, then let go
