@@ -48,8 +48,8 @@ def delta(src: Path, base: Path, dst: Path) -> Path:
         raise ValueError(f"{src}: a delta keeps only the decoder; this run trained the encoder too")
     weights = {k: (v.half() if v.is_floating_point() and v.dim() > 1 else v.clone())
                for k, v in ck["model"].items() if not k.startswith(FROZEN)}
-    prev = ck.get("delta_totals") or {"steps": 0, "crops": 0, "wall_s": 0.0, "runs": 0}
-    st = ck["state"]
+    st = ck["state"]  # a run started from a delta carries that delta's totals in its state (trainer/train.py)
+    prev = st.get("delta_totals") or {"steps": 0, "crops": 0, "wall_s": 0.0, "runs": 0}
     totals = {"steps": prev["steps"] + st["step"], "crops": prev["crops"] + st["step"] * ck["config"]["batch"],
               "wall_s": prev["wall_s"] + st["wall"], "runs": prev["runs"] + 1}
     out = {"model": weights, "base": str(base), "base_sha256": hashlib.sha256(Path(base).read_bytes()).hexdigest(),

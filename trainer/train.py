@@ -336,8 +336,7 @@ class Trainer:
             return
         ck = {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "state": self.state,
               "config": dataclasses.asdict(self.cfg), "model_config": dataclasses.asdict(self.model.cfg),
-              "rng": [torch.get_rng_state()], "hardware": hardware(),
-              "delta_totals": self.state.get("delta_totals")}
+              "rng": [torch.get_rng_state()], "hardware": hardware()}
         save_atomic(ck, self.out / "last.pt")
 
     # -- steps ------------------------------------------------------------------------------
