@@ -54,6 +54,9 @@ def recover(onnx_path: str | Path, bins: np.ndarray, cfg: ModelConfig | None = N
         load_pretrained(net.encoder)
     graph = onnx.load(str(onnx_path)).graph
     inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    for node in graph.node:  # the exporter shares equal tensors (e.g. all-zero biases) through Identity nodes
+        if node.op_type == "Identity" and node.input[0] in inits:
+            inits[node.output[0]] = inits[node.input[0]]
     convs = [n for n in graph.node if n.op_type == "Conv"]
     order = _call_order(net)
     if len(convs) != len(order):

@@ -143,16 +143,18 @@ class TintaNet(nn.Module):
 
     # -- the z-dependent part (runs once per sample) ----------------------------------------
     def decode(self, skips, ctx: torch.Tensor, L: torch.Tensor, temperature: torch.Tensor,
-               z: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+               z: torch.Tensor | None = None, class_head: bool = True) -> dict[str, torch.Tensor]:
+        """Heads' outputs, plus feat8 (the decoder's stride-8 map, which trainer/variant_head.py reads).
+        class_head=False skips the class head (half the CPU time) when only the regression head is wanted."""
         g = ctx if z is None else torch.cat([ctx, z], 1)
         x = self.bottleneck_film(self.bottleneck(skips[4]), g)
         x = self.up16(x, skips[3], g)
-        x = self.up8(x, skips[2], g)
-        x4 = self.up4(x, skips[1], g)
+        x8 = self.up8(x, skips[2], g)
+        x4 = self.up4(x8, skips[1], g)
         x2 = self.up2(x4, skips[0], g)
-        out: dict[str, torch.Tensor] = {}
+        out: dict[str, torch.Tensor] = {"feat8": x8}
         size = L.shape[-2:]
-        if self.cfg.class_head:
+        if self.cfg.class_head and class_head:
             logits = self.cls(x4)
             out["logits"] = logits
             out["prob"] = F.softmax(logits.float(), dim=1)
@@ -164,7 +166,7 @@ class TintaNet(nn.Module):
             out["ab_reg"] = F.interpolate(reg, size=size, mode="bilinear", align_corners=False)
         if self.cfg.seg_classes:
             out["seg"] = self.seg(x4)
-        main = out["ab_cls"] if self.cfg.class_head else out["ab_reg"]
+        main = out["ab_cls"] if "ab_cls" in out else out["ab_reg"]
         out["ab"] = F.interpolate(main, size=size, mode="bilinear", align_corners=False)
         if "ab_reg" not in out:
             out["ab_reg"] = out["ab"]
