@@ -7,15 +7,17 @@ z ~ N(0, spread^2 I) from their own seed, so `seed` alone reproduces one; varian
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterator
 
 import numpy as np
 
+from . import render
 from .errors import ModelError
 from .hints import Hint
 from .models import ModelCard, find_card, verify
-from .providers import session_for
+from .providers import physical_cores, session_for
 
 ROLES = ("encoder", "decoder")
 MAX_SEED = 2**63 - 1
@@ -165,6 +167,18 @@ def iter_decoded(colorizer, sampler: Sampler, source: Source, zs: np.ndarray, se
     plain = None
     if colorizer.needs_plain(job):  # protect regions keep each variant's own colours without the hints
         plain = sampler.decode(sampler.encode(job.L_pad[None, None], None, None), zs, job.temperature)
+    def finish(i: int):
+        return colorizer.finish(job, ab[i], None, None if plain is None else plain[i])
+
+    h, w = source.image.shape[:2]
+    workers = min(physical_cores(), len(zs))
+    if workers > 1 and h * w < render.SPLIT_PIXELS:
+        # A render this small runs on one core (render.render splits only bigger ones): render the variants side
+        # by side instead. Small renders, so holding them all at once costs little.
+        with ThreadPoolExecutor(workers) as pool:
+            results = pool.map(finish, range(len(zs)))
+            for z, seed, result in zip(zs, seeds, results):
+                yield Variant(np.array(z, np.float32), int(seed), result, float(spread), source)
+        return
     for i, (z, seed) in enumerate(zip(zs, seeds)):
-        result = colorizer.finish(job, ab[i], None, None if plain is None else plain[i])
-        yield Variant(np.array(z, np.float32), int(seed), result, float(spread), source)
+        yield Variant(np.array(z, np.float32), int(seed), finish(i), float(spread), source)
