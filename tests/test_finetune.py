@@ -1,40 +1,24 @@
 """CPU fine-tuning: weights recovered from a shipped ONNX file, the named validation split, a frozen encoder."""
-import io
 import json
-import tarfile
 
-import cv2
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from trainer import bins as B  # noqa: E402
-from trainer.model import ModelConfig, build_model  # noqa: E402
+from trainer.model import ModelConfig  # noqa: E402
 from trainer.split import photo_key, validation_mask  # noqa: E402
-
-TABLE = B.load_bins(B.default_bins_path())
-SMALL = dict(pretrained=False, decoder_channels=(32, 24, 16, 8))
+from trainer_fixtures import SMALL, TABLE, small_net, write_shard  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     """A small random TintaNet with non-trivial BatchNorm statistics, exported as a card would ship it."""
     from trainer.export import export_onnx
-    torch.manual_seed(0)
-    net = build_model(ModelConfig(**SMALL), TABLE)
-    for m in net.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.5, 0.5)
-            m.running_var.uniform_(0.5, 2.0)
-            m.weight.data.uniform_(0.5, 1.5)
-            m.bias.data.uniform_(-0.2, 0.2)
-    for m in net.modules():  # FiLM and hint fusion start at zero; make them matter
-        if isinstance(m, torch.nn.Linear) or (isinstance(m, torch.nn.Conv2d) and not m.weight.abs().sum()):
-            torch.nn.init.normal_(m.weight, std=0.02)
+    net = small_net()
     d = tmp_path_factory.mktemp("onnx")
     path = d / "m.onnx"
-    export_onnx(net.eval(), path)
+    export_onnx(net, path)
     (d / "m.json").write_text(json.dumps({"bins": TABLE.tolist(), "heads": {}}))
     return net, path
 
@@ -73,27 +57,12 @@ def test_split_keeps_crops_and_video_stretches_together_and_is_deterministic():
     assert 40 <= osie <= 42 and pets == 40
 
 
-def _shard(path, n=24):
-    rng = np.random.default_rng(1)
-    with tarfile.open(path, "w") as tar:
-        for i in range(n):
-            img = np.zeros((72, 96, 3), np.uint8)
-            img[:] = rng.integers(0, 255, 3)
-            cv2.circle(img, (48, 36), 20, tuple(int(v) for v in rng.integers(0, 255, 3)), -1)
-            if i < 3:  # near-gray photos: dropped from training by --min_colourfulness
-                img[:] = img[..., :1]
-            ok, enc = cv2.imencode(".jpg", img)
-            info = tarfile.TarInfo(f"synthetic/img{i:03d}.jpg")
-            info.size = len(enc)
-            tar.addfile(info, io.BytesIO(enc.tobytes()))
-
-
 def test_fine_tuning_from_onnx_trains_the_decoder_only(tmp_path, exported, monkeypatch, capsys):
     from trainer import train as T
     from trainer.from_onnx import recover
     _, path = exported
     monkeypatch.setattr(T, "ModelConfig", lambda **kw: ModelConfig(**{**kw, **SMALL}))
-    _shard(tmp_path / "s.tar")
+    write_shard(tmp_path / "s.tar")
     out = tmp_path / "ft"
     assert T.main(["--data", str(tmp_path / "s.tar"), "--out", str(out), "--init_from", str(path),
                    "--freeze_encoder", "true", "--scene_head", "false", "--in_memory", "true",
@@ -134,7 +103,7 @@ def test_a_committed_delta_resumes_on_its_base_and_adds_up_its_runs(tmp_path, ex
     from trainer.slim import delta
     _, path = exported
     monkeypatch.setattr(T, "ModelConfig", lambda **kw: ModelConfig(**{**kw, **SMALL}))
-    _shard(tmp_path / "s.tar")
+    write_shard(tmp_path / "s.tar")
     common = ["--data", str(tmp_path / "s.tar"), "--freeze_encoder", "true", "--scene_head", "false",
               "--in_memory", "true", "--crop", "64", "--batch", "4", "--workers", "0", "--prior_images", "8",
               "--val_images", "2", "--warmup", "1"]

@@ -6,11 +6,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from trainer import bins as B  # noqa: E402
-from trainer.model import ModelConfig, build_model  # noqa: E402
+from trainer_fixtures import SMALL, TABLE, small_net, write_shard  # noqa: E402
 
-TABLE = B.load_bins(B.default_bins_path())
-SMALL = dict(pretrained=False, decoder_channels=(32, 24, 16, 8))
 GAIN = 1.25
 
 
@@ -19,14 +16,10 @@ def base(tmp_path_factory):
     """A small random default model exported with a card that decodes its regression head x GAIN."""
     from trainer.export import export_onnx
 
-    torch.manual_seed(0)
-    net = build_model(ModelConfig(**SMALL), TABLE)
-    for m in net.modules():  # FiLM and hint fusion start at zero; make them matter
-        if isinstance(m, torch.nn.Linear) or (isinstance(m, torch.nn.Conv2d) and not m.weight.abs().sum()):
-            torch.nn.init.normal_(m.weight, std=0.05)
+    net = small_net(batchnorm=False, std=0.05)
     d = tmp_path_factory.mktemp("base")
     path = d / "tiny-base.onnx"
-    export_onnx(net.eval(), path)
+    export_onnx(net, path)
     (d / "tiny-base.json").write_text(json.dumps({
         "name": "tiny-base", "version": "1", "bins": TABLE.tolist(), "heads": {"scene": False},
         "default_temperature": 0.38, "decoding": {"mode": "regression", "reg_gain": GAIN},
@@ -122,11 +115,10 @@ def test_an_untrained_head_gives_the_default_colorization(base, tmp_path, monkey
 
 
 def test_the_cache_holds_the_training_side_without_near_gray_photos(base, tmp_path):
-    from test_finetune import _shard
     from trainer.split import validation_mask
     from trainer.variant_train import build_cache
 
-    _shard(tmp_path / "s.tar")  # 24 photos, the first 3 near-gray
+    write_shard(tmp_path / "s.tar")  # 24 photos, the first 3 near-gray
     path = build_cache(tmp_path / "c", 100, base, tmp_path / "s.tar", crop=64, batch=4)
     cache = torch.load(path, weights_only=False)
     val = validation_mask([f"synthetic/img{i:03d}.jpg" for i in range(24)])
