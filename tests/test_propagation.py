@@ -54,7 +54,9 @@ def test_hints_are_met_exactly_at_the_hinted_pixels(blind):
     assert np.hypot(*(got - hex_to_lab(BLUE)[1:])) < 1.5
 
 
-def test_colour_stops_at_a_strong_luminance_edge(blind):
+def test_colour_stops_at_a_strong_luminance_edge(blind, monkeypatch):
+    from engine import propagate
+    monkeypatch.setattr(propagate, "GAIN_PRIOR", 0.0)  # the local spreading alone (the global gain is tested below)
     image = np.full((96, 128), 60, np.uint8)
     image[:, 64:] = 200  # a strong edge down the middle
     corr = _correction(blind, image, [Hint(20, 48, BLUE, 2)], 128)
@@ -70,3 +72,32 @@ def test_hint_influence_decays_with_distance(blind):
     along = [float(corr[48, x]) for x in (16, 64, 128, 192, 248)]
     assert all(a > b for a, b in zip(along, along[1:]))
     assert along[-1] < 0.9 * along[0]
+
+
+def test_the_global_gain_follows_the_hints_chroma_magnitude_not_their_hue():
+    from engine import propagate
+    rng = np.random.default_rng(0)
+    hue = rng.uniform(0, 2 * np.pi, 200)
+    x = np.stack([np.cos(hue), np.sin(hue)]) * 20.0        # the network's chroma at 200 hinted pixels
+    w = np.ones(200)
+    gain, offset = propagate.global_fit(x, 1.2 * x, w)       # the hints: the same hues, 1.2x as vivid
+    assert gain == pytest.approx(1.2, abs=0.01) and not offset.any()  # no offset: OFFSET_PRIOR is 0
+    contrary = np.stack([-x[0], -x[1]])                      # the opposite hues at the same chroma
+    assert propagate.global_fit(x, contrary, w)[0] == pytest.approx(1.0, abs=0.01)
+    assert propagate.global_fit(x, 0.1 * x, w)[0] == propagate.GAIN_RANGE[0]   # never drains the photo
+    assert propagate.global_fit(x, 5.0 * x, w)[0] == propagate.GAIN_RANGE[1]   # nor floods it
+    assert propagate.global_fit(x[:, :1], 1.4 * x[:, :1], w[:1])[0] < 1.4     # one pixel is weak evidence
+
+
+def test_a_hint_scales_the_chroma_beyond_an_edge_it_does_not_cross(blind):
+    """What the local spreading stops at an edge, the global gain still reaches, as a scale of the model's chroma."""
+    from engine import propagate
+    from engine.color import lab_to_hex
+    image = np.full((96, 128), 60, np.uint8)
+    image[:, 64:] = 200
+    free = blind.colorize(image, size=128).ab_work
+    L = float(blind.prepare(image, None, 128).L_work[48, 20])
+    paler = Hint(20, 48, lab_to_hex(L, *(0.8 * free[:, 48, 20])), 2)  # the same hue, 0.8x the chroma
+    hinted = blind.colorize(image, [paler], size=128).ab_work
+    ratio = np.hypot(*hinted[:, 40:56, 100:120]).mean() / np.hypot(*free[:, 40:56, 100:120]).mean()
+    assert propagate.GAIN_RANGE[0] - 1e-3 <= ratio < 0.9

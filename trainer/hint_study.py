@@ -23,7 +23,8 @@ from engine.io.atomic import write_atomic
 from trainer import metrics
 from trainer.eval_photos import Photo, sample_hints
 
-SETTINGS = ("GRID_SIDE", "SIGMA_L", "DECAY", "HINT_WEIGHT", "ITERATIONS", "FINE_ITERATIONS")
+SETTINGS = ("GRID_SIDE", "SIGMA_L", "DECAY", "HINT_WEIGHT", "ITERATIONS", "FINE_ITERATIONS", "GAIN_PRIOR",
+            "OFFSET_PRIOR", "GAIN_RANGE", "GAIN_FIT")
 COUNTS = (1, 5, 10, 50, 100)
 
 
