@@ -29,8 +29,9 @@ FINE_ITERATIONS = 40   # fine grid, from the coarse answer
 # floods the whole photo. Chosen on the validation split (trainer/hint_study.py, 60 photos, PSNR against Levin et
 # al. on the same hints at 1/5/10/50/100 hints): without the gain and with SIGMA_L 4, +0.44/-0.30/-0.04/-0.26/
 # -0.20 dB; with it, prior 1, range 0.7-1.5 and SIGMA_L 2, +0.84/+0.10/+0.35/+0.14/+0.18, above Levin at every
-# count. An unbounded gain did slightly better (+0.87/+0.18/+0.42/+0.19/+0.22) and one of at least 1 did nothing
-# (the hints mostly ask for less chroma than the x1.25 decoding gives); an offset as well did nothing.
+# count. The hue-aware fit (sum w x.y, range 0.5-2.5) did slightly better (+0.87/+0.18/+0.42/+0.19/+0.22) but
+# pales every colour when a hint only changes a hue; held at 1 or above it did nothing (the hints mostly ask for
+# less chroma than the x1.25 decoding gives); an offset as well did nothing.
 GAIN_PRIOR = 1.0
 OFFSET_PRIOR = 0.0
 GAIN_RANGE = (0.7, 1.5)

@@ -167,6 +167,7 @@ def iter_decoded(colorizer, sampler: Sampler, source: Source, zs: np.ndarray, se
     plain = None
     if colorizer.needs_plain(job):  # protect regions keep each variant's own colours without the hints
         plain = sampler.decode(sampler.encode(job.L_pad[None, None], None, None), zs, job.temperature)
+
     def finish(i: int):
         return colorizer.finish(job, ab[i], None, None if plain is None else plain[i])
 
