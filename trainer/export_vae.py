@@ -106,7 +106,8 @@ def example_inputs(net: TintaNet, h: int = 64, w: int = 96, n: int = 3, seed: in
     return L, hab, mask, z
 
 
-def _export(module: nn.Module, args, path: Path, inputs, outputs, dyn, opset: int) -> None:
+def export_graph(module: nn.Module, args, path: Path, inputs, outputs, dyn, opset: int = 17) -> None:
+    """Trace `module` (built in eval mode by the caller) to ONNX at `path` atomically, then run the ONNX checker."""
     import onnx
 
     tmp = path.with_name(path.name + ".tmp")
@@ -127,13 +128,13 @@ def export_pair(net: TintaNet, encoder_path: Path, decoder_path: Path, opset: in
     enc_dyn = {k: hw for k in ENCODER_INPUTS}
     enc_dyn.update({name: {2: f"h{s}", 3: f"w{s}"} for name, s in zip(SKIPS, STRIDES)})
     # Wrappers start in training mode and export restores that mode recursively: build them in eval.
-    _export(EncoderGraph(net).eval(), (L, hab, mask), encoder_path, ENCODER_INPUTS, ENCODER_OUTPUTS, enc_dyn, opset)
+    export_graph(EncoderGraph(net).eval(), (L, hab, mask), encoder_path, ENCODER_INPUTS, ENCODER_OUTPUTS, enc_dyn, opset)
     with torch.no_grad():
         feats = EncoderGraph(net).eval()(L, hab, mask)
     dec_dyn = {name: {2: f"h{s}", 3: f"w{s}"} for name, s in zip(SKIPS, STRIDES)}
     dec_dyn.update(L=hw, z={0: "N"}, ab={0: "N", 2: "H", 3: "W"})
     T = torch.tensor([contract.DEFAULT_TEMPERATURE])
-    _export(DecoderGraph(net).eval(), (*feats, L, z, T), decoder_path, DECODER_INPUTS, DECODER_OUTPUTS, dec_dyn, opset)
+    export_graph(DecoderGraph(net).eval(), (*feats, L, z, T), decoder_path, DECODER_INPUTS, DECODER_OUTPUTS, dec_dyn, opset)
 
 
 def parity(net: TintaNet, encoder_path: Path, decoder_path: Path, h: int = 96, w: int = 128,

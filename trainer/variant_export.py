@@ -20,23 +20,13 @@ import torch
 from engine import contract
 from engine.models import file_sha256
 from trainer.export import write_card
+from trainer.export_vae import export_graph
 from trainer.variant_head import DecoderGraph, EncoderGraph, VariantModel, base_outputs, compose
 
 ENCODER_INPUTS = ("L", "hint_ab", "hint_mask")
 ENCODER_OUTPUTS = ("ab_reg", "feat8", "ctx", "skip8", "skip16")
 DECODER_INPUTS = ("ab_reg", "feat8", "ctx", "z", "temperature")
 PARITY_LIMIT = 1e-2  # ab units
-
-
-def _export(module, args, path: Path, inputs, outputs, dyn, opset: int = 17) -> None:
-    import onnx
-
-    tmp = path.with_name(path.name + ".tmp")
-    with torch.no_grad():
-        torch.onnx.export(module.eval(), args, str(tmp), input_names=list(inputs), output_names=list(outputs),
-                          dynamic_axes=dyn, opset_version=opset, dynamo=False, do_constant_folding=True)
-    onnx.checker.check_model(onnx.load(str(tmp)), full_check=True)
-    tmp.replace(path)
 
 
 def _example(h: int, w: int, n: int, latent: int, seed: int):
@@ -51,13 +41,13 @@ def export_pair(base, head, reg_gain: float, t0: float, enc_path: Path, dec_path
     """Both graphs, atomically, with dynamic H, W and sample count N."""
     L, hab, mask, z = _example(64, 96, 3, head.latent_dim, 0)
     hw = {2: "H", 3: "W"}
-    _export(EncoderGraph(base), (L, hab, mask), enc_path, ENCODER_INPUTS, ENCODER_OUTPUTS,
+    export_graph(EncoderGraph(base).eval(), (L, hab, mask), enc_path, ENCODER_INPUTS, ENCODER_OUTPUTS,
             {"L": hw, "hint_ab": hw, "hint_mask": hw, "ab_reg": hw, "feat8": {2: "h8", 3: "w8"},
              "skip8": {2: "h8", 3: "w8"}, "skip16": {2: "h16", 3: "w16"}})
     with torch.no_grad():
         feats = base_outputs(base, L, hab, mask)
     T = torch.tensor([t0])
-    _export(DecoderGraph(head, reg_gain, t0), (*feats, z, T), dec_path, DECODER_INPUTS, ("ab",),
+    export_graph(DecoderGraph(head, reg_gain, t0).eval(), (*feats, z, T), dec_path, DECODER_INPUTS, ("ab",),
             {"ab_reg": hw, "feat8": {2: "h8", 3: "w8"}, "z": {0: "N"}, "ab": {0: "N", 2: "H", 3: "W"}})
 
 
