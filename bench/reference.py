@@ -21,9 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import reference as _reference  # noqa: E402
 from engine.colorizer import Colorizer  # noqa: E402
-from engine.reference import reference_hints  # noqa: E402
+from engine.reference import forget_seen, reference_hints  # noqa: E402
 from trainer import metrics  # noqa: E402
 from trainer.eval_photos import default_folders, find_photos, photo_from_rgb  # noqa: E402
 
@@ -99,7 +98,7 @@ def timing(col: Colorizer) -> float:
     for _ in range(5):
         # A fresh pair each time: the engine keeps the features of the photos it last saw, and timing a repeat
         # of the same arrays would time that cache, not the encoders.
-        _reference._seen.clear()
+        forget_seen()
         t0 = time.perf_counter()
         reference_hints(sampler, big, ref)
         t.append(time.perf_counter() - t0)

@@ -102,6 +102,11 @@ SEEN = 3
 _seen: list[tuple] = []
 
 
+def forget_seen() -> None:
+    """Drop the remembered features, so the next match encodes its photos again (benchmarks time that)."""
+    _seen.clear()
+
+
 def _view(sampler, image: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
     """(Lab at MATCH_SIDE, its scale, features) of `image`; the same array object (a batch's one reference
     or session photo, engine/render_job.reference_pixels) is seen through the encoder only once."""
