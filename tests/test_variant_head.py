@@ -77,6 +77,9 @@ def test_export_is_the_engines_sampler_and_matches_the_composition(trained, base
     card = export_sampler(last, tmp_path, "tiny-light", spread=2.0)
     assert card["parity_max_abs_diff"]["ab"] < 1e-2
     assert card["base_model"]["file"] == base.name and card["variant_spread"] == 2.0
+    # The card says what trained it and for how long, and names files without this machine's folders.
+    assert card["training"]["hardware"].startswith("CPU") and card["training"]["wall_time_s"]["train"] > 0
+    assert str(base.parent) not in json.dumps(card)
     monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
     sampler = Sampler(find_card("tiny-light"))
     rng = np.random.default_rng(0)

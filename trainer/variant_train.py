@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -26,11 +27,13 @@ import torch
 import torch.nn.functional as F
 
 from engine.io.atomic import atomic_path
+from engine.models import file_sha256
 from trainer.losses import kl_loss, regression_loss
 from trainer.variant_head import VariantModel, base_outputs, compose
 
-TRAIN_ROOT = Path(__file__).resolve().parents[2] / "shared/data/train"
-BASE = Path(__file__).resolve().parents[1] / "resources/models/tinta-base.onnx"
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN_ROOT = ROOT.parent / "shared/data/train"
+BASE = ROOT / "resources/models/tinta-base.onnx"
 MIN_COLOURFULNESS = 10.0
 
 
@@ -120,7 +123,9 @@ def build_cache(out: Path, photos: int, base: str | Path = BASE, root: Path = TR
     if items:
         flush()
     cache = {k: torch.cat(v) for k, v in got.items()}
-    cache["meta"] = {"base": str(base), "crop": crop, "photos": kept, "near_gray_dropped": dropped, "seed": seed}
+    cache["meta"] = {"base": Path(base).name, "base_sha256": file_sha256(Path(base)), "crop": crop, "photos": kept,
+                     "near_gray_dropped": dropped, "seed": seed, "data": os.path.relpath(root, ROOT),
+                     "seconds": round(time.time() - t0, 1)}
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / "cache.pt") as tmp:
         torch.save(cache, tmp)
@@ -177,18 +182,30 @@ def train(cfg: VariantConfig, reg_gain: float | None = None) -> Path:
     feat_channels = int(tr["feat8"].shape[1])
     model = VariantModel(cfg.latent_dim, cfg.width, feat_channels)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    step = 0
+    step, wall = 0, 0.0
     last = out / "last.pt"
     if last.exists():
         ck = torch.load(last, weights_only=False)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
-        step = int(ck["step"])
+        step, wall = int(ck["step"]), float(ck.get("wall_s", 0.0))
     (out / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=1))
-    n = len(tr["ab"])
     gen = torch.Generator().manual_seed(cfg.seed + step)
     t0 = time.time()
-    log = (out / "log.jsonl").open("a")
+    with (out / "log.jsonl").open("a") as log:
+        step = _train_steps(model, opt, tr, val, gain, cfg, step, gen, t0, log)
+    with atomic_path(last) as tmp:
+        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
+                    "config": dataclasses.asdict(cfg), "reg_gain": gain, "feat_channels": feat_channels,
+                    "cache_meta": cache.get("meta", {}), "val": validate(model, val, gain),
+                    "wall_s": round(wall + time.time() - t0, 1), "hardware": f"CPU, {os.cpu_count()} cores"}, tmp)
+    return last
+
+
+def _train_steps(model, opt, tr: dict, val: dict, gain: float, cfg: VariantConfig, step: int, gen, t0: float,
+                 log) -> int:
+    """Steps until cfg.max_steps or cfg.minutes since t0; logs a row every cfg.log_every. Returns the step."""
+    n = len(tr["ab"])
     while step < cfg.max_steps and time.time() - t0 < cfg.minutes * 60:
         ix = torch.randint(0, n, (cfg.batch,), generator=gen)
         b = {k: v[ix] for k, v in tr.items()}
@@ -208,11 +225,7 @@ def train(cfg: VariantConfig, reg_gain: float | None = None) -> Path:
             log.write(json.dumps(row) + "\n")
             log.flush()
             print(json.dumps(row), flush=True)
-    with atomic_path(last) as tmp:
-        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
-                    "config": dataclasses.asdict(cfg), "reg_gain": gain, "feat_channels": feat_channels, "cache_meta": cache.get("meta", {}),
-                    "val": validate(model, val, gain)}, tmp)
-    return last
+    return step
 
 
 def main(argv=None) -> int:
