@@ -227,6 +227,7 @@ def test_evaluate_end_to_end_with_the_test_model(tmp_path, monkeypatch):
     assert card["rows"]["model/all"]["images"] == 3 and set(card["psnr_vs_hints"]["model"]) == {"0", "1", "5"}
     assert "psnr_minus_gray_db" in card["goals"] and "psnr_minus_levin_db" in card["goals"]
     assert set(card["hint_error_before_propagation"]) == {"1", "5"}
+    assert card["eval_set"] == {"setA": "setA", "setB": "setB"}  # no absolute path of this machine
     assert set(card["goals"]["frechet_vs_gray_every_set"]["value"]) == {"setA"}  # setB: one photo, no FD
     # The command replaces the evaluation's numbers and keeps what trainer.compare stored beside them.
     from trainer.card import main as card_main

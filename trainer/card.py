@@ -60,6 +60,18 @@ def goals(report: dict) -> dict[str, dict]:
     return out
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def portable(folder: str) -> str:
+    """A dataset folder as a card may name it on any machine: relative to the project root when it sits beside
+    the project (e.g. ../shared/data/eval/CBSD68), else its name alone; never this machine's absolute path."""
+    p = Path(folder).resolve()
+    if p.is_relative_to(ROOT.parent):
+        return Path(os.path.relpath(p, ROOT)).as_posix()
+    return p.name
+
+
 def card_metrics(report: dict) -> dict:
     rows = {f'{r["method"]}/{r["dataset"]}': {k: (round(v, 4) if isinstance(v, float) else v)
                                               for k, v in r.items() if k not in ("method", "dataset")}
@@ -68,7 +80,7 @@ def card_metrics(report: dict) -> dict:
     for p in report["sweep"]:
         if p["dataset"] == "all":
             sweep.setdefault(p["method"], {})[str(p["hints"])] = round(p["psnr"], 3)
-    return {"eval_set": report.get("datasets"), "working_long_side": report.get("size"),
+    return {"eval_set": {k: portable(v) for k, v in (report.get("datasets") or {}).items()}, "working_long_side": report.get("size"),
             "provider": report.get("provider"), "seconds_per_photo": round(report.get("model_seconds", 0), 4),
             "rows": rows, "psnr_vs_hints": sweep,
             "hint_error_before_propagation": {str(k): round(v, 3) for k, v in (report.get("hint_error") or {}).items()},
