@@ -80,6 +80,28 @@ def test_fine_tuning_from_onnx_trains_the_decoder_only(tmp_path, exported, monke
     assert not torch.equal(after["cls.1.weight"], before["cls.1.weight"])
 
 
+def test_a_segmentation_head_trains_on_top_of_a_shipped_model(tmp_path, exported, monkeypatch, capsys):
+    from trainer import train as T
+    from trainer.from_onnx import onnx_parity, recover
+    from trainer.split import validation_mask
+    _, path = exported
+    rec = recover(path, TABLE, ModelConfig(**SMALL, scene_head=False, seg_classes=3))  # the graph has no seg head
+    assert onnx_parity(rec, path) < 1e-3
+    monkeypatch.setattr(T, "ModelConfig", lambda **kw: ModelConfig(**{**kw, **SMALL}))
+    write_shard(tmp_path / "s.tar", labelled=6)
+    out = tmp_path / "seg"
+    assert T.main(["--data", str(tmp_path / "s.tar"), "--out", str(out), "--init_from", str(path),
+                   "--freeze_encoder", "true", "--scene_head", "false", "--in_memory", "true",
+                   "--seg_classes", "3", "--seg_repeat", "3", "--crop", "64", "--batch", "4", "--workers", "0",
+                   "--prior_images", "8", "--val_images", "2", "--max_steps", "3", "--lr", "1e-2",
+                   "--warmup", "1"]) == 0
+    labelled = sum(not v for v in validation_mask([f"synthetic/img{i:03d}.jpg" for i in range(24)])[-6:])
+    assert f"{labelled} labelled photos drawn 3x per epoch" in capsys.readouterr().err and labelled > 0
+    after = torch.load(out / "last.pt", weights_only=True)["model"]
+    assert not torch.equal(after["seg.weight"], rec.state_dict()["seg.weight"])
+    assert torch.equal(after["encoder._conv_stem.weight"], rec.state_dict()["encoder._conv_stem.weight"])
+
+
 def test_slim_parts_rejoin_to_a_checkpoint_that_loads_weights_only(tmp_path):
     from trainer.slim import join, slim
     ck = {"model": {"w": torch.arange(50000, dtype=torch.float32)}, "opt": {"big": torch.zeros(10)},

@@ -33,17 +33,24 @@ def small_net(batchnorm: bool = True, std: float = 0.02):
     return net.eval()
 
 
-def write_shard(path, n: int = 24) -> None:
-    """n synthetic colour photos (a disc on a flat colour) in a tar shard; the first 3 are near-gray."""
+def write_shard(path, n: int = 24, labelled: int = 0) -> None:
+    """n synthetic colour photos (a disc on a flat colour) in a tar shard; the first 3 are near-gray.
+    The last `labelled` photos also get a label map (`<name>.seg.png`: disc 1, background 0)."""
     rng = np.random.default_rng(1)
     with tarfile.open(path, "w") as tar:
+        def add(name: str, data: bytes) -> None:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
         for i in range(n):
             img = np.zeros((72, 96, 3), np.uint8)
             img[:] = rng.integers(0, 255, 3)
             cv2.circle(img, (48, 36), 20, tuple(int(v) for v in rng.integers(0, 255, 3)), -1)
             if i < 3:
                 img[:] = img[..., :1]
-            ok, enc = cv2.imencode(".jpg", img)
-            info = tarfile.TarInfo(f"synthetic/img{i:03d}.jpg")
-            info.size = len(enc)
-            tar.addfile(info, io.BytesIO(enc.tobytes()))
+            add(f"synthetic/img{i:03d}.jpg", cv2.imencode(".jpg", img)[1].tobytes())
+            if i >= n - labelled:
+                seg = np.zeros((72, 96), np.uint8)
+                cv2.circle(seg, (48, 36), 20, 1, -1)
+                add(f"synthetic/img{i:03d}.seg.png", cv2.imencode(".png", seg)[1].tobytes())

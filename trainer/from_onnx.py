@@ -58,7 +58,8 @@ def recover(onnx_path: str | Path, bins: np.ndarray, cfg: ModelConfig | None = N
         if node.op_type == "Identity" and node.input[0] in inits:
             inits[node.output[0]] = inits[node.input[0]]
     convs = [n for n in graph.node if n.op_type == "Conv"]
-    order = _call_order(net)
+    # The exporter drops the heads the engine never runs: a segmentation head starts untrained.
+    order = [o for o in _call_order(net) if not o[0].startswith("seg")]
     if len(convs) != len(order):
         raise ValueError(f"{onnx_path}: {len(convs)} convolutions in the graph, {len(order)} in TintaNet")
     state = net.state_dict()

@@ -256,6 +256,10 @@ class Trainer:
             g["base_lr"] = g["lr"]
         if self._opt_state is not None:
             self.opt.load_state_dict(self._opt_state)
+        if cfg.seg_repeat > 1:  # after the prior, which should see each photo once
+            labelled = self.train_idx[self.ds.index.seg_file_id[self.train_idx] >= 0]
+            self.train_idx = np.concatenate([self.train_idx] + [labelled] * (cfg.seg_repeat - 1))
+            self._say(f"{len(labelled)} labelled photos drawn {cfg.seg_repeat}x per epoch")
         self.sampler = ResumableSampler(self.train_idx, cfg.batch, self.rank, self.world, cfg.seed)
         workers = 0 if cfg.device_data else cfg.workers
         self.loader = DataLoader(self.ds, batch_size=cfg.batch, sampler=self.sampler, num_workers=workers,
