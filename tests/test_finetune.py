@@ -154,3 +154,15 @@ def test_a_committed_delta_resumes_on_its_base_and_adds_up_its_runs(tmp_path, ex
     with pytest.raises(RuntimeError, match="not the one it was trained on"):
         T.main(common + ["--out", str(tmp_path / "c"), "--init_from", str(tmp_path / "ck" / "moved.pt"),
                          "--max_steps", "1"])
+
+
+def test_segmentation_scores_count_only_labelled_pixels():
+    from trainer.seg_check import confusion, score
+    labels = np.array([[0, 0, 1, 255], [2, 2, 2, 255]], np.uint8)
+    pred = np.array([[0, 1, 1, 2], [2, 2, 0, 0]], np.uint8)
+    conf = confusion(pred, labels, 3)
+    assert conf.sum() == 6 and conf[0, 0] == 1 and conf[0, 1] == 1 and conf[2, 0] == 1
+    s = score(conf, 1)
+    assert s.pixel_accuracy == pytest.approx(4 / 6) and s.majority_accuracy == pytest.approx(3 / 6)
+    # IoU: class 0 1/(2+2-1), class 1 1/(1+2-1), class 2 2/(3+2-2)
+    assert s.mean_iou == pytest.approx((1 / 3 + 1 / 2 + 2 / 3) / 3)
