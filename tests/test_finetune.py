@@ -102,6 +102,31 @@ def test_a_segmentation_head_trains_on_top_of_a_shipped_model(tmp_path, exported
     assert torch.equal(after["encoder._conv_stem.weight"], rec.state_dict()["encoder._conv_stem.weight"])
 
 
+def test_unfrozen_top_blocks_train_and_travel_in_the_delta(tmp_path, exported, monkeypatch):
+    from trainer import train as T
+    from trainer.from_onnx import recover
+    from trainer.slim import delta
+    _, path = exported
+    monkeypatch.setattr(T, "ModelConfig", lambda **kw: ModelConfig(**{**kw, **SMALL}))
+    write_shard(tmp_path / "s.tar")
+    out = tmp_path / "top"
+    assert T.main(["--data", str(tmp_path / "s.tar"), "--out", str(out), "--init_from", str(path),
+                   "--freeze_encoder", "true", "--unfreeze_blocks", "2", "--scene_head", "false",
+                   "--in_memory", "true", "--crop", "64", "--batch", "4", "--workers", "0", "--prior_images", "8",
+                   "--val_images", "2", "--max_steps", "3", "--lr", "1e-2", "--warmup", "1"]) == 0
+    after = torch.load(out / "last.pt", weights_only=True)["model"]
+    before = recover(path, TABLE, ModelConfig(**SMALL, scene_head=False)).state_dict()
+    last = max(int(k.split(".")[2]) for k in before if k.startswith("encoder._blocks."))
+    changed = lambda prefix: any(not torch.equal(after[k], v) for k, v in before.items()  # noqa: E731
+                                 if k.startswith(prefix) and v.is_floating_point())
+    assert changed(f"encoder._blocks.{last}.") and changed(f"encoder._blocks.{last - 1}.")
+    assert changed("encoder._conv_head.")
+    assert not changed(f"encoder._blocks.{last - 2}.") and not changed("encoder._conv_stem.")
+    kept = torch.load(delta(out / "last.pt", path, tmp_path / "d.pt"), weights_only=True)["model"]
+    assert any(k.startswith(f"encoder._blocks.{last}.") for k in kept)
+    assert not any(k.startswith((f"encoder._blocks.{last - 2}.", "stem_hints.")) for k in kept)
+
+
 def test_slim_parts_rejoin_to_a_checkpoint_that_loads_weights_only(tmp_path):
     from trainer.slim import join, slim
     ck = {"model": {"w": torch.arange(50000, dtype=torch.float32)}, "opt": {"big": torch.zeros(10)},

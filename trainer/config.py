@@ -45,6 +45,8 @@ class TrainConfig:
     lr: float = 1e-3
     encoder_lr_mult: float = 0.3
     freeze_encoder: bool = False  # fine-tune: encoder and stem hints fixed, every BatchNorm in eval mode
+    unfreeze_blocks: int = 0      # with freeze_encoder: the encoder's last N blocks and its head conv train too
+                                  # (at stride 16-32 they are cheap on a CPU, and they hold the scene semantics)
     weight_decay: float = 1e-4
     warmup: int = 200
     max_steps: int = 2000
@@ -87,3 +89,20 @@ def parse_config(argv: list[str] | None = None, base: TrainConfig | None = None)
             kind = type(default)
         ap.add_argument(f"--{f.name}", type=kind, default=default)
     return TrainConfig(**vars(ap.parse_args(argv)))
+
+
+FROZEN = ("encoder.", "stem_hints.")  # what --freeze_encoder keeps as the base model has it
+
+
+def is_frozen(name: str, unfreeze_blocks: int, n_blocks: int) -> bool:
+    """Whether weight `name` stays as the base model has it in a --freeze_encoder fine-tune that also trains the
+    encoder's last `unfreeze_blocks` of its `n_blocks` blocks (and then its head conv)."""
+    if not name.startswith(FROZEN):
+        return False
+    if unfreeze_blocks > 0 and name.startswith("encoder."):
+        parts = name.split(".")
+        if parts[1] in ("_conv_head", "_bn1"):
+            return False
+        if parts[1] == "_blocks" and int(parts[2]) >= n_blocks - unfreeze_blocks:
+            return False
+    return True

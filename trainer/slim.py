@@ -6,8 +6,8 @@ or keep only what a fine-tune changed on top of a shipped model, small enough to
     python -m trainer.slim --delta-from resources/models/tinta-base.onnx runs/cpu_ft/last.pt \
         trainer/checkpoints/tinta-base-cpu.pt                             -> one file, about 4 MB
 
-A delta holds the weights a frozen-encoder fine-tune trains (decoder and heads: fp16 matrices, fp32 vectors and
-BatchNorm statistics), the base model's path and SHA-256, and the steps and crops so far, added up over runs.
+A delta holds the weights a frozen-encoder fine-tune trains (decoder and heads, and the encoder's last blocks when
+--unfreeze_blocks trained them: fp16 matrices, fp32 vectors and BatchNorm statistics), the base model's path and SHA-256, and the steps and crops so far, added up over runs.
 `python -m trainer.train --init_from DELTA` starts from the base with the delta on top (trainer/train.py).
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-FROZEN = ("encoder.", "stem_hints.")  # what --freeze_encoder keeps as the base model has it
+from trainer.config import is_frozen
 
 
 def slim(src: Path, dst: Path, part_mb: float = 15.0) -> list[Path]:
@@ -46,8 +46,10 @@ def delta(src: Path, base: Path, dst: Path) -> Path:
     ck = torch.load(src, map_location="cpu", weights_only=True)
     if not ck["config"].get("freeze_encoder"):
         raise ValueError(f"{src}: a delta keeps only the decoder; this run trained the encoder too")
+    blocks = 1 + max((int(k.split(".")[2]) for k in ck["model"] if k.startswith("encoder._blocks.")), default=-1)
+    unfreeze = int(ck["config"].get("unfreeze_blocks", 0))
     weights = {k: (v.half() if v.is_floating_point() and v.dim() > 1 else v.clone())
-               for k, v in ck["model"].items() if not k.startswith(FROZEN)}
+               for k, v in ck["model"].items() if not is_frozen(k, unfreeze, blocks)}
     st = ck["state"]  # a run started from a delta carries that delta's totals in its state (trainer/train.py)
     prev = st.get("delta_totals") or {"steps": 0, "crops": 0, "wall_s": 0.0, "runs": 0}
     totals = {"steps": prev["steps"] + st["step"], "crops": prev["crops"] + st["step"] * ck["config"]["batch"],

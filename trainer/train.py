@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader, Sampler
 
 from trainer import losses
 from trainer.bins import default_bins_path, load_bins, nearest_bin, rebalance_weights, smoothed_prior
-from trainer.config import TrainConfig, parse_config
+from trainer.config import TrainConfig, is_frozen, parse_config
 from trainer.data import ColorDataset, worker_init, worker_context
 from trainer.lite0 import EfficientNetLite0, load_pretrained, normalize
 from trainer.model import ModelConfig, TintaNet, build_model
@@ -233,9 +233,9 @@ class Trainer:
                 init_weights_from(self.model, cfg.init_from)
             self.state["prior"] = self._prior(bins).tolist()
         if cfg.freeze_encoder:
-            frozen = ("encoder.", "stem_hints.")
+            blocks = len(self.model.encoder._blocks)
             for n, p in self.model.named_parameters():
-                p.requires_grad_(not n.startswith(frozen))
+                p.requires_grad_(not is_frozen(n, cfg.unfreeze_blocks, blocks))
         prior = np.asarray(self.state["prior"], np.float32)
         self.class_w = torch.as_tensor(rebalance_weights(prior, cfg.rebalance_lambda), device=self.device)
         self.teacher = None
