@@ -23,6 +23,15 @@ def exported(tmp_path_factory):
     return net, path
 
 
+def finetune(tmp_path, base, out, *extra) -> int:
+    """trainer.train's fine-tune of `base` on the synthetic shard for 3 steps at a high learning rate."""
+    from trainer import train as T
+    return T.main(["--data", str(tmp_path / "s.tar"), "--out", str(out), "--init_from", str(base),
+                   "--freeze_encoder", "true", "--scene_head", "false", "--in_memory", "true", "--crop", "64",
+                   "--batch", "4", "--workers", "0", "--prior_images", "8", "--val_images", "2",
+                   "--max_steps", "3", "--lr", "1e-2", "--warmup", "1", *extra])
+
+
 def test_recovered_weights_reproduce_the_onnx_outputs(exported):
     from trainer.from_onnx import onnx_parity, recover
     net, path = exported
@@ -64,11 +73,7 @@ def test_fine_tuning_from_onnx_trains_the_decoder_only(tmp_path, exported, monke
     monkeypatch.setattr(T, "ModelConfig", lambda **kw: ModelConfig(**{**kw, **SMALL}))
     write_shard(tmp_path / "s.tar")
     out = tmp_path / "ft"
-    assert T.main(["--data", str(tmp_path / "s.tar"), "--out", str(out), "--init_from", str(path),
-                   "--freeze_encoder", "true", "--scene_head", "false", "--in_memory", "true",
-                   "--min_colourfulness", "10", "--crop", "64", "--batch", "4", "--workers", "0",
-                   "--prior_images", "8", "--val_images", "2", "--max_steps", "3", "--lr", "1e-2",
-                   "--warmup", "1"]) == 0
+    assert finetune(tmp_path, path, out, "--min_colourfulness", "10") == 0
     gray_in_training = sum(not v for v in validation_mask([f"synthetic/img{i:03d}.jpg" for i in range(24)])[:3])
     assert f"{gray_in_training} near-gray dropped" in capsys.readouterr().err and gray_in_training > 0
     after = torch.load(out / "last.pt", weights_only=True)["model"]
@@ -90,11 +95,7 @@ def test_a_segmentation_head_trains_on_top_of_a_shipped_model(tmp_path, exported
     monkeypatch.setattr(T, "ModelConfig", lambda **kw: ModelConfig(**{**kw, **SMALL}))
     write_shard(tmp_path / "s.tar", labelled=6)
     out = tmp_path / "seg"
-    assert T.main(["--data", str(tmp_path / "s.tar"), "--out", str(out), "--init_from", str(path),
-                   "--freeze_encoder", "true", "--scene_head", "false", "--in_memory", "true",
-                   "--seg_classes", "3", "--seg_repeat", "3", "--crop", "64", "--batch", "4", "--workers", "0",
-                   "--prior_images", "8", "--val_images", "2", "--max_steps", "3", "--lr", "1e-2",
-                   "--warmup", "1"]) == 0
+    assert finetune(tmp_path, path, out, "--seg_classes", "3", "--seg_repeat", "3") == 0
     labelled = sum(not v for v in validation_mask([f"synthetic/img{i:03d}.jpg" for i in range(24)])[-6:])
     assert f"{labelled} labelled photos drawn 3x per epoch" in capsys.readouterr().err and labelled > 0
     after = torch.load(out / "last.pt", weights_only=True)["model"]
@@ -110,10 +111,7 @@ def test_unfrozen_top_blocks_train_and_travel_in_the_delta(tmp_path, exported, m
     monkeypatch.setattr(T, "ModelConfig", lambda **kw: ModelConfig(**{**kw, **SMALL}))
     write_shard(tmp_path / "s.tar")
     out = tmp_path / "top"
-    assert T.main(["--data", str(tmp_path / "s.tar"), "--out", str(out), "--init_from", str(path),
-                   "--freeze_encoder", "true", "--unfreeze_blocks", "2", "--scene_head", "false",
-                   "--in_memory", "true", "--crop", "64", "--batch", "4", "--workers", "0", "--prior_images", "8",
-                   "--val_images", "2", "--max_steps", "3", "--lr", "1e-2", "--warmup", "1"]) == 0
+    assert finetune(tmp_path, path, out, "--unfreeze_blocks", "2") == 0
     after = torch.load(out / "last.pt", weights_only=True)["model"]
     before = recover(path, TABLE, ModelConfig(**SMALL, scene_head=False)).state_dict()
     last = max(int(k.split(".")[2]) for k in before if k.startswith("encoder._blocks."))
