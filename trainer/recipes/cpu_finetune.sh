@@ -10,6 +10,10 @@
 # Watch the val rows' ab_reg_rmse (the head tinta-base decodes) as well as ab_rmse (the annealed mean). On
 # 2026-11-29, 11k steps in two runs took the regression head's validation RMSE from 10.81 to 10.60, but the
 # candidate was only level on the decoding study (FD/gray 0.670 vs 0.662 at x1.25), so nothing was committed.
+# Learning rate: at 3e-4 (that first run) the first steps knock the model off its GPU-trained optimum (annealed-mean RMSE
+# 11.66 -> 14.0 after 500 steps, back to 11.7 only after 5,000); at 5e-5 it stays near it (11.9 at 500) and the
+# regression head improves faster per step (10.81 -> 10.51 in 2,495 steps with the street frames drawn 4x,
+# against 10.60 after 11k steps at 2e-4).
 #   MINUTES=100 OUT=runs/cpu_ft bash trainer/recipes/cpu_finetune.sh
 # Resume after an interruption: run the same command again (OUT/last.pt holds model, optimizer and step).
 # On a busy 2-core machine one thread (OMP_NUM_THREADS=1) outran two: OpenMP's two threads stall whenever
@@ -26,7 +30,7 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} PYTHONUNBUFFERED=1
 python -m trainer.train --data "$DATA" --out "$OUT" --init_from "$INIT" \
     --freeze_encoder true --scene_head false --in_memory true --min_colourfulness 10 --workers 0 \
     --batch 16 --minutes "$MINUTES" --log_every 50 --ckpt_every 500 --val_images 256 --prior_images 4000 \
-    --lr 2e-4 --warmup 100
+    --lr 5e-5 --warmup 200
 python -m trainer.slim --delta-from "$BASE" "$OUT/last.pt" "$DELTA"
 python -m trainer.export "$OUT/last.pt" --name tinta-base-candidate --out "$OUT/export"
 TINTA_MODELS_DIR="$OUT/export" python -m trainer.decoding_study --model tinta-base-candidate \
