@@ -6,6 +6,10 @@ DDP on N processes (NCCL on GPUs, gloo on CPU):
     torchrun --nproc_per_node N -m trainer.train --data ../shared/data/train --out runs/base
 A fixed wall-time budget instead of a step count (steps are set from the measured rate):
     python -m trainer.train --minutes 6 ...
+Fine-tune the shipped model on a CPU, as tinta-base 1.2 was made (trainer/recipes/cpu_finetune.sh):
+    python -m trainer.train --init_from resources/models/tinta-base.onnx --freeze_encoder true \
+        --unfreeze_blocks 5 --scene_head false --in_memory true --min_colourfulness 10 --workers 0 \
+        --batch 16 --lr 5e-5 --warmup 200 --seg_repeat 4 --minutes 40 --out runs/cpu_ft
 Variant sampler (conditional VAE) from a trained deterministic model:
     python -m trainer.train --latent_dim 16 --init_from runs/base/last.pt --out runs/vae
 Every flag is a TrainConfig field (trainer/config.py); the config is saved as OUT/config.json,
