@@ -100,5 +100,7 @@ def test_time_ratio_compares_two_models_interleaved(tmp_path):
     make_test_model(tmp_path)
     Q.quantize(tmp_path / "tiny.onnx", tmp_path / "a.onnx", _feeds(), only=("",), keep=())
     r = Q.time_ratio(tmp_path / "tiny.onnx", tmp_path / "a.onnx", rounds=1, runs=2)
-    same = Q.time_ratio(tmp_path / "tiny.onnx", tmp_path / "tiny.onnx", rounds=1, runs=2)
-    assert 0 < r < 100 and 0.2 < same < 5
+    same = Q.time_ratio(tmp_path / "tiny.onnx", tmp_path / "tiny.onnx", rounds=2, runs=3)
+    # A model of a few microseconds against itself: the ratio is about 1, but another process on a 2-core
+    # machine can stall either side (0.16 was seen with a training job running), so only gross errors fail here.
+    assert 0 < r < 100 and 0.05 < same < 20
