@@ -80,7 +80,8 @@ def card_metrics(report: dict) -> dict:
     for p in report["sweep"]:
         if p["dataset"] == "all":
             sweep.setdefault(p["method"], {})[str(p["hints"])] = round(p["psnr"], 3)
-    return {"eval_set": {k: portable(v) for k, v in (report.get("datasets") or {}).items()}, "working_long_side": report.get("size"),
+    return {"eval_set": {k: portable(v) for k, v in (report.get("datasets") or {}).items()},
+            "working_long_side": report.get("size"),
             "provider": report.get("provider"), "seconds_per_photo": round(report.get("model_seconds", 0), 4),
             "rows": rows, "psnr_vs_hints": sweep,
             "hint_error_before_propagation": {str(k): round(v, 3) for k, v in (report.get("hint_error") or {}).items()},

@@ -28,8 +28,8 @@ class TrainConfig:
     class_head: bool = True
     scene_head: bool = True
     seg_classes: int = 0
-    seg_repeat: int = 1           # photos with a label map are drawn this many times per epoch (for seg_classes:
-                                  # 406 street frames among 29.5k photos leave a batch of 16 almost never labelled)
+    seg_repeat: int = 1           # photos with a label map are drawn this many times per epoch, with or without
+                                  # seg_classes (406 street frames among 29.5k photos: a batch of 16 is rarely labelled)
     latent_dim: int = 0
     # loss weights
     w_reg: float = 1.0

@@ -4,10 +4,11 @@ or keep only what a fine-tune changed on top of a shipped model, small enough to
     python -m trainer.slim runs/base/last.pt out/base.pt [--part-mb 15]   -> out/base.pt.part0, .part1, ...
     python -m trainer.slim --join out/base.pt                              -> out/base.pt
     python -m trainer.slim --delta-from resources/models/tinta-base.onnx runs/cpu_ft/last.pt \
-        trainer/checkpoints/tinta-base-cpu.pt                             -> one file, about 4 MB
+        trainer/checkpoints/tinta-base-cpu.pt                             -> one file, 4 MB (+5 MB with 5 blocks)
 
 A delta holds the weights a frozen-encoder fine-tune trains (decoder and heads, and the encoder's last blocks when
---unfreeze_blocks trained them: fp16 matrices, fp32 vectors and BatchNorm statistics), the base model's path and SHA-256, and the steps and crops so far, added up over runs.
+--unfreeze_blocks trained them: fp16 matrices, fp32 vectors and BatchNorm statistics), the base model's path and
+SHA-256, and the steps and crops so far, added up over runs.
 `python -m trainer.train --init_from DELTA` starts from the base with the delta on top (trainer/train.py).
 """
 from __future__ import annotations

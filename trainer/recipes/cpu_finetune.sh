@@ -3,19 +3,20 @@
 # its decoder and the encoder's last 5 blocks (the rest of the encoder and every BatchNorm's statistics frozen,
 # every shared photo decoded once into RAM, near-gray photos dropped, the labelled street frames drawn 4x, no
 # teacher for the scene loss). This is how tinta-base 1.2 was made from 1.1 (24 minutes, 1,685 steps; it beat
-# decoder-only and decoder+segmentation runs on validation: docs/cpu-finetune-tinta-base.md). It starts from the committed delta
-# trainer/checkpoints/tinta-base-cpu.pt when there is one (the shipped ONNX file with the decoder trained so far
-# on top; trainer/slim.py), else from the shipped ONNX file itself (weights recovered by trainer/from_onnx.py).
+# decoder-only and decoder+segmentation runs on validation: docs/cpu-finetune-tinta-base.md). It starts from
+# the committed delta trainer/checkpoints/tinta-base-cpu.pt when there is one (the shipped ONNX file with what
+# was trained so far on top; trainer/slim.py), else from the shipped ONNX file itself (weights recovered by
+# trainer/from_onnx.py).
 # At the end the delta is rewritten with this run added, the candidate is exported, its decoding chosen on the
 # validation split, and it is compared with the shipped model: commit the delta (and ship the model) only when
 # the candidate is better there; otherwise drop both, and the next run starts again from the shipped file.
 # Watch the val rows' ab_reg_rmse (the head tinta-base decodes) as well as ab_rmse (the annealed mean). On
 # 2026-11-29, 11k steps in two runs took the regression head's validation RMSE from 10.81 to 10.60, but the
 # candidate was only level on the decoding study (FD/gray 0.670 vs 0.662 at x1.25), so nothing was committed.
-# Learning rate: at 3e-4 (that first run) the first steps knock the model off its GPU-trained optimum (annealed-mean RMSE
-# 11.66 -> 14.0 after 500 steps, back to 11.7 only after 5,000); at 5e-5 it stays near it (11.9 at 500) and the
-# regression head improves faster per step (10.81 -> 10.54 in 2,495 steps with the street frames drawn 4x,
-# against 10.60 after 11k steps at 2e-4).
+# Learning rate: at 3e-4 (that first run) the first steps knock the model off its GPU-trained optimum
+# (annealed-mean RMSE 11.66 -> 14.0 after 500 steps, back to 11.7 only after 5,000); at 5e-5 it stays near it
+# (11.9 at 500) and the regression head improves faster per step (10.81 -> 10.54 in 2,495 steps with the street
+# frames drawn 4x, against 10.60 after 11k steps at 2e-4).
 #   MINUTES=100 OUT=runs/cpu_ft bash trainer/recipes/cpu_finetune.sh
 # Resume after an interruption: run the same command again (OUT/last.pt holds model, optimizer and step).
 # On a busy 2-core machine one thread (OMP_NUM_THREADS=1) outran two: OpenMP's two threads stall whenever
