@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 
+import cv2
 import numpy as np
 
 WHITE = np.array([0.95047, 1.0, 1.08883], np.float32)  # D65, Y = 1
@@ -16,6 +17,7 @@ _EPS = 216.0 / 24389.0
 _KAPPA = 24389.0 / 27.0
 _GAMUT_TOL = 1e-5
 _BISECT_STEPS = 9  # chroma scale resolved to 1/512: below a visible step
+_CLIP_MARGIN = 1e-4  # > OpenCV's Lab -> linear RGB error (3e-5) plus _GAMUT_TOL
 
 
 def srgb_to_linear(v: np.ndarray) -> np.ndarray:
@@ -137,6 +139,40 @@ def lab_to_srgb(L: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray | N
         out = np.empty(L.shape + (3,), np.float32)
     for i in range(3):
         out[..., i] = linear_to_srgb(rgb[i])
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _srgb8_lut() -> np.ndarray:
+    """Linear light quantised to 1/65535 -> sRGB uint8 code (65536 entries)."""
+    return (linear_to_srgb(np.arange(65536, dtype=np.float32) / np.float32(65535)) * 255.0 + 0.5).astype(np.uint8)
+
+
+def lab_to_srgb8(L: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """lab_to_srgb for 8-bit output, about 2x faster: h x w Lab -> gamut-mapped sRGB uint8 h x w x 3.
+
+    The full-resolution render spends most of its time here, once per variant. OpenCV's Lab -> linear RGB
+    (within 3e-5 of lab_to_linear) replaces the planar arithmetic; pixels it may have clipped get
+    gamut_map's chroma bisection; the sRGB curve is a table on linear light quantised to 1/65535, whose
+    steps (under 0.05 of a code even at black, where the curve is steepest) vanish in the rounding to 8 bits.
+    `out`, when given, is an h x w x 3 uint8 view (e.g. the colour channels of an RGBA buffer).
+    """
+    L = np.clip(L, 0.0, 100.0).astype(np.float32, copy=False)
+    lin = cv2.cvtColor(cv2.merge([L, a.astype(np.float32, copy=False), b.astype(np.float32, copy=False)]),
+                       cv2.COLOR_Lab2LRGB)
+    # OpenCV clips to [0, 1], so a pixel out of gamut shows only as a channel at a bound: every pixel with a
+    # channel within _CLIP_MARGIN of 0 or 1 (out of gamut, or merely near black or white) goes through gamut_map.
+    inside = cv2.inRange(lin, (_CLIP_MARGIN,) * 3, (1.0 - _CLIP_MARGIN,) * 3)
+    if cv2.countNonZero(inside) < inside.size:
+        off = inside == 0
+        lin[off] = np.stack(gamut_map(L[off], a[off], b[off])[0], axis=-1)
+    np.clip(lin, 0.0, 1.0, out=lin)
+    lin *= np.float32(65535.0)
+    lin += np.float32(0.5)
+    codes = np.take(_srgb8_lut(), lin.astype(np.uint16))  # np.take: half the time of fancy indexing
+    if out is None:
+        return codes
+    out[...] = codes
     return out
 
 

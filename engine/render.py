@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import cv2
 import numpy as np
 
-from .color import lab_to_srgb
+from .color import lab_to_srgb, lab_to_srgb8
 from .providers import physical_cores
 
 BAND_PIXELS = 1 << 20  # ~1 M pixels per band keeps each worker's float temporaries near 60 MB
@@ -84,7 +84,10 @@ def render(L_full: np.ndarray, coef: np.ndarray, out: np.ndarray) -> None:
         guide = L * np.float32(0.01)
         a = c[..., 0] * guide + c[..., 2]
         b = c[..., 1] * guide + c[..., 3]
-        out[y0:y1, :, :3] = quantise(lab_to_srgb(L, a, b), out.dtype)
+        if out.dtype == np.uint8:
+            lab_to_srgb8(L, a, b, out[y0:y1, :, :3])
+        else:
+            out[y0:y1, :, :3] = quantise(lab_to_srgb(L, a, b), out.dtype)
 
     starts = range(0, H, step)
     workers = min(physical_cores(), len(starts))

@@ -55,6 +55,24 @@ def test_gamut_map_keeps_L_and_only_shrinks_chroma():
     assert np.median(cos) > 0.99
 
 
+def test_fast_8bit_conversion_matches_the_exact_one_within_a_code():
+    rng = np.random.default_rng(2)
+    L = rng.uniform(0, 100, (96, 128)).astype(np.float32)
+    a = rng.uniform(-120, 120, L.shape).astype(np.float32)   # about half out of gamut
+    b = rng.uniform(-120, 120, L.shape).astype(np.float32)
+    L[:8] = 0.0          # black and white rows: OpenCV's clipping must not be taken for gamut mapping
+    L[8:16] = 100.0
+    a[16:24] = b[16:24] = 0.0
+    exact = (color.lab_to_srgb(L, a, b) * 255.0 + 0.5).astype(np.int16)
+    rgba = np.zeros(L.shape + (4,), np.uint8)
+    got = color.lab_to_srgb8(L, a, b, rgba[..., :3])
+    assert got.dtype == np.uint8 and np.shares_memory(got, rgba)
+    diff = np.abs(rgba[..., :3].astype(np.int16) - exact)
+    assert diff.max() <= 1 and (diff > 0).mean() < 0.01
+    assert (rgba[..., 3] == 0).all()
+    assert np.array_equal(color.lab_to_srgb8(L, a, b), rgba[..., :3])
+
+
 def test_hex_helpers():
     lab = color.hex_to_lab("#a0522d")
     assert color.lab_to_hex(*lab) == "#a0522d"
