@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .color import lab_to_srgb, srgb_to_lab
+from .color import lab_to_srgb, lab_to_srgb8, srgb_to_lab
 
 SATURATION_RANGE = (0.0, 2.0)
 WARMTH_RANGE = (-1.0, 1.0)
@@ -57,8 +57,10 @@ def apply(rgb: np.ndarray, saturation: float = 1.0, warmth: float = 0.0) -> np.n
         band = rgb[y0:y0 + step, :, :3]
         lab = srgb_to_lab(band if band.dtype != np.float64 else band.astype(np.float32))
         a, b = apply_ab(lab[..., 1], lab[..., 2], s, w)
-        srgb = lab_to_srgb(lab[..., 0], a, b)
-        out[y0:y0 + step, :, :3] = _quantise(srgb, rgb.dtype)
+        if rgb.dtype == np.uint8:
+            lab_to_srgb8(lab[..., 0], a, b, out[y0:y0 + step, :, :3])
+        else:
+            out[y0:y0 + step, :, :3] = _quantise(lab_to_srgb(lab[..., 0], a, b), rgb.dtype)
     return out
 
 
