@@ -27,13 +27,14 @@ MINUTES=${MINUTES:-100}
 DATA=${DATA:-../shared/data/train}
 BASE=resources/models/tinta-base.onnx
 DELTA=${DELTA:-trainer/checkpoints/tinta-base-cpu.pt}
+UNFREEZE=${UNFREEZE:-5}    # encoder blocks trained, counted from the top (Lite0 has 16)
 INIT=$BASE
 [ -f "$DELTA" ] && INIT=$DELTA
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} PYTHONUNBUFFERED=1
 python -m trainer.train --data "$DATA" --out "$OUT" --init_from "$INIT" \
     --freeze_encoder true --scene_head false --in_memory true --min_colourfulness 10 --workers 0 \
     --batch 16 --minutes "$MINUTES" --log_every 50 --ckpt_every 500 --val_images 256 --prior_images 4000 \
-    --lr 5e-5 --warmup 200 --unfreeze_blocks 5 --seg_repeat 4
+    --lr 5e-5 --warmup 200 --unfreeze_blocks "$UNFREEZE" --seg_repeat 4
 python -m trainer.slim --delta-from "$BASE" "$OUT/last.pt" "$DELTA"
 python -m trainer.export "$OUT/last.pt" --name tinta-base-candidate --out "$OUT/export"
 TINTA_MODELS_DIR="$OUT/export" python -m trainer.decoding_study --model tinta-base-candidate \
