@@ -13,6 +13,8 @@
 # Watch the val rows' ab_reg_rmse (the head tinta-base decodes) as well as ab_rmse (the annealed mean). On
 # 2026-11-29, 11k steps in two runs took the regression head's validation RMSE from 10.81 to 10.60, but the
 # candidate was only level on the decoding study (FD/gray 0.670 vs 0.662 at x1.25), so nothing was committed.
+# On 2026-11-30 two more runs from 1.2 (UNFREEZE=8 for 3,140 steps; LR=2e-5 for 2,706) were level with it on the
+# decoding study (FD/gray 0.659 and 0.656 vs 0.657): from 1.2 this recipe has little left to give.
 # Learning rate: at 3e-4 (that first run) the first steps knock the model off its GPU-trained optimum
 # (annealed-mean RMSE 11.66 -> 14.0 after 500 steps, back to 11.7 only after 5,000); at 5e-5 it stays near it
 # (11.9 at 500) and the regression head improves faster per step (10.81 -> 10.54 in 2,495 steps with the street
