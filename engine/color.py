@@ -17,7 +17,7 @@ _EPS = 216.0 / 24389.0
 _KAPPA = 24389.0 / 27.0
 _GAMUT_TOL = 1e-5
 _BISECT_STEPS = 9  # chroma scale resolved to 1/512: below a visible step
-_CLIP_MARGIN = 1e-4  # > OpenCV's Lab -> linear RGB error (3e-5) plus _GAMUT_TOL
+_CLIP_MARGIN = 1e-6  # OpenCV's clipped channels are exactly 0 or 1; an unclipped one errs by under 3e-5 of light
 
 
 def srgb_to_linear(v: np.ndarray) -> np.ndarray:
@@ -161,7 +161,8 @@ def lab_to_srgb8(L: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray | 
     lin = cv2.cvtColor(cv2.merge([L, a.astype(np.float32, copy=False), b.astype(np.float32, copy=False)]),
                        cv2.COLOR_Lab2LRGB)
     # OpenCV clips to [0, 1], so a pixel out of gamut shows only as a channel at a bound: every pixel with a
-    # channel within _CLIP_MARGIN of 0 or 1 (out of gamut, or merely near black or white) goes through gamut_map.
+    # channel at 0 or 1 (out of gamut, or exactly black or white) goes through gamut_map. One that OpenCV left
+    # just inside while ours would fall just outside is off by under 3e-5 of light, far below one 8-bit code.
     inside = cv2.inRange(lin, (_CLIP_MARGIN,) * 3, (1.0 - _CLIP_MARGIN,) * 3)
     if cv2.countNonZero(inside) < inside.size:
         off = inside == 0
@@ -169,7 +170,10 @@ def lab_to_srgb8(L: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray | 
     np.clip(lin, 0.0, 1.0, out=lin)
     lin *= np.float32(65535.0)
     lin += np.float32(0.5)
-    codes = np.take(_srgb8_lut(), lin.astype(np.uint16))  # np.take: half the time of fancy indexing
+    idx = lin.astype(np.uint16)
+    if out is not None and out.flags.c_contiguous:  # straight into an RGB buffer (a strided RGBA view is slower)
+        return np.take(_srgb8_lut(), idx, out=out, mode="clip")
+    codes = np.take(_srgb8_lut(), idx)  # np.take: half the time of fancy indexing
     if out is None:
         return codes
     out[...] = codes

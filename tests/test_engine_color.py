@@ -71,6 +71,8 @@ def test_fast_8bit_conversion_matches_the_exact_one_within_a_code():
     assert diff.max() <= 1 and (diff > 0).mean() < 0.01
     assert (rgba[..., 3] == 0).all()
     assert np.array_equal(color.lab_to_srgb8(L, a, b), rgba[..., :3])
+    rgb = np.empty(L.shape + (3,), np.uint8)   # a contiguous RGB buffer is written in place too
+    assert color.lab_to_srgb8(L, a, b, rgb) is rgb and np.array_equal(rgb, rgba[..., :3])
 
 
 def test_hex_helpers():
