@@ -180,6 +180,16 @@ def lab_to_srgb8(L: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray | 
     return out
 
 
+def lab_to_pixels(L: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Write gamut-mapped sRGB for h x w Lab into `out` (h x w x 3, e.g. an RGBA buffer's colour channels) in its
+    own dtype: uint8 through lab_to_srgb8, uint16 codes rounded from the exact path, floats in [0, 1]."""
+    if out.dtype == np.uint8:
+        return lab_to_srgb8(L, a, b, out)
+    srgb = lab_to_srgb(L, a, b)
+    out[...] = (srgb * 65535.0 + 0.5).astype(np.uint16) if out.dtype == np.uint16 else srgb
+    return out
+
+
 def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """sRGB, shape S+(3,): floats in [0, 1] or uint8/uint16 codes -> Lab, shape S+(3,), float32."""
     rgb = np.asarray(rgb)

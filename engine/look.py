@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .color import lab_to_srgb, lab_to_srgb8, srgb_to_lab
+from .color import lab_to_pixels, srgb_to_lab
 
 SATURATION_RANGE = (0.0, 2.0)
 WARMTH_RANGE = (-1.0, 1.0)
@@ -57,16 +57,6 @@ def apply(rgb: np.ndarray, saturation: float = 1.0, warmth: float = 0.0) -> np.n
         band = rgb[y0:y0 + step, :, :3]
         lab = srgb_to_lab(band if band.dtype != np.float64 else band.astype(np.float32))
         a, b = apply_ab(lab[..., 1], lab[..., 2], s, w)
-        if rgb.dtype == np.uint8:
-            lab_to_srgb8(lab[..., 0], a, b, out[y0:y0 + step, :, :3])
-        else:
-            out[y0:y0 + step, :, :3] = _quantise(lab_to_srgb(lab[..., 0], a, b), rgb.dtype)
+        lab_to_pixels(lab[..., 0], a, b, out[y0:y0 + step, :, :3])
     return out
 
-
-def _quantise(srgb: np.ndarray, dtype) -> np.ndarray:
-    if dtype == np.uint8:
-        return (srgb * 255.0 + 0.5).astype(np.uint8)
-    if dtype == np.uint16:
-        return (srgb * 65535.0 + 0.5).astype(np.uint16)
-    return srgb.astype(dtype)

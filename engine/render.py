@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import cv2
 import numpy as np
 
-from .color import lab_to_srgb, lab_to_srgb8
+from .color import lab_to_pixels
 from .providers import physical_cores
 
 BAND_PIXELS = 1 << 20  # ~1 M pixels per band keeps each worker's float temporaries near 60 MB
@@ -57,15 +57,6 @@ def band_rows(width: int) -> int:
     return max(1, BAND_PIXELS // max(1, width))
 
 
-def quantise(rgb: np.ndarray, dtype) -> np.ndarray:
-    """sRGB float32 in [0, 1] -> uint8 / uint16 (rounded) or float32."""
-    if dtype == np.uint8:
-        return (rgb * 255.0 + 0.5).astype(np.uint8)
-    if dtype == np.uint16:
-        return (rgb * 65535.0 + 0.5).astype(np.uint16)
-    return rgb.astype(np.float32)
-
-
 def render(L_full: np.ndarray, coef: np.ndarray, out: np.ndarray) -> None:
     """Write gamut-mapped sRGB into out[..., :3] (H x W x 3/4, uint8/uint16/float32) band by band.
 
@@ -84,10 +75,7 @@ def render(L_full: np.ndarray, coef: np.ndarray, out: np.ndarray) -> None:
         guide = L * np.float32(0.01)
         a = c[..., 0] * guide + c[..., 2]
         b = c[..., 1] * guide + c[..., 3]
-        if out.dtype == np.uint8:
-            lab_to_srgb8(L, a, b, out[y0:y1, :, :3])
-        else:
-            out[y0:y1, :, :3] = quantise(lab_to_srgb(L, a, b), out.dtype)
+        lab_to_pixels(L, a, b, out[y0:y1, :, :3])
 
     starts = range(0, H, step)
     workers = min(physical_cores(), len(starts))
