@@ -84,6 +84,27 @@ def test_rebalancing_favours_rare_colours_and_has_unit_mean():
     assert w[100] > w[0]
 
 
+def test_rebalanced_regression_loss_counts_an_error_on_a_vivid_colour_more():
+    bins = torch.as_tensor(TABLE)
+    gray = int(torch.cdist(torch.zeros(1, 2), bins.float()).argmin())
+    counts = np.ones(len(TABLE))
+    counts[gray] = 5000  # gray is the common colour, as in photos
+    w = torch.as_tensor(B.rebalance_weights(B.smoothed_prior(counts, TABLE), 0.5))
+    ab = torch.zeros(2, 2, 18, 20)  # 18 x 20: not a multiple of the weights' stride
+    ab[:, 0, :, 10:] = 60.0          # right half vivid, left half gray
+    ab[:, 1, :, 10:] = -40.0
+    off_vivid, off_gray = ab.clone(), ab.clone()
+    off_vivid[:, :, :, 10:] += 5.0
+    off_gray[:, :, :, :10] += 5.0
+    weights = losses.rarity_weights(ab, bins, w, 1.0)
+    assert weights.shape == (2, 18, 20) and float(weights[0, 0, 15]) > 2 * float(weights[0, 0, 2])
+    plain_v, plain_g = losses.regression_loss(off_vivid, ab), losses.regression_loss(off_gray, ab)
+    assert torch.allclose(plain_v, plain_g)
+    assert losses.regression_loss(off_vivid, ab, weights) > 1.5 * losses.regression_loss(off_gray, ab, weights)
+    flat = losses.rarity_weights(ab, bins, w, 0.0)  # power 0: every pixel counts alike
+    assert torch.allclose(losses.regression_loss(off_vivid, ab, flat), plain_v)
+
+
 def test_annealed_mean_interpolates_between_mode_and_mean():
     logits = torch.full((1, 262, 1, 1), -5.0)
     logits[0, 10] = 2.0

@@ -40,6 +40,8 @@ class TrainConfig:
     free_bits: float = 0.25
     kl_anneal_frac: float = 0.3
     rebalance_lambda: float = 0.5
+    reg_rebalance: float = 0.0    # the regression loss weighted per pixel by the class rebalancing weight to this
+                                  # power (0: unweighted, as every shipped model so far; 1: as the class loss)
     # optimisation
     batch: int = 32
     lr: float = 1e-3

@@ -1,4 +1,4 @@
-"""Multi-task colorization losses: smooth-L1 regression, rebalanced soft-encoded class loss, scene KL, seg CE, VAE KL."""
+"""Multi-task colorization losses: smooth-L1 regression (optionally rebalanced), rebalanced soft-encoded class loss, scene KL, seg CE, VAE KL."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,10 +37,28 @@ def class_loss(logits: torch.Tensor, ab: torch.Tensor, bins: torch.Tensor, weigh
     return ce.mean()
 
 
-def regression_loss(pred: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+def regression_loss(pred: torch.Tensor, ab: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """pred, ab [N,2,H,W]; weights [N,H,W] per pixel (rarity_weights) or None: a weighted mean."""
     # Huber on ab/10 with beta 0.1: L1 beyond one ab unit so rare vivid pixels don't dominate,
     # and /10 keeps its size next to the class cross-entropy's.
-    return F.smooth_l1_loss(pred.float() / 10.0, ab / 10.0, beta=0.1)
+    per = F.smooth_l1_loss(pred.float() / 10.0, ab / 10.0, beta=0.1, reduction="none")
+    if weights is None:
+        return per.mean()
+    return (per * weights[:, None]).mean() / weights.mean()
+
+
+def rarity_weights(ab: torch.Tensor, bins: torch.Tensor, class_w: torch.Tensor, power: float,
+                   stride: int = 4) -> torch.Tensor:
+    """ab [N,2,H,W] -> [N,H,W]: the class loss's rebalancing weight of each pixel's colour, to the power `power`.
+
+    The regression head, trained on an unweighted loss, learns the desaturated middle of what a gray pixel could
+    be; weighting rare (vivid) colours up pulls it toward them, as class rebalancing does for the class head
+    (Zhang et al. 2016). The bin is looked up on stride-`stride` means (as the class loss sees colour) and the
+    weight spread back over the pixels.
+    """
+    ab_s = F.avg_pool2d(ab.float(), stride, ceil_mode=True)
+    w = class_w[nearest_bin(ab_s, bins)] ** power
+    return F.interpolate(w[:, None], scale_factor=stride, mode="nearest")[:, 0, :ab.shape[2], :ab.shape[3]]
 
 
 def scene_loss(student_logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

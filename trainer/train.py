@@ -358,7 +358,9 @@ class Trainer:
         if cfg.class_head:
             terms["cls"] = cfg.w_cls * losses.class_loss(out["logits"], ab, self.model.bins, self.class_w)
         if cfg.reg_head or not cfg.class_head:
-            terms["reg"] = cfg.w_reg * losses.regression_loss(out["ab_reg"], ab)
+            weights = (losses.rarity_weights(ab, self.model.bins, self.class_w, cfg.reg_rebalance)
+                       if cfg.reg_rebalance else None)
+            terms["reg"] = cfg.w_reg * losses.regression_loss(out["ab_reg"], ab, weights)
         if cfg.scene_head:
             with torch.no_grad(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cuda):
                 t_logits = self.teacher(normalize(b["rgb"]))

@@ -20,7 +20,8 @@
 # (11.9 at 500) and the regression head improves faster per step (10.81 -> 10.54 in 2,495 steps with the street
 # frames drawn 4x, against 10.60 after 11k steps at 2e-4).
 #   MINUTES=100 OUT=runs/cpu_ft bash trainer/recipes/cpu_finetune.sh
-# UNFREEZE (encoder blocks trained, default 5) and LR (peak learning rate, default 5e-5) set those two; DELTA
+# UNFREEZE (encoder blocks trained, default 5) and LR (peak learning rate, default 5e-5) set those two;
+# REG_REBALANCE (default 0) weights the regression loss toward rare, vivid colours (--reg_rebalance); DELTA
 # names where the delta goes (another file keeps a side experiment from starting the next run).
 # Resume after an interruption: run the same command again (OUT/last.pt holds model, optimizer and step).
 # On a busy 2-core machine one thread (OMP_NUM_THREADS=1) outran two: OpenMP's two threads stall whenever
@@ -33,13 +34,14 @@ BASE=resources/models/tinta-base.onnx
 DELTA=${DELTA:-trainer/checkpoints/tinta-base-cpu.pt}
 UNFREEZE=${UNFREEZE:-5}    # encoder blocks trained, counted from the top (Lite0 has 16)
 LR=${LR:-5e-5}
+REG_REBALANCE=${REG_REBALANCE:-0}  # the regression loss's rarity weighting (trainer/losses.py: rarity_weights)
 INIT=$BASE
 [ -f "$DELTA" ] && INIT=$DELTA
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} PYTHONUNBUFFERED=1
 python -m trainer.train --data "$DATA" --out "$OUT" --init_from "$INIT" \
     --freeze_encoder true --scene_head false --in_memory true --min_colourfulness 10 --workers 0 \
     --batch 16 --minutes "$MINUTES" --log_every 50 --ckpt_every 500 --val_images 256 --prior_images 4000 \
-    --lr "$LR" --warmup 200 --unfreeze_blocks "$UNFREEZE" --seg_repeat 4
+    --lr "$LR" --warmup 200 --unfreeze_blocks "$UNFREEZE" --seg_repeat 4 --reg_rebalance "$REG_REBALANCE"
 python -m trainer.slim --delta-from "$BASE" "$OUT/last.pt" "$DELTA"
 python -m trainer.export "$OUT/last.pt" --name tinta-base-candidate --out "$OUT/export"
 TINTA_MODELS_DIR="$OUT/export" python -m trainer.decoding_study --model tinta-base-candidate \
