@@ -21,7 +21,8 @@
 # frames drawn 4x, against 10.60 after 11k steps at 2e-4).
 #   MINUTES=100 OUT=runs/cpu_ft bash trainer/recipes/cpu_finetune.sh
 # UNFREEZE (encoder blocks trained, default 5) and LR (peak learning rate, default 5e-5) set those two;
-# REG_REBALANCE (default 0) weights the regression loss toward rare, vivid colours (--reg_rebalance); DELTA
+# REG_REBALANCE (default 0) weights the regression loss toward rare, vivid colours (--reg_rebalance; from 1.2,
+# 0.5 and 1 were both worse on the decoding study: FD/gray 0.676 and 0.708 vs 0.657, docs/cpu-finetune-tinta-base.md); DELTA
 # names where the delta goes (another file keeps a side experiment from starting the next run).
 # Resume after an interruption: run the same command again (OUT/last.pt holds model, optimizer and step).
 # On a busy 2-core machine one thread (OMP_NUM_THREADS=1) outran two: OpenMP's two threads stall whenever
