@@ -1,4 +1,4 @@
-"""Desktop figures: launch-to-ready-window time and stroke-to-preview latency (p50 over ~20 strokes).
+"""Desktop figures: launch-to-ready-window time and stroke-to-preview latency (p50 and p95 over 40 strokes).
 
     python bench/desktop.py [--photo PATH] [--strokes 20] [--tiny]
 
@@ -103,7 +103,7 @@ def stroke_latency(photo: Path, strokes: int, tmp: Path) -> tuple[list[float], l
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--photo", help="photo to edit (default: a historical photo scaled to 2048 px)")
-    ap.add_argument("--strokes", type=int, default=20)
+    ap.add_argument("--strokes", type=int, default=40)  # enough that p95 is not simply the slowest stroke
     ap.add_argument("--tiny", action="store_true", help="use the tiny test model")
     ap.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
     args = ap.parse_args()
@@ -126,12 +126,13 @@ def main() -> None:
         lat, eng, info = stroke_latency(photo, args.strokes, tmp)
         ms = np.array(lat) * 1000
         print(f"stroke->preview latency over {len(lat)} strokes: p50 {np.percentile(ms, 50):.0f} ms, "
-              f"p90 {np.percentile(ms, 90):.0f} ms, max {ms.max():.0f} ms "
-              f"(render job p50 {np.median(eng) * 1000:.0f} ms)")
+              f"p90 {np.percentile(ms, 90):.0f} ms, p95 {np.percentile(ms, 95):.0f} ms, max {ms.max():.0f} ms "
+              f"(render job p50 {np.median(eng) * 1000:.0f} ms; goal p50 <= 100 ms, p95 <= 150 ms)")
         print("setup: " + ", ".join(f"{k} {v}" for k, v in info.items()) + f", cores {os.cpu_count()}")
     if args.json:
         figures = {"launch_shown_s": shown, "launch_ready_s": ready, "launch_wall_s": wall,
                    "stroke_p50_ms": float(np.percentile(ms, 50)), "stroke_p90_ms": float(np.percentile(ms, 90)),
+                   "stroke_p95_ms": float(np.percentile(ms, 95)),
                    "render_p50_ms": float(np.median(eng) * 1000), "tiny_model": use_tiny, **info}
         _write_json(Path(args.json), figures)
 

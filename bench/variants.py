@@ -1,6 +1,6 @@
-"""Seconds for N variants at working size 512 over seconds for one colorization, measured in one run.
+"""Seconds for N variants over seconds for one colorization, at the model's default working size unless --size.
 
-    python bench/variants.py [PHOTO] [--n 8] [--size 512] [--repeats 9] [--model NAME]
+    python bench/variants.py [PHOTO] [--n 8] [--size 192] [--repeats 9] [--model NAME]
 
 Both go through engine.colorizer.Colorizer end to end (luminance, network, full-resolution render), after
 one warm-up of each; their --repeats runs alternate, so a slow spell of the machine hits both, and the ratio is
@@ -48,7 +48,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("photo", nargs="?", default=str(DEFAULT_PHOTO))
     ap.add_argument("--n", type=int, default=8)
-    ap.add_argument("--size", type=int, default=512)
+    ap.add_argument("--size", type=int, help="working long side (default: the model card's, as the app uses)")
     ap.add_argument("--repeats", type=int, default=9)
     ap.add_argument("--model")
     a = ap.parse_args(argv)
@@ -73,7 +73,7 @@ def main(argv=None) -> int:
                                                job.temperature) for _ in range(a.n)], 1)
     h, w = pixels.shape[:2]
     ratio = many / one
-    print(f"photo {Path(a.photo).name} {w}x{h}, working long side {a.size}, {col.card.name} + {sampler.card.name}, "
+    print(f"photo {Path(a.photo).name} {w}x{h}, working long side {a.size or col.card.default_long_side}, {col.card.name} + {sampler.card.name}, "
           f"provider {col.provider}")
     print(f"1 colorization: {one:.3f} s median of {a.repeats}, best {ones.min():.3f} s")
     print(f"{a.n} variants:    {many:.3f} s median, best {manys.min():.3f} s  ({ratio:.2f}x one colorization; "
