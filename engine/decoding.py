@@ -4,7 +4,9 @@ The class head's annealed mean is vivid but, where its distribution is spread ov
 invents a colour; the regression head is accurate on average but pale. Modes:
 
   annealed    the class head's annealed mean at the card's temperature (the network's own `ab` output)
-  regression  the regression head's chroma times `reg_gain`
+  regression  the regression head's chroma times `reg_gain`; with `chroma_knee` k > 0 the gain grows with the
+              pixel's own chroma c: 1 + (reg_gain - 1) * c / (c + k), so colour is added where the head already
+              sees colour and near-gray guesses stay near gray
   blend       per pixel w * annealed + (1 - w) * reg_gain * regression, with w the class head's confidence
               (1 - normalised entropy of `prob`) mapped linearly from [conf_lo, conf_hi] onto [0, 1]
 
@@ -27,11 +29,12 @@ class Decoding:
     reg_gain: float = 1.0
     conf_lo: float = 0.0
     conf_hi: float = 1.0
+    chroma_knee: float = 0.0
 
     def __post_init__(self):
         if self.mode not in MODES:
             raise ValueError(f"decoding mode must be one of {', '.join(MODES)}, got {self.mode!r}")
-        if not self.reg_gain > 0 or not self.conf_hi > self.conf_lo:
+        if not self.reg_gain > 0 or not self.conf_hi > self.conf_lo or not self.chroma_knee >= 0:
             raise ValueError(f"decoding needs reg_gain > 0 and conf_hi > conf_lo, got {self}")
 
     @property
@@ -64,10 +67,12 @@ class Decoding:
         if not raw:
             return cls()
         return cls(mode=str(raw.get("mode", "annealed")), reg_gain=float(raw.get("reg_gain", 1.0)),
-                   conf_lo=float(raw.get("conf_lo", 0.0)), conf_hi=float(raw.get("conf_hi", 1.0)))
+                   conf_lo=float(raw.get("conf_lo", 0.0)), conf_hi=float(raw.get("conf_hi", 1.0)),
+                   chroma_knee=float(raw.get("chroma_knee", 0.0)))
 
     def to_raw(self) -> dict:
-        return {"mode": self.mode, "reg_gain": self.reg_gain, "conf_lo": self.conf_lo, "conf_hi": self.conf_hi}
+        return {"mode": self.mode, "reg_gain": self.reg_gain, "conf_lo": self.conf_lo, "conf_hi": self.conf_hi,
+                "chroma_knee": self.chroma_knee}
 
 
 def confidence(prob: np.ndarray) -> np.ndarray:
@@ -91,7 +96,11 @@ def decode(ab: np.ndarray, ab_reg: np.ndarray | None, prob: np.ndarray | None, d
     Models without the needed outputs fall back to what they have."""
     if dec.mode == "annealed" or ab_reg is None:
         return ab
-    reg = ab_reg * np.float32(dec.reg_gain * vividness)
+    gain = np.float32(dec.reg_gain * vividness)
+    if dec.chroma_knee > 0:
+        c = np.sqrt((ab_reg * ab_reg).sum(1, keepdims=True))
+        gain = 1.0 + (gain - 1.0) * c / (c + np.float32(dec.chroma_knee))
+    reg = ab_reg * gain
     if dec.mode == "regression" or prob is None or prob.shape[1] < 2:
         return reg.astype(np.float32, copy=False)
     w = blend_weight(prob, dec, ab.shape[2:])

@@ -32,6 +32,19 @@ def test_annealed_is_the_network_output_and_regression_is_scaled_by_gain_and_viv
     assert np.allclose(out, 3.0 * reg)
 
 
+def test_a_chroma_knee_adds_colour_where_the_head_sees_colour_and_keeps_near_gray_near_gray():
+    reg = np.zeros((1, 2, 1, 3), np.float32)
+    reg[0, 0] = [0.5, 10.0, 60.0]            # a* of a near-gray, a mid and a vivid pixel; b* = 0
+    out = decode(None, reg, None, Decoding("regression", reg_gain=2.0, chroma_knee=10.0))
+    gain = out[0, 0, 0] / reg[0, 0, 0]
+    assert np.allclose(gain, [1 + 0.5 / 10.5, 1.5, 1 + 60 / 70], atol=1e-5)  # 1 + (2 - 1) * c / (c + 10)
+    assert np.allclose(out[0, 1], 0)                                            # hue kept
+    flat = decode(None, reg, None, Decoding("regression", reg_gain=2.0, chroma_knee=0.0))
+    assert np.allclose(flat, 2.0 * reg)                                        # knee 0: the uniform gain
+    dec = Decoding("regression", reg_gain=1.75, chroma_knee=20.0)
+    assert Decoding.from_raw(dec.to_raw()) == dec and Decoding.from_raw({"mode": "regression"}).chroma_knee == 0
+
+
 def test_blend_follows_the_class_head_where_confident_and_regression_where_not():
     ab, reg, k = _heads()
     prob = np.full((1, k, 2, 3), 1 / k, np.float32)
@@ -51,6 +64,8 @@ def test_models_without_a_regression_output_fall_back_to_annealed():
 
 
 def test_bad_decoding_values_are_refused():
+    with pytest.raises(ValueError):
+        Decoding("regression", chroma_knee=-1.0)
     with pytest.raises(ValueError):
         Decoding("median")
     with pytest.raises(ValueError):

@@ -321,6 +321,7 @@ def info_command(args) -> int:
     print(f"  working long side: {card.default_long_side}, temperature: {card.default_temperature}")
     d = card.decoding
     print(f"  decoding: {d.mode}" + ("" if d.mode == "annealed" else f", regression gain {d.reg_gain:g}")
+          + (f" growing with chroma (knee {d.chroma_knee:g})" if d.mode != "annealed" and d.chroma_knee else "")
           + (f", confidence {d.conf_lo:g}-{d.conf_hi:g}" if d.mode == "blend" else ""))
     if colorizer._session is not None:
         runs = [o.name for o in colorizer._session.get_outputs()]
