@@ -1,6 +1,6 @@
 """Desktop figures: launch-to-ready-window time and stroke-to-preview latency (p50 and p95 over 40 strokes).
 
-    python bench/desktop.py [--photo PATH] [--strokes 20] [--tiny]
+    python bench/desktop.py [--photo PATH] [--strokes 40] [--tiny]
 
 Uses the installed default model; --tiny (or no installed model) builds the tiny ONNX test model,
 whose network time is negligible, so the latency then measures the app's own overhead.

@@ -73,7 +73,8 @@ def main(argv=None) -> int:
                                                job.temperature) for _ in range(a.n)], 1)
     h, w = pixels.shape[:2]
     ratio = many / one
-    print(f"photo {Path(a.photo).name} {w}x{h}, working long side {a.size or col.card.default_long_side}, {col.card.name} + {sampler.card.name}, "
+    size = a.size or col.card.default_long_side
+    print(f"photo {Path(a.photo).name} {w}x{h}, working long side {size}, {col.card.name} + {sampler.card.name}, "
           f"provider {col.provider}")
     print(f"1 colorization: {one:.3f} s median of {a.repeats}, best {ones.min():.3f} s")
     print(f"{a.n} variants:    {many:.3f} s median, best {manys.min():.3f} s  ({ratio:.2f}x one colorization; "

@@ -7,7 +7,7 @@ invents a colour; the regression head is accurate on average but pale. Modes:
   regression  the regression head's chroma times `reg_gain`; with `chroma_knee` k > 0 the gain grows with the
               pixel's own chroma c: 1 + (reg_gain - 1) * c / (c + k), so colour is added where the head already
               sees colour and near-gray guesses stay near gray
-  blend       per pixel w * annealed + (1 - w) * reg_gain * regression, with w the class head's confidence
+  blend       per pixel w * annealed + (1 - w) * the regression chroma as above, with w the class head's confidence
               (1 - normalised entropy of `prob`) mapped linearly from [conf_lo, conf_hi] onto [0, 1]
 
 Vividness v (the app's slider) divides the temperature by v, as before, and multiplies reg_gain by v.
@@ -35,7 +35,7 @@ class Decoding:
         if self.mode not in MODES:
             raise ValueError(f"decoding mode must be one of {', '.join(MODES)}, got {self.mode!r}")
         if not self.reg_gain > 0 or not self.conf_hi > self.conf_lo or not self.chroma_knee >= 0:
-            raise ValueError(f"decoding needs reg_gain > 0 and conf_hi > conf_lo, got {self}")
+            raise ValueError(f"decoding needs reg_gain > 0, conf_hi > conf_lo and chroma_knee >= 0, got {self}")
 
     @property
     def needs_regression(self) -> bool:
