@@ -217,3 +217,61 @@ def test_vae_and_segmentation_heads_train(tmp_path):
     first, last = np.mean([r["seg"] for r in log[:3]]), np.mean([r["seg"] for r in log[-3:]])
     assert last < 0.5 * first, (first, last)
     assert all("kl" in r and "kl_nats" in r for r in log)
+
+
+def test_hinge_losses_and_the_adversarial_schedule():
+    from trainer.adversarial import adv_weight, critic_loss, generator_loss
+
+    real, fake = torch.tensor([2.0, 0.5]), torch.tensor([-2.0, 0.0])
+    # real: max(0, 1-2)=0, max(0, 1-0.5)=0.5 -> 0.25; fake: max(0, 1-2)=0, max(0, 1+0)=1 -> 0.5
+    assert float(critic_loss(real, fake)) == pytest.approx(0.75)
+    assert float(generator_loss(fake)) == pytest.approx(1.0)
+    assert [adv_weight(s, 3, 2, 0.4) for s in (0, 2, 3, 4, 9)] == pytest.approx([0, 0, 0.2, 0.4, 0.4])
+
+
+def test_the_critic_learns_to_tell_true_colour_from_gray():
+    from trainer.adversarial import PatchCritic, critic_loss
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(1)
+    lab = [cv2.cvtColor(_photo(rng, 32, 32).astype(np.float32) / 255, cv2.COLOR_RGB2Lab) for _ in range(4)]
+    lab = torch.as_tensor(np.stack(lab)).permute(0, 3, 1, 2)
+    L, ab = lab[:, :1], lab[:, 1:]
+    critic = PatchCritic(16)
+    opt = torch.optim.Adam(critic.parameters(), lr=2e-3, betas=(0.5, 0.999))
+    for _ in range(40):
+        loss = critic_loss(critic(L, ab), critic(L, torch.zeros_like(ab)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        assert float(critic(L, ab).mean()) > float(critic(L, torch.zeros_like(ab)).mean()) + 0.5
+    assert critic(L, ab).shape == (4, 1, 1, 1)
+
+
+def test_adversarial_stage_trains_the_generator_and_resumes_exactly(tmp_path, shard):
+    common = ["--data", str(shard), "--crop", "64", "--batch", "4", "--workers", "0", "--prior_images", "8",
+              "--val_images", "2", "--log_every", "1", "--warmup", "2", "--w_adv", "2", "--adv_start", "1",
+              "--adv_ramp", "1", "--critic_width", "16", "--ckpt_every", "100"]
+    _train(common + ["--out", str(tmp_path / "straight"), "--max_steps", "4"])
+    _train(common + ["--out", str(tmp_path / "split"), "--max_steps", "2"])
+    ck = torch.load(tmp_path / "split" / "last.pt", weights_only=True)
+    ck["state"]["total_steps"] = 4
+    torch.save(ck, tmp_path / "split" / "last.pt")
+    _train(common + ["--out", str(tmp_path / "split"), "--max_steps", "4"])
+    a = torch.load(tmp_path / "straight" / "last.pt", weights_only=True)
+    b = torch.load(tmp_path / "split" / "last.pt", weights_only=True)
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    for k in a["critic"]["model"]:
+        assert torch.equal(a["critic"]["model"][k], b["critic"]["model"][k]), k
+    rows = [json.loads(x) for x in (tmp_path / "straight" / "log.jsonl").read_text().splitlines()]
+    train = [r for r in rows if r["kind"] == "train"]
+    assert "adv" not in train[0] and all("adv" in r for r in train[1:])  # the critic learns alone first
+    assert all(np.isfinite(r["critic"]) for r in train)
+    # the adversarial term moves the generator: without it the same run ends elsewhere
+    _train([x if x != "2" or common[i - 1] != "--w_adv" else "1e-9" for i, x in enumerate(common)]
+           + ["--out", str(tmp_path / "tiny_w"), "--max_steps", "4"])
+    c = torch.load(tmp_path / "tiny_w" / "last.pt", weights_only=True)
+    assert any(not torch.allclose(a["model"][k].float(), c["model"][k].float(), atol=1e-6)
+               for k in a["model"] if a["model"][k].is_floating_point())

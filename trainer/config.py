@@ -42,6 +42,11 @@ class TrainConfig:
     rebalance_lambda: float = 0.5
     reg_rebalance: float = 0.0    # the regression loss weighted per pixel by the class rebalancing weight to this
                                   # power (0: unweighted, as every shipped model so far; 1: as the class loss)
+    w_adv: float = 0.0            # >0: a patch critic judges the regression head's colours (trainer/adversarial.py)
+    adv_start: int = 300          # steps the critic trains alone on the starting model's output (NoGAN's order)
+    adv_ramp: int = 300           # then the generator's adversarial weight rises linearly over this many steps
+    critic_lr: float = 2e-4
+    critic_width: int = 32
     # optimisation
     batch: int = 32
     lr: float = 1e-3

@@ -194,6 +194,7 @@ class Trainer:
             raise SystemExit(f"--crop {cfg.crop}: must be a multiple of 32 (the network's coarsest stride)")
         self.cfg = cfg
         self._opt_state = None  # set by _load when resuming; applied once the optimizer exists
+        self._critic_state = None  # likewise for the adversarial stage's critic (trainer/adversarial.py)
         self.rank, self.world, self.device = _setup_distributed()
         self.cuda = self.device.type == "cuda"
         self.out = Path(cfg.out)
@@ -260,6 +261,18 @@ class Trainer:
             g["base_lr"] = g["lr"]
         if self._opt_state is not None:
             self.opt.load_state_dict(self._opt_state)
+        self.critic = self.critic_net = None
+        if cfg.w_adv > 0:
+            from trainer.adversarial import PatchCritic
+            self.critic = PatchCritic(cfg.critic_width).to(self.device)
+            self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=cfg.critic_lr, betas=(0.5, 0.999))
+            if self._critic_state is not None:
+                self.critic.load_state_dict(self._critic_state["model"])
+                self.critic_opt.load_state_dict(self._critic_state["opt"])
+            self.critic_net = self.critic
+            if self.world > 1:
+                self.critic_net = torch.nn.parallel.DistributedDataParallel(
+                    self.critic, device_ids=[self.device.index] if self.cuda else None)
         if cfg.seg_repeat > 1:  # after the prior, which should see each photo once
             labelled = self.train_idx[self.ds.index.seg_file_id[self.train_idx] >= 0]
             self.train_idx = np.concatenate([self.train_idx] + [labelled] * (cfg.seg_repeat - 1))
@@ -336,6 +349,7 @@ class Trainer:
                 raise RuntimeError(f"{path}: cannot resume, {key} was {saved[key]!r}, now {getattr(self.cfg, key)!r}")
         self.model.load_state_dict(ck["model"], strict=True)
         self._opt_state = ck["opt"]
+        self._critic_state = ck.get("critic")
         self.state = ck["state"]
         torch.set_rng_state(ck["rng"][self.rank] if self.rank < len(ck["rng"]) else ck["rng"][0])
 
@@ -345,10 +359,12 @@ class Trainer:
         ck = {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "state": self.state,
               "config": dataclasses.asdict(self.cfg), "model_config": dataclasses.asdict(self.model.cfg),
               "rng": [torch.get_rng_state()], "hardware": hardware()}
+        if self.critic is not None:
+            ck["critic"] = {"model": self.critic.state_dict(), "opt": self.critic_opt.state_dict()}
         save_atomic(ck, self.out / "last.pt")
 
     # -- steps ------------------------------------------------------------------------------
-    def _losses(self, b: dict[str, torch.Tensor], step: int) -> tuple[torch.Tensor, dict[str, float]]:
+    def _losses(self, b: dict[str, torch.Tensor], step: int) -> tuple[torch.Tensor, dict[str, float], dict]:
         cfg = self.cfg
         L, ab = b["L"], b["ab"]
         temp = torch.tensor([0.38], device=self.device)
@@ -367,6 +383,14 @@ class Trainer:
             terms["scene"] = cfg.w_scene * losses.scene_loss(out["scene"], losses.teacher_targets(t_logits))
         if cfg.seg_classes:
             terms["seg"] = cfg.w_seg * losses.seg_loss(out["seg"], b["seg"])
+        if self.critic is not None:
+            from trainer.adversarial import adv_weight, generator_loss
+            w = adv_weight(step, cfg.adv_start, cfg.adv_ramp, cfg.w_adv)
+            if w > 0:
+                self.critic.requires_grad_(False)  # the generator's step moves only the generator
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cuda):
+                    terms["adv"] = w * generator_loss(self.critic_net(L, out["ab_reg"]).float())
+                self.critic.requires_grad_(True)
         stats = {}
         if cfg.latent_dim:
             kl, raw = losses.kl_loss(out["mu"], out["logvar"], cfg.free_bits)
@@ -376,7 +400,21 @@ class Trainer:
         total = sum(terms.values())
         stats.update({k: float(v.detach()) for k, v in terms.items()})
         stats["loss"] = float(total.detach())
-        return total, stats
+        return total, stats, out
+
+    def _critic_step(self, L: torch.Tensor, ab: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
+        """One critic update on real (L, ab) against the generator's regression colours of the same crops."""
+        from trainer.adversarial import critic_loss
+
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cuda):
+            real_s = self.critic_net(L, ab).float()
+            fake_s = self.critic_net(L, fake.detach()).float()
+        loss = critic_loss(real_s, fake_s)
+        self.critic_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.critic_opt.step()
+        return {"critic": float(loss.detach()), "real_score": float(real_s.detach().mean()),
+                "fake_score": float(fake_s.detach().mean())}
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
@@ -421,11 +459,13 @@ class Trainer:
                 f = lr_factor(st["step"], st["total_steps"], min(cfg.warmup, st["total_steps"] // 5 + 1))
                 for g in self.opt.param_groups:
                     g["lr"] = g["base_lr"] * f
-                loss, stats = self._losses(b, st["step"])
+                loss, stats, out = self._losses(b, st["step"])
                 self.opt.zero_grad(set_to_none=True)
                 loss.backward()
                 gn = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
                 self.opt.step()
+                if self.critic is not None:
+                    stats.update(self._critic_step(b["L"], b["ab"], out["ab_reg"]))
                 st["step"] += 1
                 st["batch_in_epoch"] += 1
                 st["wall"] = time.time() - t_start

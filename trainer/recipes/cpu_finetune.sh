@@ -36,13 +36,15 @@ DELTA=${DELTA:-trainer/checkpoints/tinta-base-cpu.pt}
 UNFREEZE=${UNFREEZE:-5}    # encoder blocks trained, counted from the top (Lite0 has 16)
 LR=${LR:-5e-5}
 REG_REBALANCE=${REG_REBALANCE:-0}  # the regression loss's rarity weighting (trainer/losses.py: rarity_weights)
+W_ADV=${W_ADV:-0}          # >0: a short adversarial stage, a patch critic on the regression colours (trainer/adversarial.py)
 INIT=$BASE
 [ -f "$DELTA" ] && INIT=$DELTA
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} PYTHONUNBUFFERED=1
 python -m trainer.train --data "$DATA" --out "$OUT" --init_from "$INIT" \
     --freeze_encoder true --scene_head false --in_memory true --min_colourfulness 10 --workers 0 \
     --batch 16 --minutes "$MINUTES" --log_every 50 --ckpt_every 500 --val_images 256 --prior_images 4000 \
-    --lr "$LR" --warmup 200 --unfreeze_blocks "$UNFREEZE" --seg_repeat 4 --reg_rebalance "$REG_REBALANCE"
+    --lr "$LR" --warmup 200 --unfreeze_blocks "$UNFREEZE" --seg_repeat 4 --reg_rebalance "$REG_REBALANCE" \
+    --w_adv "$W_ADV"
 python -m trainer.slim --delta-from "$BASE" "$OUT/last.pt" "$DELTA"
 python -m trainer.export "$OUT/last.pt" --name tinta-base-candidate --out "$OUT/export"
 TINTA_MODELS_DIR="$OUT/export" python -m trainer.decoding_study --model tinta-base-candidate \
