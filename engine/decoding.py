@@ -9,9 +9,6 @@ invents a colour; the regression head is accurate on average but pale. Modes:
               sees colour and near-gray guesses stay near gray
   blend       per pixel w * annealed + (1 - w) * the regression chroma as above, with w the class head's confidence
               (1 - normalised entropy of `prob`) mapped linearly from [conf_lo, conf_hi] onto [0, 1]
-  agree       per pixel w * annealed + (1 - w) * the regression chroma as above, with w = max(0, cos θ) ** agree_power
-              and θ the angle between the two heads' ab: the class head's vivid colour only where the regression
-              head leans toward the same hue, the regression head's where they disagree
 
 Vividness v (the app's slider) divides the temperature by v, as before, and multiplies reg_gain by v.
 Shapes: ab / ab_reg N x 2 x H x W, prob N x K x H/4 x W/4 (contract.PROB_STRIDE), float32.
@@ -23,7 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-MODES = ("annealed", "regression", "blend", "agree")
+MODES = ("annealed", "regression", "blend")
 
 
 @dataclass(frozen=True)
@@ -33,15 +30,12 @@ class Decoding:
     conf_lo: float = 0.0
     conf_hi: float = 1.0
     chroma_knee: float = 0.0
-    agree_power: float = 4.0
 
     def __post_init__(self):
         if self.mode not in MODES:
             raise ValueError(f"decoding mode must be one of {', '.join(MODES)}, got {self.mode!r}")
-        if not (self.reg_gain > 0 and self.conf_hi > self.conf_lo and self.chroma_knee >= 0
-                and self.agree_power > 0):
-            raise ValueError("decoding needs reg_gain > 0, conf_hi > conf_lo, chroma_knee >= 0 and agree_power > 0, "
-                             f"got {self}")
+        if not self.reg_gain > 0 or not self.conf_hi > self.conf_lo or not self.chroma_knee >= 0:
+            raise ValueError(f"decoding needs reg_gain > 0, conf_hi > conf_lo and chroma_knee >= 0, got {self}")
 
     @property
     def needs_regression(self) -> bool:
@@ -74,11 +68,11 @@ class Decoding:
             return cls()
         return cls(mode=str(raw.get("mode", "annealed")), reg_gain=float(raw.get("reg_gain", 1.0)),
                    conf_lo=float(raw.get("conf_lo", 0.0)), conf_hi=float(raw.get("conf_hi", 1.0)),
-                   chroma_knee=float(raw.get("chroma_knee", 0.0)), agree_power=float(raw.get("agree_power", 4.0)))
+                   chroma_knee=float(raw.get("chroma_knee", 0.0)))
 
     def to_raw(self) -> dict:
         return {"mode": self.mode, "reg_gain": self.reg_gain, "conf_lo": self.conf_lo, "conf_hi": self.conf_hi,
-                "chroma_knee": self.chroma_knee, "agree_power": self.agree_power}
+                "chroma_knee": self.chroma_knee}
 
 
 def confidence(prob: np.ndarray) -> np.ndarray:
@@ -107,17 +101,7 @@ def decode(ab: np.ndarray, ab_reg: np.ndarray | None, prob: np.ndarray | None, d
         c = np.sqrt((ab_reg * ab_reg).sum(1, keepdims=True))
         gain = 1.0 + (gain - 1.0) * c / (c + np.float32(dec.chroma_knee))
     reg = ab_reg * gain
-    if dec.mode == "agree":
-        return _agree(ab, reg, dec.agree_power)
     if dec.mode == "regression" or prob is None or prob.shape[1] < 2:
         return reg.astype(np.float32, copy=False)
     w = blend_weight(prob, dec, ab.shape[2:])
-    return (w * ab + (1.0 - w) * reg).astype(np.float32, copy=False)
-
-
-def _agree(ab: np.ndarray, reg: np.ndarray, power: float) -> np.ndarray:
-    """The annealed mean where the heads point the same way in the ab plane, the regression chroma elsewhere."""
-    dot = (ab * reg).sum(1, keepdims=True)
-    norms = np.sqrt((ab * ab).sum(1, keepdims=True) * (reg * reg).sum(1, keepdims=True))
-    w = np.clip(dot / np.maximum(norms, np.float32(1e-6)), 0.0, 1.0) ** np.float32(power)
     return (w * ab + (1.0 - w) * reg).astype(np.float32, copy=False)

@@ -58,21 +58,6 @@ def test_blend_follows_the_class_head_where_confident_and_regression_where_not()
     assert np.allclose(out[..., -1], 2.0 * reg[..., -1], atol=1e-4)
 
 
-def test_agree_takes_the_class_heads_colour_only_where_the_heads_share_a_hue():
-    ab = np.zeros((1, 2, 1, 4), np.float32)
-    reg = np.zeros((1, 2, 1, 4), np.float32)
-    ab[0, 0] = [40, 40, 40, 40]                 # the annealed mean: a* = 40 everywhere
-    reg[0, 0] = [10, 0, -10, 10]                # regression: same hue, orthogonal, opposite, and at 60 degrees
-    reg[0, 1] = [0, 10, 0, 10 * np.sqrt(3)]
-    dec = Decoding("agree", reg_gain=1.5, agree_power=2.0)
-    out = decode(ab, reg, None, dec)
-    w = np.array([1.0, 0.0, 0.0, 0.25])        # max(0, cos)^2 for 0, 90, 180 and 60 degrees
-    assert np.allclose(out[0, :, 0], w * ab[0, :, 0] + (1 - w) * 1.5 * reg[0, :, 0], atol=1e-4)
-    assert np.allclose(out[0, :, 0, 0], [40, 0]) and np.allclose(out[0, :, 0, 2], [-15, 0])
-    assert Decoding.from_raw(dec.to_raw()) == dec
-    assert dec.outputs(("ab", "ab_reg", "prob")) == ("ab", "ab_reg")   # no distribution needed
-
-
 def test_models_without_a_regression_output_fall_back_to_annealed():
     ab, _, k = _heads()
     assert decode(ab, None, None, Decoding("blend")) is ab
@@ -85,8 +70,6 @@ def test_bad_decoding_values_are_refused():
         Decoding("median")
     with pytest.raises(ValueError):
         Decoding("blend", conf_lo=0.6, conf_hi=0.3)
-    with pytest.raises(ValueError):
-        Decoding("agree", agree_power=0.0)
 
 
 def test_the_cards_decoding_reaches_predict(tmp_path, monkeypatch):
@@ -96,14 +79,6 @@ def test_the_cards_decoding_reaches_predict(tmp_path, monkeypatch):
     assert np.allclose(pred.ab, 2.0 * pred.ab_reg, atol=1e-4)
     # vividness 2 halves the temperature and doubles the regression gain
     assert np.allclose(col.predict(L, temperature=0.19).ab, 4.0 * pred.ab_reg, atol=1e-3)
-
-
-def test_an_agree_card_reaches_predict(tmp_path, monkeypatch):
-    col = colorizer_with_decoding(tmp_path, monkeypatch, {"mode": "agree", "reg_gain": 1.25, "agree_power": 2})
-    L = np.linspace(0, 100, 64 * 96, dtype=np.float32).reshape(1, 1, 64, 96)
-    pred = col.predict(L)
-    want = decode(pred.ab_cls, pred.ab_reg, None, Decoding("agree", reg_gain=1.25, agree_power=2.0))
-    assert np.allclose(pred.ab, want, atol=1e-4) and not np.allclose(pred.ab, 1.25 * pred.ab_reg, atol=1e-2)
 
 
 def test_annealed_cards_do_not_run_the_regression_head(tmp_path, monkeypatch):

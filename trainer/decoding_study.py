@@ -47,9 +47,6 @@ def default_candidates(card_temperature: float) -> list[Candidate]:
     # than a flat gain of the same colourfulness (docs/decoding-tinta-base.md).
     c += [Candidate(f"regression x{g:g} knee {k:g}", Decoding("regression", reg_gain=g, chroma_knee=k))
           for g, k in ((1.5, 30.0), (1.6, 60.0), (1.75, 40.0))]
-    # The class head's vivid annealed mean only where the regression head leans toward the same hue.
-    c += [Candidate(f"agree x{g:g} power {k:g}", Decoding("agree", reg_gain=g, agree_power=k))
-          for g, k in ((1.0, 4.0), (1.25, 2.0), (1.25, 4.0), (1.25, 8.0))]
     # Confidence (1 - normalised entropy) of tinta-base's class head spans about 0.33-0.63 (5th-95th pct);
     # on tinta-base's study, blends from 0.35 and gains of 2 lost to these.
     for lo, hi in ((0.45, 0.6), (0.5, 0.7)):

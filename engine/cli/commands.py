@@ -322,8 +322,7 @@ def info_command(args) -> int:
     d = card.decoding
     print(f"  decoding: {d.mode}" + ("" if d.mode == "annealed" else f", regression gain {d.reg_gain:g}")
           + (f" growing with chroma (knee {d.chroma_knee:g})" if d.mode != "annealed" and d.chroma_knee else "")
-          + (f", confidence {d.conf_lo:g}-{d.conf_hi:g}" if d.mode == "blend" else "")
-          + (f", annealed mean where the heads agree in hue (power {d.agree_power:g})" if d.mode == "agree" else ""))
+          + (f", confidence {d.conf_lo:g}-{d.conf_hi:g}" if d.mode == "blend" else ""))
     if colorizer._session is not None:
         runs = [o.name for o in colorizer._session.get_outputs()]
         rest = [o for o in colorizer._outputs if o not in runs]
