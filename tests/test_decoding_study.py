@@ -29,6 +29,10 @@ def test_choice_is_the_lowest_fd_among_colourful_enough_decodings_that_keep_psnr
          "ok": _summary(0.7, 0.8, 0.5), "ok but further": _summary(0.8, 0.9, 1.0)}
     assert choose(s, list(s)) == "ok"
     assert choose({"pale": s["pale"]}, ["pale"]) == "pale"  # nothing qualifies: still the best FD
+    # within 0.005 of the lowest FD the most colourful wins; beyond it, FD decides
+    t = {"floor": _summary(0.634, 0.71, 2.3), "tied": _summary(0.636, 0.75, 2.1), "far": _summary(0.647, 0.87, 1.5)}
+    assert choose(t, list(t)) == "tied"
+    assert choose({**t, "tied": _summary(0.640, 0.75, 2.1)}, list(t)) == "floor"
 
 
 def _photos(n=4):

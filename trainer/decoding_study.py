@@ -8,7 +8,8 @@ gains, and confidence blends (engine/decoding.py). Each is rendered through the 
 full-resolution path and scored per photo group against gray in the same run: PSNR, colourfulness,
 Frechet distance (Lite0 features) and the mean a*/b* cast. The choice is the lowest mean over groups of
 FD / FD(gray) among candidates whose pooled colourfulness is >= 0.7 of the true photos' and whose
-pooled PSNR is >= gray's; --write-card stores it as the card's "decoding" with the evidence.
+pooled PSNR is >= gray's (candidates within 0.005 of that lowest are tied, and the most colourful of them
+wins); --write-card stores it as the card's "decoding" with the evidence.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from trainer.evaluate import Photo, find_photos, default_folders, photo_from_rgb
 TRAIN_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "train"
 ALL = "all"
 MIN_COLOURFULNESS = 0.7
+FD_TIE = 0.005  # mean FD/gray differences below this are ties, broken toward colour (choose)
 
 
 @dataclass
@@ -164,7 +166,11 @@ def choose(summary: dict[str, dict], labels: list[str]) -> str:
     ok = [lab for lab in labels if summary[lab]["colourfulness_ratio"] >= MIN_COLOURFULNESS
           and summary[lab]["psnr_minus_gray"] >= 0]
     pool = ok or labels  # none qualifies: still the best FD, reported as missing the constraint
-    return min(pool, key=lambda lab: summary[lab]["fd_ratio_mean"])
+    best = min(summary[lab]["fd_ratio_mean"] for lab in pool)
+    # Within FD_TIE of the best the mean FD cannot tell decodings apart (480 photos); the lowest alone would pick
+    # the palest, right on the colourfulness floor, when the default is already too pale on photos never seen.
+    tied = [lab for lab in pool if summary[lab]["fd_ratio_mean"] <= best + FD_TIE]
+    return max(tied, key=lambda lab: (summary[lab]["colourfulness_ratio"], -summary[lab]["fd_ratio_mean"]))
 
 
 def table(summary: dict[str, dict]) -> str:
@@ -226,9 +232,9 @@ def main(argv=None) -> int:
         card["decoding"] = {**chosen.decoding.to_raw(), "chosen_on": f"validation split of the training sources "
                             f"(trainer/split.py), {len(photos)} photos, {a.per_group} per group",
                             "rule": "lowest mean over groups of FD/FD(gray) with colourfulness >= 0.7 of true "
-                                    "and PSNR >= gray", "study": {k: {kk: v[kk] for kk in (
-                                        "fd_ratio_mean", "fd_ratio_max", "colourfulness_ratio",
-                                        "psnr_minus_gray", "cast")} for k, v in summary.items()}}
+                                    "and PSNR >= gray; within 0.005 of the lowest, the most colourful",
+                            "study": {k: {kk: v[kk] for kk in ("fd_ratio_mean", "fd_ratio_max", "colourfulness_ratio",
+                                                               "psnr_minus_gray", "cast")} for k, v in summary.items()}}
         write_atomic(card_path, json.dumps(card, indent=1))
         print(f"wrote the decoding {best!r} into {card_path}")
     return 0
