@@ -3,7 +3,8 @@
 # its decoder and the encoder's last 5 blocks (the rest of the encoder and every BatchNorm's statistics frozen,
 # every shared photo decoded once into RAM, near-gray photos dropped, the labelled street frames drawn 4x, no
 # teacher for the scene loss). This is how tinta-base 1.2 was made from 1.1 (24 minutes, 1,685 steps; it beat
-# decoder-only and decoder+segmentation runs on validation: docs/cpu-finetune-tinta-base.md). It starts from
+# decoder-only and decoder+segmentation runs on validation: docs/cpu-finetune-tinta-base.md), and 1.3 from 1.2 with
+# the perceptual loss on Lite1 features added (W_PERC=5, now the default; 835 steps, 25 minutes). It starts from
 # the committed delta trainer/checkpoints/tinta-base-cpu.pt when there is one (the shipped ONNX file with what
 # was trained so far on top; trainer/slim.py), else from the shipped ONNX file itself (weights recovered by
 # trainer/from_onnx.py).
@@ -36,7 +37,9 @@ DELTA=${DELTA:-trainer/checkpoints/tinta-base-cpu.pt}
 UNFREEZE=${UNFREEZE:-5}    # encoder blocks trained, counted from the top (Lite0 has 16)
 LR=${LR:-5e-5}
 REG_REBALANCE=${REG_REBALANCE:-0}  # the regression loss's rarity weighting (trainer/losses.py: rarity_weights)
-W_ADV=${W_ADV:-0}          # >0: a short adversarial stage, a patch critic on the regression colours (trainer/adversarial.py)
+W_ADV=${W_ADV:-0}          # >0: a short adversarial stage, a patch critic on the regression colours (trainer/adversarial.py);
+                           # 0.05 and 0.2 from 1.2 were level or worse on the decoding study
+W_PERC=${W_PERC:-5}        # the perceptual loss on Lite1 features (trainer/perceptual.py): 5 made tinta-base 1.3 from 1.2
 INIT=$BASE
 [ -f "$DELTA" ] && INIT=$DELTA
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} PYTHONUNBUFFERED=1
@@ -44,7 +47,7 @@ python -m trainer.train --data "$DATA" --out "$OUT" --init_from "$INIT" \
     --freeze_encoder true --scene_head false --in_memory true --min_colourfulness 10 --workers 0 \
     --batch 16 --minutes "$MINUTES" --log_every 50 --ckpt_every 500 --val_images 256 --prior_images 4000 \
     --lr "$LR" --warmup 200 --unfreeze_blocks "$UNFREEZE" --seg_repeat 4 --reg_rebalance "$REG_REBALANCE" \
-    --w_adv "$W_ADV"
+    --w_adv "$W_ADV" --w_perc "$W_PERC"
 python -m trainer.slim --delta-from "$BASE" "$OUT/last.pt" "$DELTA"
 python -m trainer.export "$OUT/last.pt" --name tinta-base-candidate --out "$OUT/export"
 TINTA_MODELS_DIR="$OUT/export" python -m trainer.decoding_study --model tinta-base-candidate \
