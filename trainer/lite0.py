@@ -3,6 +3,8 @@
 Written here instead of taken from timm because timm needs torchvision, whose PyPI wheels only
 work beside the 5.5 GB CUDA build of torch; this keeps the trainer on the 190 MB CPU wheel.
 Lite0 is EfficientNet-B0 without squeeze-excitation, with ReLU6 and a fixed 32-channel stem.
+`stages` builds the deeper Lite variants on the same blocks (trainer/perceptual.py: Lite1), `weights_path(1)`
+finds their weights.
 """
 from __future__ import annotations
 
