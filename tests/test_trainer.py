@@ -250,9 +250,10 @@ def test_the_critic_learns_to_tell_true_colour_from_gray():
 
 
 def test_adversarial_stage_trains_the_generator_and_resumes_exactly(tmp_path, shard):
-    common = ["--data", str(shard), "--crop", "64", "--batch", "4", "--workers", "0", "--prior_images", "8",
-              "--val_images", "2", "--log_every", "1", "--warmup", "2", "--w_adv", "2", "--adv_start", "1",
-              "--adv_ramp", "1", "--critic_width", "16", "--ckpt_every", "100"]
+    base = ["--data", str(shard), "--crop", "64", "--batch", "4", "--workers", "0", "--prior_images", "8",
+            "--val_images", "2", "--log_every", "1", "--warmup", "2", "--adv_start", "1", "--adv_ramp", "1",
+            "--critic_width", "16", "--ckpt_every", "100"]
+    common = base + ["--w_adv", "2"]
     _train(common + ["--out", str(tmp_path / "straight"), "--max_steps", "4"])
     _train(common + ["--out", str(tmp_path / "split"), "--max_steps", "2"])
     ck = torch.load(tmp_path / "split" / "last.pt", weights_only=True)
@@ -270,8 +271,7 @@ def test_adversarial_stage_trains_the_generator_and_resumes_exactly(tmp_path, sh
     assert "adv" not in train[0] and all("adv" in r for r in train[1:])  # the critic learns alone first
     assert all(np.isfinite(r["critic"]) for r in train)
     # the adversarial term moves the generator: without it the same run ends elsewhere
-    _train([x if x != "2" or common[i - 1] != "--w_adv" else "1e-9" for i, x in enumerate(common)]
-           + ["--out", str(tmp_path / "tiny_w"), "--max_steps", "4"])
+    _train(base + ["--w_adv", "1e-9", "--out", str(tmp_path / "tiny_w"), "--max_steps", "4"])
     c = torch.load(tmp_path / "tiny_w" / "last.pt", weights_only=True)
     assert any(not torch.allclose(a["model"][k].float(), c["model"][k].float(), atol=1e-6)
                for k in a["model"] if a["model"][k].is_floating_point())

@@ -20,6 +20,7 @@ from trainer.lite0 import EfficientNetLite0, load_pretrained, normalize, weights
 LITE1_STAGES = [(1, 3, 1, 16, 1), (6, 3, 2, 24, 3), (6, 5, 2, 40, 3), (6, 3, 2, 80, 4),
                 (6, 5, 1, 112, 4), (6, 5, 2, 192, 5), (6, 3, 1, 320, 1)]
 TAPS = (3, 6, 10)  # the last block at strides 4 and 8, and the first stage at stride 16
+_M_INV = torch.linalg.inv(_M)  # linear sRGB <- XYZ, once rather than per step
 
 
 def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
@@ -29,7 +30,7 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
     f = torch.cat([fy + a / 500, fy, fy - b / 200], 1)
     d = 6 / 29
     xyz = torch.where(f > d, f ** 3, 3 * d * d * (f - 4 / 29)) * _WHITE.to(lab).view(1, 3, 1, 1)
-    lin = torch.einsum("ij,bjhw->bihw", torch.linalg.inv(_M).to(lab), xyz).clamp(1e-6, 1.0)
+    lin = torch.einsum("ij,bjhw->bihw", _M_INV.to(lab), xyz).clamp(1e-6, 1.0)
     return torch.where(lin <= 0.0031308, 12.92 * lin, 1.055 * lin ** (1 / 2.4) - 0.055)
 
 
