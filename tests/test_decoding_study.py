@@ -65,3 +65,55 @@ def test_study_scores_every_decoding_per_group_against_gray(tmp_path, monkeypatc
     table = compare.table([("x2", rows)])
     assert "| setA | 2 |" in table and "| all | 4 |" in table
     assert len(BINS) == col.card.bins.shape[0]
+
+
+def _study(label, groups, truth, noise, seed):
+    from trainer.significance import Study
+    rng = np.random.default_rng(seed)
+    names = np.array([f"p{i}" for i in range(len(groups))])
+    gray = truth * 0.3 + 1.0  # far from the truth, the same for both models as in a real study
+    return Study(label, "m", names, groups, truth + noise * rng.standard_normal(truth.shape), gray, truth)
+
+
+def test_paired_bootstrap_tells_a_real_gap_from_none():
+    from trainer.significance import compare, report
+    rng = np.random.default_rng(1)
+    groups = np.array(["a"] * 30 + ["b"] * 30)
+    truth = rng.standard_normal((60, 16)) + np.where(groups == "a", 0.0, 2.0)[:, None]
+    near, far = _study("near", groups, truth, 0.2, 2), _study("far", groups, truth, 1.0, 3)
+    c = compare(far, near, boot=200)
+    assert c.new["mean"] < c.old["mean"] and c.new["max"] <= c.old["max"]
+    assert np.mean(c.diffs["mean"] < 0) > 0.95 and np.percentile(c.diffs["mean"], 97.5) < 0
+    same = compare(near, near, boot=50)
+    assert np.all(same.diffs["mean"] == 0) and np.all(same.diffs["a"] == 0)
+    md = report(c, "far", "near")
+    assert "| **mean of groups** |" in md and "| b |" in md
+    other = _study("other", groups, truth, 0.2, 2)
+    other.names = other.names[::-1].copy()
+    with pytest.raises(ValueError, match="different photos"):
+        compare(near, other)
+
+
+def test_study_evidence_round_trips_for_the_bootstrap(tmp_path, monkeypatch):
+    from engine.colorizer import Colorizer
+    from trainer.decoding_study import save_evidence
+    from trainer.significance import load, main
+    make_test_model(tmp_path)
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
+    photos = _photos(6)
+    cands = [Candidate("reg x1", Decoding("regression")), Candidate("reg x2", Decoding("regression", reg_gain=2.0))]
+    keep: dict = {}
+    score_candidates(Colorizer(), photos, cands, log=lambda m: None, keep=keep)
+    assert keep["feat/truth"].shape == (6, 1280) and keep["psnr/reg x2"].shape == (6,)
+    path = tmp_path / "run" / "decoding" / "validation.npz"
+    path.parent.mkdir(parents=True)
+    save_evidence(path, photos, keep, "reg x2")
+    s = load(str(path))
+    assert s.method == "reg x2" and s.label == "run:reg x2" and list(s.groups) == ["setA"] * 2 + ["setB"] * 4
+    assert np.allclose(s.feats, keep["feat/reg x2"].astype(np.float64))
+    assert load(f"{path}:reg x1").method == "reg x1"
+    with pytest.raises(ValueError, match="no decoding 'x3'"):
+        load(f"{path}:x3")
+    assert main([f"{path}:reg x1", str(path), "--boot", "20", "--out", str(tmp_path / "sig.md")]) == 0
+    assert "mean of groups" in (tmp_path / "sig.md").read_text()
+    assert main([str(tmp_path / "missing.npz"), str(path)]) == 2

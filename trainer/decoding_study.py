@@ -3,6 +3,8 @@
     python -m trainer.decoding_study [--model NAME] [--per-group 40] [--out runs/decoding] [--write-card]
     python -m trainer.decoding_study --eval [FOLDERS...]     # report the card's choice on eval, choose nothing
 
+Beside the .md and .json it writes the per-photo Lite0 features (.npz) that trainer/significance.py compares.
+
 Candidates: the class head's annealed mean at several temperatures, the regression head at several
 gains, and confidence blends (engine/decoding.py). Each is rendered through the engine's own
 full-resolution path and scored per photo group against gray in the same run: PSNR, colourfulness,
@@ -104,8 +106,13 @@ class _Scores:
         self.views.append(metrics.probe_view(out))
 
 
-def score_candidates(colorizer, photos: list[Photo], candidates: list[Candidate], log=print) -> dict:
-    """Per method and group: psnr, colourfulness, colourfulness_true, frechet, mean a/b and the truth's."""
+def score_candidates(colorizer, photos: list[Photo], candidates: list[Candidate], log=print,
+                     keep: dict | None = None) -> dict:
+    """Per method and group: psnr, colourfulness, colourfulness_true, frechet, mean a/b and the truth's.
+
+    `keep`, when given, receives the per-photo evidence for trainer/significance.py: each method's Lite0
+    features (N x 1280 float16, under "feat/<label>", the truth's under "feat/truth") and PSNR ("psnr/<label>").
+    """
     bins = np.asarray(colorizer.card.bins, np.float32)
     truth, gray = _Scores(), _Scores()
     scores = {c.label: _Scores() for c in candidates}
@@ -127,10 +134,15 @@ def score_candidates(colorizer, photos: list[Photo], candidates: list[Candidate]
     log("Lite0 features")
     probe = metrics.Lite0Probe()
     tf, _ = probe(truth.views)
+    if keep is not None:
+        keep["feat/truth"] = tf.astype(np.float16)
     groups = list(dict.fromkeys(p.dataset for p in photos)) + [ALL]
     result: dict[str, dict[str, dict]] = {}
     for label, sc in [("gray", gray)] + list(scores.items()):
         feats, _ = probe(sc.views)
+        if keep is not None:
+            keep[f"feat/{label}"] = feats.astype(np.float16)
+            keep[f"psnr/{label}"] = np.asarray(sc.psnr, np.float32)
         result[label] = {}
         for g in groups:
             idx = np.array([i for i, p in enumerate(photos) if g in (ALL, p.dataset)])
@@ -185,6 +197,15 @@ def table(summary: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def save_evidence(path: Path, photos: list[Photo], keep: dict, chosen: str) -> None:
+    """Write the per-photo evidence of a study (score_candidates' `keep`) atomically as .npz."""
+    import io
+    buf = io.BytesIO()
+    np.savez_compressed(buf, names=np.array([str(p.path) for p in photos]),
+                        groups=np.array([p.dataset for p in photos]), chosen=np.array(chosen), **keep)
+    write_atomic(path, buf.getvalue())
+
+
 def main(argv=None) -> int:
     from engine.colorizer import Colorizer
 
@@ -196,6 +217,8 @@ def main(argv=None) -> int:
     ap.add_argument("--eval", action="store_true", help="score the card's decoding on eval photos; choose nothing")
     ap.add_argument("--write-card", action="store_true")
     ap.add_argument("--also", action="append", default=[], help="with --eval: a candidate's label to score too")
+    ap.add_argument("--only", action="append", default=[],
+                    help="on validation: score only this candidate (repeatable; for trainer.significance)")
     a = ap.parse_args(argv)
     t0 = time.time()
     col = Colorizer(a.model)
@@ -210,10 +233,20 @@ def main(argv=None) -> int:
     else:
         photos = validation_photos(per_group=a.per_group)
         cands = default_candidates(col.card.default_temperature)
+        if a.only:
+            unknown = set(a.only) - {c.label for c in cands}
+            if unknown:
+                print(f"decoding_study: no candidate {sorted(unknown)[0]!r}", file=sys.stderr)
+                return 2
+            cands = [c for c in cands if c.label in a.only]
+            a.write_card = False  # a choice among a few is not the study's choice
     log(f"{len(photos)} photos, {len(cands)} decodings, model {col.card.name}")
-    result = score_candidates(col, photos, cands, log)
+    keep: dict = {}
+    result = score_candidates(col, photos, cands, log, keep)
     summary = summarise(result)
     best = choose(summary, [c.label for c in cands]) if not a.eval else "card"
+    # Per-photo features, so that two studies of the same photos can be compared for significance.
+    save_evidence(out / ("eval.npz" if a.eval else "validation.npz"), photos, keep, best)
     md = f"# Decoding study: {col.card.name} on {'eval' if a.eval else 'the validation split'}\n\n" + \
         f"{len(photos)} photos; FD = Frechet distance on Lite0 features, per group, as a ratio to gray's.\n\n" + \
         table(summary) + f"\n\nChosen: **{best}** ({time.time() - t0:.0f} s)\n"
