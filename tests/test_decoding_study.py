@@ -117,3 +117,17 @@ def test_study_evidence_round_trips_for_the_bootstrap(tmp_path, monkeypatch):
     assert main([f"{path}:reg x1", str(path), "--boot", "20", "--out", str(tmp_path / "sig.md")]) == 0
     assert "mean of groups" in (tmp_path / "sig.md").read_text()
     assert main([str(tmp_path / "missing.npz"), str(path)]) == 2
+
+
+def test_study_can_score_only_named_decodings_and_keeps_its_evidence(tmp_path, monkeypatch):
+    from trainer import decoding_study
+    make_test_model(tmp_path)
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
+    monkeypatch.setattr(decoding_study, "validation_photos", lambda per_group: _photos())
+    out = tmp_path / "study"
+    assert decoding_study.main(["--only", "regression x1.25", "--out", str(out), "--write-card"]) == 0
+    z = np.load(out / "validation.npz")
+    assert sorted(k for k in z.files if k.startswith("feat/")) == ["feat/gray", "feat/regression x1.25", "feat/truth"]
+    assert str(z["chosen"]) == "regression x1.25" and len(z["names"]) == 4
+    assert "decoding" not in __import__("json").loads((tmp_path / "tiny.json").read_text())  # not a choice
+    assert decoding_study.main(["--only", "regression x9", "--out", str(out)]) == 2
