@@ -146,6 +146,10 @@ def test_export_parity_and_dynamic_shapes(tmp_path):
     card = build_card(net, path, "m", {}, False)
     # the card asks for the training scale, not the engine's 512 fallback for cards without a rule
     assert card["input_size_rule"]["default_long_side"] == TRAINING_LONG_SIDE == 192
+    assert "before_this_run" not in card["training"]
+    totals = {"steps": 1138, "crops": 18208, "wall_s": 1798.9, "runs": 1}
+    card = build_card(net, path, "m", {"state": {"step": 10, "delta_totals": totals}, "config": {"batch": 16}}, False)
+    assert card["training"]["before_this_run"] == totals and card["training"]["steps"] == 10
 
 
 def _train(args, cwd=ROOT):

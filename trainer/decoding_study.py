@@ -197,6 +197,18 @@ def table(summary: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def card_decoding(study: dict) -> dict:
+    """A card's "decoding" from a validation study (what main wrote as JSON): the chosen decoding and the evidence."""
+    raw = {k: v for k, v in study["candidates"][study["chosen"]].items() if k != "temperature"}
+    per_group = study.get("per_group") or 40  # studies before the field was stored all used 40
+    return {**raw, "chosen_on": f"validation split of the training sources (trainer/split.py), {study['photos']} "
+                                f"photos, {per_group} per group",
+            "rule": "lowest mean over groups of FD/FD(gray) with colourfulness >= 0.7 of true and PSNR >= gray; "
+                    "within 0.005 of the lowest, the most colourful",
+            "study": {k: {kk: v[kk] for kk in ("fd_ratio_mean", "fd_ratio_max", "colourfulness_ratio",
+                                               "psnr_minus_gray", "cast")} for k, v in study["summary"].items()}}
+
+
 def save_evidence(path: Path, photos: list[Photo], keep: dict, chosen: str) -> None:
     """Write the per-photo evidence of a study (score_candidates' `keep`) atomically as .npz."""
     import io
@@ -251,10 +263,10 @@ def main(argv=None) -> int:
         f"{len(photos)} photos; FD = Frechet distance on Lite0 features, per group, as a ratio to gray's.\n\n" + \
         table(summary) + f"\n\nChosen: **{best}** ({time.time() - t0:.0f} s)\n"
     write_atomic(out / ("eval.md" if a.eval else "validation.md"), md)
-    write_atomic(out / ("eval.json" if a.eval else "validation.json"),
-           json.dumps({"model": col.card.name, "photos": len(photos), "result": result, "summary": summary,
-                       "chosen": best, "candidates": {c.label: {**c.decoding.to_raw(), "temperature": c.temperature}
-                                                      for c in cands}}, indent=1))
+    study = {"model": col.card.name, "photos": len(photos), "per_group": None if a.eval else a.per_group,
+             "result": result, "summary": summary, "chosen": best,
+             "candidates": {c.label: {**c.decoding.to_raw(), "temperature": c.temperature} for c in cands}}
+    write_atomic(out / ("eval.json" if a.eval else "validation.json"), json.dumps(study, indent=1))
     print(md)
     if a.write_card and not a.eval:
         chosen = next(c for c in cands if c.label == best)
@@ -262,12 +274,7 @@ def main(argv=None) -> int:
         card = json.loads(card_path.read_text())
         if chosen.temperature is not None:
             card["default_temperature"] = chosen.temperature
-        card["decoding"] = {**chosen.decoding.to_raw(), "chosen_on": f"validation split of the training sources "
-                            f"(trainer/split.py), {len(photos)} photos, {a.per_group} per group",
-                            "rule": "lowest mean over groups of FD/FD(gray) with colourfulness >= 0.7 of true "
-                                    "and PSNR >= gray; within 0.005 of the lowest, the most colourful",
-                            "study": {k: {kk: v[kk] for kk in ("fd_ratio_mean", "fd_ratio_max", "colourfulness_ratio",
-                                                               "psnr_minus_gray", "cast")} for k, v in summary.items()}}
+        card["decoding"] = card_decoding(study)
         write_atomic(card_path, json.dumps(card, indent=1))
         print(f"wrote the decoding {best!r} into {card_path}")
     return 0

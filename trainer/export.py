@@ -129,7 +129,9 @@ def build_card(net: TintaNet, onnx_path: Path, name: str, ck: dict, default: boo
         "prior": [round(float(p), 7) for p in ck.get("state", {}).get("prior") or []],
         "training": {"data": cfg.get("data"), "steps": st.get("step"), "epochs": st.get("epoch"),
                      "wall_time_s": round(float(st.get("wall", 0.0)), 1), "hardware": ck.get("hardware"),
-                     "batch": cfg.get("batch"), "crop": cfg.get("crop"), "config": cfg},
+                     "batch": cfg.get("batch"), "crop": cfg.get("crop"), "config": cfg,
+                     # a run started from a committed delta (trainer/slim.py): the runs before it, added up
+                     **({"before_this_run": st["delta_totals"]} if st.get("delta_totals") else {})},
         "licences": DATA_LICENCES,
         "metrics": {},
     }
