@@ -131,3 +131,6 @@ def test_study_can_score_only_named_decodings_and_keeps_its_evidence(tmp_path, m
     assert str(z["chosen"]) == "regression x1.25" and len(z["names"]) == 4
     assert "decoding" not in __import__("json").loads((tmp_path / "tiny.json").read_text())  # not a choice
     assert decoding_study.main(["--only", "regression x9", "--out", str(out)]) == 2
+    assert decoding_study.main(["--only", "card", "--out", str(out)]) == 0
+    z = np.load(out / "validation.npz")
+    assert str(z["chosen"]) == "card" and "feat/regression x1.25" not in z.files

@@ -230,7 +230,8 @@ def main(argv=None) -> int:
     ap.add_argument("--write-card", action="store_true")
     ap.add_argument("--also", action="append", default=[], help="with --eval: a candidate's label to score too")
     ap.add_argument("--only", action="append", default=[],
-                    help="on validation: score only this candidate (repeatable; for trainer.significance)")
+                    help="on validation: score only this candidate, or 'card' for the model's own decoding "
+                         "(repeatable; for trainer.significance)")
     a = ap.parse_args(argv)
     t0 = time.time()
     col = Colorizer(a.model)
@@ -246,6 +247,7 @@ def main(argv=None) -> int:
         photos = validation_photos(per_group=a.per_group)
         cands = default_candidates(col.card.default_temperature)
         if a.only:
+            cands.append(Candidate("card", col.card.decoding))  # the model's own decoding, whatever it is
             unknown = set(a.only) - {c.label for c in cands}
             if unknown:
                 print(f"decoding_study: no candidate {sorted(unknown)[0]!r}", file=sys.stderr)

@@ -52,4 +52,8 @@ python -m trainer.slim --delta-from "$BASE" "$OUT/last.pt" "$DELTA"
 python -m trainer.export "$OUT/last.pt" --name tinta-base-candidate --out "$OUT/export"
 TINTA_MODELS_DIR="$OUT/export" python -m trainer.decoding_study --model tinta-base-candidate \
     --out "$OUT/decoding" --write-card
-echo "compare $OUT/decoding/validation.md with the shipped model's card before replacing it"
+# The shipped model on the same photos with its own decoding, and a paired bootstrap of the two (trainer/significance.py):
+# ship only when the candidate's mean FD/gray is lower in at least 95% of the draws.
+python -m trainer.decoding_study --only card --out "$OUT/shipped"
+python -m trainer.significance "$OUT/shipped/validation.npz" "$OUT/decoding/validation.npz" --out "$OUT/significance.md"
+echo "compare $OUT/decoding/validation.md and $OUT/significance.md with the shipped model's card before replacing it"
