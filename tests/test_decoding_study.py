@@ -134,3 +134,22 @@ def test_study_can_score_only_named_decodings_and_keeps_its_evidence(tmp_path, m
     assert decoding_study.main(["--only", "card", "--out", str(out)]) == 0
     z = np.load(out / "validation.npz")
     assert str(z["chosen"]) == "card" and "feat/regression x1.25" not in z.files
+
+
+def test_study_scores_at_the_working_size_asked_for_and_then_writes_no_card(tmp_path, monkeypatch):
+    from engine.colorizer import Colorizer
+    from trainer import decoding_study
+    make_test_model(tmp_path)
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
+    photos, cands = _photos(), [Candidate("reg x2", Decoding("regression", reg_gain=2.0))]
+    seen = []
+    col = Colorizer()
+    prepare = col.prepare
+    monkeypatch.setattr(col, "prepare", lambda img, **kw: seen.append(kw.get("size")) or prepare(img, **kw))
+    score_candidates(col, photos, cands, log=lambda m: None, size=32)
+    score_candidates(col, photos, cands, log=lambda m: None)
+    assert seen == [32] * 4 + [None] * 4
+    monkeypatch.setattr(decoding_study, "validation_photos", lambda per_group: _photos())
+    out = tmp_path / "study"
+    assert decoding_study.main(["--size", "32", "--out", str(out), "--write-card"]) == 0
+    assert "decoding" not in __import__("json").loads((tmp_path / "tiny.json").read_text())

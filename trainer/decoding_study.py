@@ -107,11 +107,12 @@ class _Scores:
 
 
 def score_candidates(colorizer, photos: list[Photo], candidates: list[Candidate], log=print,
-                     keep: dict | None = None) -> dict:
+                     keep: dict | None = None, size: int | None = None) -> dict:
     """Per method and group: psnr, colourfulness, colourfulness_true, frechet, mean a/b and the truth's.
 
     `keep`, when given, receives the per-photo evidence for trainer/significance.py: each method's Lite0
     features (N x 1280 float16, under "feat/<label>", the truth's under "feat/truth") and PSNR ("psnr/<label>").
+    `size`: the working long side (default: the card's).
     """
     bins = np.asarray(colorizer.card.bins, np.float32)
     truth, gray = _Scores(), _Scores()
@@ -122,7 +123,7 @@ def score_candidates(colorizer, photos: list[Photo], candidates: list[Candidate]
             log(f"[{k}/{len(photos)}] {p.dataset}")
         truth.add(p.rgb, p.rgb)
         gray.add(np.repeat(p.gray[..., None], 3, axis=2), p.rgb)
-        job = colorizer.prepare(p.gray)
+        job = colorizer.prepare(p.gray, size=size)
         pred = colorizer.predict(job.L_pad[None, None], decode=probe_all)
         shape = pred.ab_cls.shape[2:]
         for c in candidates:
@@ -228,6 +229,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="runs/decoding")
     ap.add_argument("--eval", action="store_true", help="score the card's decoding on eval photos; choose nothing")
     ap.add_argument("--write-card", action="store_true")
+    ap.add_argument("--size", type=int, help="working long side (default: the card's); with it nothing is written "
+                                             "into the card")
     ap.add_argument("--also", action="append", default=[], help="with --eval: a candidate's label to score too")
     ap.add_argument("--only", action="append", default=[],
                     help="on validation: score only this candidate, or 'card' for the model's own decoding "
@@ -256,7 +259,9 @@ def main(argv=None) -> int:
             a.write_card = False  # a choice among a few is not the study's choice
     log(f"{len(photos)} photos, {len(cands)} decodings, model {col.card.name}")
     keep: dict = {}
-    result = score_candidates(col, photos, cands, log, keep)
+    if a.size is not None:
+        a.write_card = False  # a decoding chosen at another working size is not the card's
+    result = score_candidates(col, photos, cands, log, keep, a.size)
     summary = summarise(result)
     best = choose(summary, [c.label for c in cands]) if not a.eval else "card"
     # Per-photo features, so that two studies of the same photos can be compared for significance.
