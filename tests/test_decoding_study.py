@@ -153,3 +153,28 @@ def test_study_scores_at_the_working_size_asked_for_and_then_writes_no_card(tmp_
     out = tmp_path / "study"
     assert decoding_study.main(["--size", "32", "--out", str(out), "--write-card"]) == 0
     assert "decoding" not in __import__("json").loads((tmp_path / "tiny.json").read_text())
+
+
+def test_equal_colour_compares_with_the_old_models_best_decoding_at_that_colour(tmp_path, monkeypatch, capsys):
+    import json
+    from trainer import decoding_study
+    from trainer.significance import best_at_colour, main
+    make_test_model(tmp_path)
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
+    monkeypatch.setattr(decoding_study, "validation_photos", lambda per_group: _photos())
+    old, new = tmp_path / "old", tmp_path / "new"
+    assert decoding_study.main(["--only", "regression x1", "--only", "regression x1.5", "--only", "regression x1.75",
+                                "--out", str(old)]) == 0
+    assert decoding_study.main(["--only", "regression x1.5", "--out", str(new)]) == 0
+    summary = json.loads((old / "validation.json").read_text())["summary"]
+    target = json.loads((new / "validation.json").read_text())["summary"]["regression x1.5"]["colourfulness_ratio"]
+    pool = [k for k, v in summary.items() if k != "gray" and v["colourfulness_ratio"] >= target - 0.01]
+    assert "regression x1" not in pool and "regression x1.5" in pool  # the paler decoding is not a fair rival
+    want = min(pool, key=lambda k: summary[k]["fd_ratio_mean"])
+    assert best_at_colour(str(old / "validation.npz"), str(new / "validation.npz")) == \
+        f"{old / 'validation.npz'}:{want}"
+    capsys.readouterr()
+    assert main([str(old / "validation.npz"), str(new / "validation.npz"), "--equal-colour", "--boot", "10"]) == 0
+    assert f"At equal colourfulness: old {want}" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="no decoding as colourful"):
+        best_at_colour(str(new / "validation.npz"), f"{old / 'validation.npz'}:regression x1.75")

@@ -2,6 +2,7 @@
 
     python -m trainer.significance runs/old/decoding/validation.npz runs/new/decoding/validation.npz
     python -m trainer.significance OLD.npz:"regression x1.25" NEW.npz --boot 2000 --out runs/sig.md
+    python -m trainer.significance OLD_FULL_STUDY.npz NEW.npz --equal-colour   # against OLD's best at NEW's colour
 
 Each .npz is what `python -m trainer.decoding_study` wrote beside its .json (per-photo Lite0 features of every
 decoding, gray and the truth); the method after ':' is the decoding to take (default: the study's choice,
@@ -10,10 +11,14 @@ resampled with replacement within each group, the same draw for both models, gra
 draw's mean over groups of FD / FD(gray) is computed for both: the spread of the difference says whether a
 gap of a few thousandths is a real one. Prints both values on the photos as scored, the difference, its 95%
 interval and the share of draws in which the new model is closer, overall, for the worst group and per group.
+A paler decoding also lowers FD, so --equal-colour compares with the old model's best decoding (lowest FD/gray)
+among those at least as colourful as the new one's (pooled colourfulness from the .json beside each .npz): the
+old study must have scored its whole curve.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +38,36 @@ class Study:
     feats: np.ndarray    # N x D, the method's output
     gray: np.ndarray     # N x D
     truth: np.ndarray    # N x D
+
+
+COLOUR_SLACK = 0.01  # colourfulness ratios this close count as equal
+
+
+def _study_json(spec: str) -> dict:
+    path = spec.partition(".npz")[0]
+    js = Path(path + ".json")
+    if not js.is_file():
+        raise ValueError(f"{js}: no study summary beside the evidence")
+    return json.loads(js.read_text())
+
+
+def best_at_colour(old_spec: str, new_spec: str) -> str:
+    """old_spec with its method replaced by the old study's closest-to-real decoding (lowest mean FD/gray) among
+    those at least as colourful as new_spec's method (less COLOUR_SLACK): the old model's best at that colour."""
+    new = _study_json(new_spec)
+    new_method = new_spec.partition(".npz:")[2] or new["chosen"]
+    target = new["summary"][new_method]["colourfulness_ratio"]
+    old = {k: v for k, v in _study_json(old_spec)["summary"].items() if k != "gray"}
+    pool = [k for k, v in old.items() if v["colourfulness_ratio"] >= target - COLOUR_SLACK]
+    if not pool:
+        raise ValueError(f"{old_spec}: no decoding as colourful as {new_method} ({target:.2f} of true)")
+    best = min(pool, key=lambda k: old[k]["fd_ratio_mean"])
+    return f"{old_spec.partition('.npz')[0]}.npz:{best}"
+
+
+def colour(spec: str) -> float:
+    study = _study_json(spec)
+    return study["summary"][spec.partition(".npz:")[2] or study["chosen"]]["colourfulness_ratio"]
 
 
 def load(spec: str) -> Study:
@@ -103,10 +138,16 @@ def main(argv=None) -> int:
     ap.add_argument("--boot", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", help="also write the table here (markdown)")
+    ap.add_argument("--equal-colour", action="store_true",
+                    help="compare with the old study's best decoding at least as colourful as the new one's")
     a = ap.parse_args(argv)
     try:
-        old, new = load(a.old), load(a.new)
+        old_spec = best_at_colour(a.old, a.new) if a.equal_colour else a.old
+        old, new = load(old_spec), load(a.new)
         md = report(compare(old, new, a.boot, a.seed), old.label, new.label)
+        if a.equal_colour:
+            md += (f"\nAt equal colourfulness: old {old.method} at {colour(old_spec):.2f} of true (its closest to real "
+                   f"photos at least that colourful), new {new.method} at {colour(a.new):.2f}.\n")
     except ValueError as e:
         print(f"significance: {e}", file=sys.stderr)
         return 2
