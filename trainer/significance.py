@@ -43,9 +43,14 @@ class Study:
 COLOUR_SLACK = 0.01  # colourfulness ratios this close count as equal
 
 
+def _split(spec: str) -> tuple[str, str]:
+    """'PATH[.npz][:METHOD]' -> ('PATH.npz', METHOD or '')."""
+    path, _, method = spec.partition(".npz:")
+    return (path if path.endswith(".npz") else path + ".npz"), method
+
+
 def _study_json(spec: str) -> dict:
-    path = spec.partition(".npz")[0]
-    js = Path(path + ".json")
+    js = Path(_split(spec)[0][:-4] + ".json")
     if not js.is_file():
         raise ValueError(f"{js}: no study summary beside the evidence")
     return json.loads(js.read_text())
@@ -55,25 +60,24 @@ def best_at_colour(old_spec: str, new_spec: str) -> str:
     """old_spec with its method replaced by the old study's closest-to-real decoding (lowest mean FD/gray) among
     those at least as colourful as new_spec's method (less COLOUR_SLACK): the old model's best at that colour."""
     new = _study_json(new_spec)
-    new_method = new_spec.partition(".npz:")[2] or new["chosen"]
+    new_method = _split(new_spec)[1] or new["chosen"]
     target = new["summary"][new_method]["colourfulness_ratio"]
     old = {k: v for k, v in _study_json(old_spec)["summary"].items() if k != "gray"}
     pool = [k for k, v in old.items() if v["colourfulness_ratio"] >= target - COLOUR_SLACK]
     if not pool:
         raise ValueError(f"{old_spec}: no decoding as colourful as {new_method} ({target:.2f} of true)")
     best = min(pool, key=lambda k: old[k]["fd_ratio_mean"])
-    return f"{old_spec.partition('.npz')[0]}.npz:{best}"
+    return f"{_split(old_spec)[0]}:{best}"
 
 
 def colour(spec: str) -> float:
     study = _study_json(spec)
-    return study["summary"][spec.partition(".npz:")[2] or study["chosen"]]["colourfulness_ratio"]
+    return study["summary"][_split(spec)[1] or study["chosen"]]["colourfulness_ratio"]
 
 
 def load(spec: str) -> Study:
     """'PATH.npz[:METHOD]' -> Study; a missing file or method is one line (ValueError)."""
-    path, _, method = spec.partition(".npz:")
-    path = path if path.endswith(".npz") else path + ".npz"
+    path, method = _split(spec)
     if not Path(path).is_file():
         raise ValueError(f"{path}: no such study evidence (run trainer.decoding_study, which writes it)")
     z = np.load(path, allow_pickle=False)
@@ -94,9 +98,13 @@ class Comparison:
     diffs: dict[str, np.ndarray]  # same keys -> bootstrap draws of new - old
 
 
-def _ratios(s: Study, idx_by_group: dict[str, np.ndarray]) -> dict[str, float]:
-    r = {g: frechet_distance(s.feats[i], s.truth[i]) / max(frechet_distance(s.gray[i], s.truth[i]), 1e-9)
-         for g, i in idx_by_group.items()}
+def _gray_fd(s: Study, idx_by_group: dict[str, np.ndarray]) -> dict[str, float]:
+    # Gray is the photo itself, whatever the model: one denominator per draw serves both studies.
+    return {g: max(frechet_distance(s.gray[i], s.truth[i]), 1e-9) for g, i in idx_by_group.items()}
+
+
+def _ratios(s: Study, idx_by_group: dict[str, np.ndarray], gray_fd: dict[str, float]) -> dict[str, float]:
+    r = {g: frechet_distance(s.feats[i], s.truth[i]) / gray_fd[g] for g, i in idx_by_group.items()}
     vals = list(r.values())
     return {**r, "mean": float(np.mean(vals)), "max": float(np.max(vals))}
 
@@ -110,10 +118,12 @@ def compare(old: Study, new: Study, boot: int = 1000, seed: int = 0) -> Comparis
     draws = {k: [] for k in groups + ["mean", "max"]}
     for _ in range(boot):
         idx = {g: rng.choice(i, size=len(i), replace=True) for g, i in by_group.items()}
-        a, b = _ratios(old, idx), _ratios(new, idx)
+        gray_fd = _gray_fd(old, idx)
+        a, b = _ratios(old, idx, gray_fd), _ratios(new, idx, gray_fd)
         for k in draws:
             draws[k].append(b[k] - a[k])
-    return Comparison(groups, _ratios(old, by_group), _ratios(new, by_group),
+    gray_fd = _gray_fd(old, by_group)
+    return Comparison(groups, _ratios(old, by_group, gray_fd), _ratios(new, by_group, gray_fd),
                       {k: np.asarray(v) for k, v in draws.items()})
 
 
