@@ -178,3 +178,17 @@ def test_equal_colour_compares_with_the_old_models_best_decoding_at_that_colour(
     assert f"At equal colourfulness: old {want}" in capsys.readouterr().out
     with pytest.raises(ValueError, match="no decoding as colourful"):
         best_at_colour(str(new / "validation.npz"), f"{old / 'validation.npz'}:regression x1.75")
+
+
+def test_also_card_scores_the_models_own_decoding_beside_the_whole_curve(tmp_path, monkeypatch):
+    import json
+    from trainer import decoding_study
+    make_test_model(tmp_path)
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
+    monkeypatch.setattr(decoding_study, "validation_photos", lambda per_group: _photos())
+    out = tmp_path / "study"
+    assert decoding_study.main(["--also", "card", "--out", str(out), "--write-card"]) == 0
+    z = np.load(out / "validation.npz")
+    labels = {k[5:] for k in z.files if k.startswith("feat/")}
+    assert "card" in labels and "regression x1.25" in labels and len(labels) == len(decoding_study.default_candidates(0.38)) + 3
+    assert "decoding" not in json.loads((tmp_path / "tiny.json").read_text())

@@ -231,7 +231,9 @@ def main(argv=None) -> int:
     ap.add_argument("--write-card", action="store_true")
     ap.add_argument("--size", type=int, help="working long side (default: the card's); with it nothing is written "
                                              "into the card")
-    ap.add_argument("--also", action="append", default=[], help="with --eval: a candidate's label to score too")
+    ap.add_argument("--also", action="append", default=[],
+                    help="with --eval: a candidate's label to score too; on validation only 'card' (the model's own "
+                         "decoding beside every candidate; then nothing is written into the card)")
     ap.add_argument("--only", action="append", default=[],
                     help="on validation: score only this candidate, or 'card' for the model's own decoding "
                          "(repeatable; for trainer.significance)")
@@ -257,6 +259,9 @@ def main(argv=None) -> int:
                 return 2
             cands = [c for c in cands if c.label in a.only]
             a.write_card = False  # a choice among a few is not the study's choice
+        elif "card" in a.also:  # the model's own decoding beside its whole curve, for trainer.significance
+            cands.append(Candidate("card", col.card.decoding))
+            a.write_card = False
     log(f"{len(photos)} photos, {len(cands)} decodings, model {col.card.name}")
     keep: dict = {}
     if a.size is not None:

@@ -58,9 +58,8 @@ TINTA_MODELS_DIR="$OUT/export" python -m trainer.decoding_study --model tinta-ba
 # ship only when the candidate's mean FD/gray is lower in at least 95% of the draws, and lower than the shipped model's
 # at the same colourfulness too (a paler decoding also lowers FD: a 40-step run won the bootstrap at 0.71 of true
 # colourfulness against 0.73), which the second bootstrap checks against the shipped decoding nearest in colourfulness.
-python -m trainer.decoding_study --only card --out "$OUT/shipped"
-python -m trainer.significance "$OUT/shipped/validation.npz" "$OUT/decoding/validation.npz" --out "$OUT/significance.md"
-python -m trainer.decoding_study --out "$OUT/shipped_curve"   # the shipped model's every decoding, for the second test
-python -m trainer.significance "$OUT/shipped_curve/validation.npz" "$OUT/decoding/validation.npz" --equal-colour \
+python -m trainer.decoding_study --also card --out "$OUT/shipped"   # the shipped decoding and the whole curve
+python -m trainer.significance "$OUT/shipped/validation.npz:card" "$OUT/decoding/validation.npz" --out "$OUT/significance.md"
+python -m trainer.significance "$OUT/shipped/validation.npz" "$OUT/decoding/validation.npz" --equal-colour \
     --out "$OUT/significance-equal-colour.md"
 echo "compare $OUT/decoding/validation.md, $OUT/significance.md and $OUT/significance-equal-colour.md before shipping"
