@@ -190,5 +190,6 @@ def test_also_card_scores_the_models_own_decoding_beside_the_whole_curve(tmp_pat
     assert decoding_study.main(["--also", "card", "--out", str(out), "--write-card"]) == 0
     z = np.load(out / "validation.npz")
     labels = {k[5:] for k in z.files if k.startswith("feat/")}
-    assert "card" in labels and "regression x1.25" in labels and len(labels) == len(decoding_study.default_candidates(0.38)) + 3
+    assert "card" in labels and "regression x1.25" in labels
+    assert len(labels) == len(decoding_study.default_candidates(0.38)) + 3  # the curve, card, gray and truth
     assert "decoding" not in json.loads((tmp_path / "tiny.json").read_text())

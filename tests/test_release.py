@@ -18,7 +18,8 @@ BASE = {"name": "tinta-base", "version": "1.3", "file": "tinta-base.onnx", "sha2
 STUDY = {"model": "tinta-base-candidate", "photos": 480, "per_group": 40, "chosen": "regression x1.75 knee 40",
          "summary": {"gray": {"fd_ratio_mean": 1.0, "fd_ratio_max": 1.0, "colourfulness_ratio": 0.0,
                               "psnr_minus_gray": 0.0, "cast": 6.4},
-                     "regression x1.75 knee 40": {"fd_ratio_mean": 0.62, "fd_ratio_max": 0.9, "colourfulness_ratio": 0.74,
+                     "regression x1.75 knee 40": {"fd_ratio_mean": 0.62, "fd_ratio_max": 0.9,
+                                                  "colourfulness_ratio": 0.74,
                                                   "psnr_minus_gray": 2.3, "cast": 0.3}},
          "candidates": {"regression x1.75 knee 40": {"mode": "regression", "reg_gain": 1.75, "conf_lo": 0.0,
                                                      "conf_hi": 1.0, "chroma_knee": 40.0, "temperature": None}}}

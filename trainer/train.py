@@ -529,7 +529,8 @@ class Trainer:
 def hardware() -> str:
     if torch.cuda.is_available():
         return f"{torch.cuda.get_device_name()} x{max(1, int(os.environ.get('WORLD_SIZE', '1')))}"
-    return f"CPU {platform.processor() or platform.machine()} ({os.cpu_count()} CPUs, {torch.get_num_threads()} threads used)"
+    cpu = platform.processor() or platform.machine()
+    return f"CPU {cpu} ({os.cpu_count()} CPUs, {torch.get_num_threads()} threads used)"
 
 
 def main(argv: list[str] | None = None) -> int:
