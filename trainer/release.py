@@ -18,7 +18,6 @@ import argparse
 import copy
 import hashlib
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -63,8 +62,9 @@ def build(export_card: dict, study: dict, base: dict, version: str, recipe: str,
         card["default_temperature"] = temperature
     card["training"]["fine_tune"] = fine_tune_block(export_card["training"], base, recipe)
     ft = card["training"]["fine_tune"]
+    where = ft["hardware"] or "unrecorded hardware"
     card["history"] = list(base.get("history", [])) + [
-        f"{version} ({export_card['created'][:10]}): {base['version']} fine-tuned on the CPU (see training.fine_tune): "
+        f"{version} ({export_card['created'][:10]}): {base['version']} fine-tuned on {where} (see training.fine_tune): "
         f"{ft['steps']:,} steps of {ft['batch']} crops in {ft['runs']} run(s), {ft['wall_time_s'] / 60:.0f} minutes; "
         f"decoding chosen on the validation split ({study['chosen']}). {note}".rstrip()]
     return card
@@ -97,7 +97,7 @@ def main(argv=None) -> int:
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     dst = out / base["file"]
-    shutil.copyfile(src, dst)
+    write_atomic(dst, src.read_bytes())  # a half-copied model must never sit beside its card
     card = build(export_card, study, base, a.version, a.recipe, a.note, export_card["sha256"])
     write_atomic(out / f"{base['name']}.json", json.dumps(card, indent=1))
     print(f"wrote {dst} and {out / (base['name'] + '.json')}: version {a.version}, decoding {study['chosen']}, "
