@@ -6,7 +6,9 @@
 # decoder-only and decoder+segmentation runs on validation: docs/cpu-finetune-tinta-base.md), and 1.3 from 1.2 with
 # the perceptual loss on Lite1 features added (W_PERC=5, now the default; 835 steps, 25 minutes), and 1.4 from 1.3
 # (the same, 1,138 steps, 28 minutes; two more runs from 1.4's weights, 55 minutes each at W_PERC 5 and 15, were
-# level with it: FD/gray 0.634 and 0.630 vs 0.629, docs/cpu-finetune-tinta-base.md). It starts from
+# level with it: FD/gray 0.634 and 0.630 vs 0.629, docs/cpu-finetune-tinta-base.md), and 1.5 from 1.4 (this
+# recipe's 40-step smoke run, MINUTES=1: 0.623 vs 0.629 and closer at equal colourfulness too; 300 steps more from
+# it, at 5e-5 or 2e-5, came out more colourful and further from real photos, 0.642 and 0.637). It starts from
 # the committed delta trainer/checkpoints/tinta-base-cpu.pt when there is one (the shipped ONNX file with what
 # was trained so far on top; trainer/slim.py), else from the shipped ONNX file itself (weights recovered by
 # trainer/from_onnx.py).
