@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import resource
 import subprocess
@@ -67,7 +68,9 @@ def preview(c: Colorizer) -> None:
     L = np.full((1, 1, 192, 256), 50, np.float32)
     runs = {"colorize": lambda: c.colorize(img, size=256), "network": lambda: c.predict(L),
             "network whole": lambda: c.predict(L, distribution=True),
-            "network annealed": lambda: c.predict(L, decode=Decoding("annealed"))}
+            "network annealed": lambda: c.predict(L, decode=Decoding("annealed")),
+            # the card's decoding at the working size alone: what its extra scales (engine/ensemble.py) cost
+            "network one size": lambda: c.predict(L, decode=dataclasses.replace(c.card.decoding, scales=()))}
     for fn in runs.values():
         fn()
     times = {k: [] for k in runs}
@@ -79,12 +82,18 @@ def preview(c: Colorizer) -> None:
     outputs = ", ".join(o.name for o in c._session.get_outputs()) if c._session is not None else "sampler"
     FIGURES.update(preview_ms=p50["colorize"], preview_network_ms=p50["network"], precision=how,
                    preview_network_outputs=outputs, preview_network_whole_ms=p50["network whole"],
-                   preview_network_annealed_ms=p50["network annealed"], decoding=c.card.decoding.mode)
+                   preview_network_annealed_ms=p50["network annealed"], decoding=c.card.decoding.mode,
+                   preview_network_one_size_ms=p50["network one size"], scales=list(c.card.decoding.scales))
     print(f"preview (long side 256): colorize p50 {p50['colorize']:.1f} ms (goal <= 80 ms); network only p50 "
           f"{p50['network']:.1f} ms ({how}, computing {outputs} for {c.card.decoding.mode} decoding; goal <= 50 ms), "
           f"{p50['network whole']:.1f} ms with the whole graph and the distribution "
           f"({p50['network'] / p50['network whole']:.2f}x), {p50['network annealed']:.1f} ms decoding the "
           f"annealed mean as v0.1 did")
+    if c.card.decoding.scales:
+        extra = ", x".join(f"{s:.2f}" for s in c.card.decoding.scales)
+        print(f"  the card's scale ensemble (working size and x{extra}): network {p50['network']:.1f} ms against "
+              f"{p50['network one size']:.1f} ms at the working size alone "
+              f"({p50['network'] / p50['network one size']:.2f}x)")
 
 
 GOAL_12MP = {"png": 1.5, "jpg": 1.2}  # issue 13, end to end on 2 cores

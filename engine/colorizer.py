@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from . import contract, decoding, propagate, render
+from . import contract, decoding, ensemble, propagate, render
 from . import regions as _regions
 from . import uncertainty as uncertain
 from . import variants as sampling
@@ -155,7 +155,13 @@ class Colorizer:
         names = list(dec.outputs(self._outputs))
         if distribution and "prob" in self._outputs and "prob" not in names:
             names.append("prob")
-        out = dict(zip(names, self._session_for(names).run(names, feeds)))
+        session = self._session_for(names)
+
+        def run(L, hint_ab, hint_mask):
+            feeds.update(L=np.ascontiguousarray(L, np.float32), hint_ab=np.ascontiguousarray(hint_ab, np.float32),
+                         hint_mask=np.ascontiguousarray(hint_mask, np.float32))
+            return dict(zip(names, session.run(names, feeds)))
+        out = ensemble.ensemble(run, L, hint_ab, hint_mask, dec.scales, m)
         vividness = self.card.default_temperature / t
         ab = decoding.decode(out.get("ab"), out.get("ab_reg"), out.get("prob"), dec, vividness)
         return Prediction(ab, out.get("ab_reg"), out.get("prob"), out.get("ab"))

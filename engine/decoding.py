@@ -11,6 +11,8 @@ invents a colour; the regression head is accurate on average but pale. Modes:
               (1 - normalised entropy of `prob`) mapped linearly from [conf_lo, conf_hi] onto [0, 1]
 
 Vividness v (the app's slider) divides the temperature by v, as before, and multiplies reg_gain by v.
+`scales` (e.g. (2/3,)): the network also runs at these fractions of the working size and the heads' outputs are
+averaged before decoding (engine/ensemble.py); empty, the working size alone.
 Shapes: ab / ab_reg N x 2 x H x W, prob N x K x H/4 x W/4 (contract.PROB_STRIDE), float32.
 """
 from __future__ import annotations
@@ -30,8 +32,12 @@ class Decoding:
     conf_lo: float = 0.0
     conf_hi: float = 1.0
     chroma_knee: float = 0.0
+    scales: tuple[float, ...] = ()
 
     def __post_init__(self):
+        object.__setattr__(self, "scales", tuple(float(s) for s in self.scales))
+        if any(not 0.25 <= s < 1.0 for s in self.scales):
+            raise ValueError(f"decoding scales must lie in [0.25, 1), got {self.scales}")
         if self.mode not in MODES:
             raise ValueError(f"decoding mode must be one of {', '.join(MODES)}, got {self.mode!r}")
         if not self.reg_gain > 0 or not self.conf_hi > self.conf_lo or not self.chroma_knee >= 0:
@@ -68,11 +74,14 @@ class Decoding:
             return cls()
         return cls(mode=str(raw.get("mode", "annealed")), reg_gain=float(raw.get("reg_gain", 1.0)),
                    conf_lo=float(raw.get("conf_lo", 0.0)), conf_hi=float(raw.get("conf_hi", 1.0)),
-                   chroma_knee=float(raw.get("chroma_knee", 0.0)))
+                   chroma_knee=float(raw.get("chroma_knee", 0.0)), scales=tuple(raw.get("scales") or ()))
 
     def to_raw(self) -> dict:
-        return {"mode": self.mode, "reg_gain": self.reg_gain, "conf_lo": self.conf_lo, "conf_hi": self.conf_hi,
-                "chroma_knee": self.chroma_knee}
+        raw = {"mode": self.mode, "reg_gain": self.reg_gain, "conf_lo": self.conf_lo, "conf_hi": self.conf_hi,
+               "chroma_knee": self.chroma_knee}
+        if self.scales:  # absent from cards of one working size, as before the field existed
+            raw["scales"] = list(self.scales)
+        return raw
 
 
 def confidence(prob: np.ndarray) -> np.ndarray:

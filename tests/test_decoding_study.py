@@ -193,3 +193,18 @@ def test_also_card_scores_the_models_own_decoding_beside_the_whole_curve(tmp_pat
     assert "card" in labels and "regression x1.25" in labels
     assert len(labels) == len(decoding_study.default_candidates(0.38)) + 3  # the curve, card, gray and truth
     assert "decoding" not in json.loads((tmp_path / "tiny.json").read_text())
+
+
+def test_a_two_size_candidate_is_scored_on_the_scale_ensembles_own_answer(tmp_path, monkeypatch):
+    from engine.colorizer import Colorizer
+    from trainer.decoding_study import TWO_SIZES, default_candidates
+    make_test_model(tmp_path)
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
+    col = Colorizer()
+    one = Candidate("reg x1", Decoding("regression"))
+    two = Candidate("reg x1, two sizes", Decoding("regression", scales=(TWO_SIZES,)))
+    res = score_candidates(col, _photos(), [one, two], log=lambda m: None)
+    assert res["reg x1"][ALL]["psnr"] != pytest.approx(res["reg x1, two sizes"][ALL]["psnr"], abs=1e-6)
+    labels = {c.label: c.decoding for c in default_candidates(0.38)}
+    assert labels["regression x1.75 knee 40, two sizes"].scales == (TWO_SIZES,)
+    assert labels["regression x1.75 knee 40"].scales == ()

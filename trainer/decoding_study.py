@@ -6,7 +6,8 @@
 Beside the .md and .json it writes the per-photo Lite0 features (.npz) that trainer/significance.py compares.
 
 Candidates: the class head's annealed mean at several temperatures, the regression head at several
-gains, and confidence blends (engine/decoding.py). Each is rendered through the engine's own
+gains, confidence blends (engine/decoding.py), and the regression decodings over two working sizes (the network
+also at 2/3 of the working size, the heads averaged: engine/ensemble.py). Each is rendered through the engine's own
 full-resolution path and scored per photo group against gray in the same run: PSNR, colourfulness,
 Frechet distance (Lite0 features) and the mean a*/b* cast. The choice is the lowest mean over groups of
 FD / FD(gray) among candidates whose pooled colourfulness is >= 0.7 of the true photos' and whose
@@ -16,6 +17,7 @@ wins); --write-card stores it as the card's "decoding" with the evidence.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -35,6 +37,7 @@ TRAIN_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "train"
 ALL = "all"
 MIN_COLOURFULNESS = 0.7
 FD_TIE = 0.005  # mean FD/gray differences below this are ties, broken toward colour (choose)
+TWO_SIZES = 2 / 3  # 192 -> 128: the extra working size of the scale ensemble's candidates
 
 
 @dataclass
@@ -56,7 +59,19 @@ def default_candidates(card_temperature: float) -> list[Candidate]:
     for lo, hi in ((0.45, 0.6), (0.5, 0.7)):
         for g in (1.25, 1.5, 1.75):
             c.append(Candidate(f"blend conf {lo:g}-{hi:g} reg x{g:g}", Decoding("blend", g, lo, hi)))
+    # The regression decodings again with the network also run at 2/3 of the working size and the heads averaged
+    # (engine/ensemble.py), plus two stronger gains, since the mean of two sizes is paler. On 1.5's study the extra
+    # size 2/3 beat 5/6, 3/4 and 1/2 and three sizes (2/3 and 1/2) at equal colourfulness
+    # (docs/decoding-tinta-base.md).
+    reg = [x.decoding for x in c if x.decoding.mode == "regression"]
+    reg += [Decoding("regression", reg_gain=2.0, chroma_knee=k) for k in (40.0, 60.0)]
+    c += [Candidate(f"{label(d)}, two sizes", dataclasses.replace(d, scales=(TWO_SIZES,))) for d in reg]
     return c
+
+
+def label(d: Decoding) -> str:
+    """A regression decoding's label in the study: 'regression x1.5' or 'regression x1.75 knee 40'."""
+    return f"regression x{d.reg_gain:g}" + (f" knee {d.chroma_knee:g}" if d.chroma_knee else "")
 
 
 def validation_photos(root: Path = TRAIN_ROOT, per_group: int = 40) -> list[Photo]:
@@ -124,9 +139,11 @@ def score_candidates(colorizer, photos: list[Photo], candidates: list[Candidate]
         truth.add(p.rgb, p.rgb)
         gray.add(np.repeat(p.gray[..., None], 3, axis=2), p.rgb)
         job = colorizer.prepare(p.gray, size=size)
-        pred = colorizer.predict(job.L_pad[None, None], decode=probe_all)
-        shape = pred.ab_cls.shape[2:]
+        preds = {sc: colorizer.predict(job.L_pad[None, None], decode=dataclasses.replace(probe_all, scales=sc))
+                 for sc in dict.fromkeys(c.decoding.scales for c in candidates)}
         for c in candidates:
+            pred = preds[c.decoding.scales]
+            shape = pred.ab_cls.shape[2:]
             t = colorizer.card.default_temperature if c.temperature is None else c.temperature
             ab_cls = pred.ab_cls if abs(t - colorizer.card.default_temperature) < 1e-9 else \
                 annealed(pred.prob, bins, t, shape)
