@@ -8,10 +8,11 @@
 # (the same, 1,138 steps, 28 minutes; two more runs from 1.4's weights, 55 minutes each at W_PERC 5 and 15, were
 # level with it: FD/gray 0.634 and 0.630 vs 0.629, docs/cpu-finetune-tinta-base.md), and 1.5 from 1.4 (this
 # recipe's 40-step smoke run, MINUTES=1: 0.623 vs 0.629 and closer at equal colourfulness too; 300 steps more from
-# it, at 5e-5 or 2e-5, came out more colourful and further from real photos, 0.642 and 0.637). It starts from
-# the committed delta trainer/checkpoints/tinta-base-cpu.pt when there is one (the shipped ONNX file with what
-# was trained so far on top; trainer/slim.py), else from the shipped ONNX file itself (weights recovered by
-# trainer/from_onnx.py).
+# it, at 5e-5 or 2e-5, came out more colourful and further from real photos, 0.642 and 0.637; so did two more
+# 40-step runs from 1.5 with other seeds, 0.650 and 0.634 against 1.6's 0.610: runs scatter, so score each one).
+# It starts from the committed delta trainer/checkpoints/tinta-base-cpu.pt when there is one (the shipped ONNX
+# file with what was trained so far on top; trainer/slim.py), else from the shipped ONNX file itself (weights
+# recovered by trainer/from_onnx.py).
 # At the end the delta is rewritten with this run added, the candidate is exported, its decoding chosen on the
 # validation split, and it is compared with the shipped model: commit the delta (and ship the model) only when
 # the candidate is better there; otherwise drop both, and the next run starts again from the shipped file.
