@@ -9,7 +9,7 @@ pytest.importorskip("torch")
 from engine.decoding import Decoding  # noqa: E402
 from trainer import compare  # noqa: E402
 from trainer.decoding_study import ALL, Candidate, annealed, choose, score_candidates, summarise  # noqa: E402
-from tests.engine_fixtures import BINS, make_test_model  # noqa: E402
+from tests.engine_fixtures import BINS, colorizer_with_decoding, make_test_model  # noqa: E402
 
 
 def test_annealed_mean_from_the_softmax_goes_from_mean_to_mode():
@@ -45,6 +45,14 @@ def _photos(n=4):
         img[10:30, 20:50] = rng.integers(30, 220, 3)
         out.append(photo_from_rgb(img, "setA" if i < 2 else "setB", Path(f"p{i}.png")))
     return out
+
+
+def _tiny_study(tmp_path, monkeypatch):
+    """The study's main on the tiny test model (tmp_path/tiny.json) and four synthetic validation photos."""
+    from trainer import decoding_study
+    make_test_model(tmp_path)
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
+    monkeypatch.setattr(decoding_study, "validation_photos", lambda per_group: _photos())
 
 
 def test_study_scores_every_decoding_per_group_against_gray(tmp_path, monkeypatch):
@@ -121,9 +129,7 @@ def test_study_evidence_round_trips_for_the_bootstrap(tmp_path, monkeypatch):
 
 def test_study_can_score_only_named_decodings_and_keeps_its_evidence(tmp_path, monkeypatch):
     from trainer import decoding_study
-    make_test_model(tmp_path)
-    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
-    monkeypatch.setattr(decoding_study, "validation_photos", lambda per_group: _photos())
+    _tiny_study(tmp_path, monkeypatch)
     out = tmp_path / "study"
     assert decoding_study.main(["--only", "regression x1.25", "--out", str(out), "--write-card"]) == 0
     z = np.load(out / "validation.npz")
@@ -159,9 +165,7 @@ def test_equal_colour_compares_with_the_old_models_best_decoding_at_that_colour(
     import json
     from trainer import decoding_study
     from trainer.significance import best_at_colour, main
-    make_test_model(tmp_path)
-    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
-    monkeypatch.setattr(decoding_study, "validation_photos", lambda per_group: _photos())
+    _tiny_study(tmp_path, monkeypatch)
     old, new = tmp_path / "old", tmp_path / "new"
     assert decoding_study.main(["--only", "regression x1", "--only", "regression x1.5", "--only", "regression x1.75",
                                 "--out", str(old)]) == 0
@@ -183,9 +187,7 @@ def test_equal_colour_compares_with_the_old_models_best_decoding_at_that_colour(
 def test_also_card_scores_the_models_own_decoding_beside_the_whole_curve(tmp_path, monkeypatch):
     import json
     from trainer import decoding_study
-    make_test_model(tmp_path)
-    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
-    monkeypatch.setattr(decoding_study, "validation_photos", lambda per_group: _photos())
+    _tiny_study(tmp_path, monkeypatch)
     out = tmp_path / "study"
     assert decoding_study.main(["--also", "card", "--out", str(out), "--write-card"]) == 0
     z = np.load(out / "validation.npz")
@@ -196,11 +198,8 @@ def test_also_card_scores_the_models_own_decoding_beside_the_whole_curve(tmp_pat
 
 
 def test_a_two_size_candidate_is_scored_on_the_scale_ensembles_own_answer(tmp_path, monkeypatch):
-    from engine.colorizer import Colorizer
     from trainer.decoding_study import TWO_SIZES, default_candidates
-    make_test_model(tmp_path)
-    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
-    col = Colorizer()
+    col = colorizer_with_decoding(tmp_path, monkeypatch, None)
     one = Candidate("reg x1", Decoding("regression"))
     two = Candidate("reg x1, two sizes", Decoding("regression", scales=(TWO_SIZES,)))
     res = score_candidates(col, _photos(), [one, two], log=lambda m: None)

@@ -49,11 +49,11 @@ class Candidate:
 
 def default_candidates(card_temperature: float) -> list[Candidate]:
     c = [Candidate(f"annealed T={t:g}", Decoding("annealed"), t) for t in (0.2, card_temperature, 0.6)]
-    c += [Candidate(f"regression x{g:g}", Decoding("regression", reg_gain=g)) for g in (1.0, 1.25, 1.5, 1.75)]
+    reg = [Decoding("regression", reg_gain=g) for g in (1.0, 1.25, 1.5, 1.75)]
     # A gain that grows with the head's own chroma (engine/decoding.py): on 1.2's study 0.004 closer to real photos
     # than a flat gain of the same colourfulness (docs/decoding-tinta-base.md).
-    c += [Candidate(f"regression x{g:g} knee {k:g}", Decoding("regression", reg_gain=g, chroma_knee=k))
-          for g, k in ((1.5, 30.0), (1.6, 60.0), (1.75, 40.0))]
+    reg += [Decoding("regression", reg_gain=g, chroma_knee=k) for g, k in ((1.5, 30.0), (1.6, 60.0), (1.75, 40.0))]
+    c += [Candidate(label(d), d) for d in reg]
     # Confidence (1 - normalised entropy) of tinta-base's class head spans about 0.33-0.63 (5th-95th pct);
     # on tinta-base's study, blends from 0.35 and gains of 2 lost to these.
     for lo, hi in ((0.45, 0.6), (0.5, 0.7)):
@@ -63,7 +63,6 @@ def default_candidates(card_temperature: float) -> list[Candidate]:
     # (engine/ensemble.py), plus two stronger gains, since the mean of two sizes is paler. On 1.5's study the extra
     # size 2/3 beat 5/6, 3/4 and 1/2 and three sizes (2/3 and 1/2) at equal colourfulness
     # (docs/decoding-tinta-base.md).
-    reg = [x.decoding for x in c if x.decoding.mode == "regression"]
     reg += [Decoding("regression", reg_gain=2.0, chroma_knee=k) for k in (40.0, 60.0)]
     c += [Candidate(f"{label(d)}, two sizes", dataclasses.replace(d, scales=(TWO_SIZES,))) for d in reg]
     return c
