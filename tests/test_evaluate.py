@@ -187,6 +187,10 @@ def _write_photos(folder, n, seed):
 
 
 def test_evaluate_end_to_end_with_the_test_model(tmp_path, monkeypatch):
+    from engine import propagate
+    # Without the hints' own colour field (tested in tests/test_propagation.py), propagation adds nothing to a network
+    # that already meets its hints: what lets the "network only" row be checked below.
+    monkeypatch.setattr(propagate, "LOCAL_WEIGHT", 0.0)
     make_test_model(tmp_path / "models", name="tiny", default=True)
     monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path / "models"))
     _write_photos(tmp_path / "photos" / "setA", 2, seed=5)

@@ -101,3 +101,53 @@ def test_a_hint_scales_the_chroma_beyond_an_edge_it_does_not_cross(blind):
     hinted = blind.colorize(image, [paler], size=128).ab_work
     ratio = np.hypot(*hinted[:, 40:56, 100:120]).mean() / np.hypot(*free[:, 40:56, 100:120]).mean()
     assert propagate.GAIN_RANGE[0] - 1e-3 <= ratio < 0.9
+
+
+def test_dense_hints_lean_on_their_own_colours(blind, monkeypatch):
+    """Many hints of one colour on a ramp: between them the answer is their colour more than the model's texture
+    of colour (engine/propagate.py's LOCAL_WEIGHT), and it was not before."""
+    from engine import propagate
+    y, x = np.mgrid[0:96, 0:128].astype(np.float32)
+    # Gentle texture, no edge: the model's chroma follows it (about 1.5 L* between neighbours).
+    ramp = (120 + 25 * np.sin(x / 3.0) + 10 * y / 95).astype(np.uint8)
+    hints = [Hint(float(hx), float(hy), BLUE, 1) for hx in range(8, 128, 24) for hy in range(8, 96, 24)]
+
+    def off_blue(weight):
+        monkeypatch.setattr(propagate, "LOCAL_WEIGHT", weight)
+        ab = blind.colorize(ramp, hints, size=128).ab_work
+        want = hex_to_lab(BLUE)[1:, None, None]
+        # Not the hinted pixels themselves: they are exact either way.
+        between = blind.prepare(ramp, hints, 128).hint_mask[0, 0, :96, :128] == 0
+        return float(np.hypot(*(ab - want))[between].mean())
+
+    leaning, alone = off_blue(propagate.LOCAL_WEIGHT), off_blue(0.0)
+    assert alone > 5.0 and leaning < 0.75 * alone  # 36.8 and 23.9 ab
+
+
+def test_spread_solves_each_channel_with_its_own_decay():
+    """Channels solved together with a decay each equal each solved alone (the system is block-diagonal)."""
+    from engine import propagate
+    rng = np.random.default_rng(1)
+    L = np.cumsum(rng.uniform(0, 4, (24, 32)), axis=1).astype(np.float32) % 100
+    values = rng.normal(0, 20, (24, 32, 3)).astype(np.float32)
+    conf = (rng.random((24, 32)) < 0.05).astype(np.float32)
+    together = propagate.spread(L, values, conf, iterations=2000, decay=(1.0, 1.0, 0.05))
+    first = propagate.spread(L, values[..., :2], conf, iterations=2000, decay=1.0)
+    last = propagate.spread(L, values[..., 2:], conf, iterations=2000, decay=0.05)
+    np.testing.assert_allclose(together, np.concatenate([first, last], axis=2), atol=0.25)
+    assert np.abs(first[..., :1] - propagate.spread(L, values[..., :1], conf, iterations=2000, decay=0.05)).max() > 1
+
+
+def test_a_stroke_leaves_the_photo_far_from_it_as_it_was(tmp_path, monkeypatch):
+    """With a model that already meets the hints there is no residual to spread: what changes is the hints' own
+    field, and it must stay near them (a recolour stroke is not a tint for the whole photo)."""
+    make_test_model(tmp_path, "follows", follows_hints=True)
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
+    follows = Colorizer("follows")
+    y, x = np.mgrid[0:96, 0:256].astype(np.float32)
+    ramp = (60 + 120 * x / 255 + 20 * y / 95).astype(np.uint8)  # no edge to stop anything
+    stroke = [Hint(float(hx), 48.0, BLUE, 2) for hx in range(8, 40, 4)]
+    free = follows.colorize(ramp, size=256).ab_work
+    change = np.hypot(*(follows.colorize(ramp, stroke, size=256).ab_work - free))
+    assert change[:, 40:56].mean() > 10          # next to the stroke its colour holds
+    assert change[:, 192:].max() < 1.0           # a photo's length away, nothing moves
