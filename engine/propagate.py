@@ -51,21 +51,21 @@ INIT_INTERP = cv2.INTER_NEAREST
 GAIN_PRIOR = 1.0
 GAIN_RANGE = (0.8, 1.25)
 
-# Near the hints, a share of the chroma is the hints' own colours, interpolated along luminance as above
-# (normalised, so it is the hints' colour and not their fading): out = (1 - LOCAL_WEIGHT v) (network + spread
-# residual) + LOCAL_WEIGHT S, where v in [0, 1] is how far the hints reach a pixel (1 at a hint, fading over about
-# LOCAL_DECAY long sides, sharply across an edge) and S the hints' colours weighted by it. Where hints are dense the
-# answer leans on them as Levin et al.'s does, instead of keeping the network's texture of colour between them; a
-# region no hint reaches keeps the network's colours. The residual and this field are one conjugate-gradient solve
-# of five channels. The reach is a product rule first: a recolour stroke must not tint the photo far from it, so
-# with a model that already meets its hints, the far side of a photo with no edge between stays as it was: in
-# tests/test_desktop_app.py within 2 RGB levels (decay 0.1 keeps that, 0.15 moves it 5 levels, 0.25 14), in
-# tests/test_propagation.py under 1 ab (0.1: yes; 0.25: 8.8; 1: 45.7). On 48 validation photos with one opposite-hue dab each, the mean change beyond 0.4 long sides from the dab
-# is 4.29 ab without the field (the residual's own spreading), 4.30 with decay 0.1 and weight 1, 4.54 at 0.25/0.75,
-# 5.97 at 1/0.5. Within that, chosen on the validation split (trainer/hint_study.py, 120 photos, PSNR against Levin
-# et al. at 1/5/10/50/100 hints): off +1.45/+0.77/+0.80/+0.27/+0.12 dB; decay 0.1 with weight 0.5
-# +1.46/+0.81/+0.87/+0.43/+0.33, 0.75 +1.46/+0.83/+0.89/+0.49/+0.40, 1 +1.46/+0.85/+0.91/+0.52/+0.41; decay 0.05
-# and weight 1 +1.45/+0.79/+0.83/+0.38/+0.29. Wider reaches score more (decay 1, weight 0.5: +1.59/+1.25/+1.18/
+# Near the hints, a share of the chroma is the hints' own colours, interpolated along luminance as above (normalised,
+# so it is the hints' colour and not their fading): out = (1 - LOCAL_WEIGHT v) (network + spread residual) +
+# LOCAL_WEIGHT S, where v in [0, 1] is how far the hints reach a pixel (1 at a hint, fading over about LOCAL_DECAY long
+# sides, sharply across an edge) and S the hints' colours weighted by it. Where hints are dense the answer leans on
+# them as Levin et al.'s does, instead of keeping the network's texture of colour between them; a region no hint
+# reaches keeps the network's colours. The residual and this field are one conjugate-gradient solve of five channels.
+# The reach is a product rule first: a recolour stroke must not tint the photo far from it, so with a model that
+# already meets its hints, the far side of a photo with no edge between stays as it was: in tests/test_desktop_app.py
+# within 2 RGB levels (decay 0.1 keeps that, 0.15 moves it 5 levels, 0.25 14), in tests/test_propagation.py under 1 ab
+# (0.1: yes; 0.25: 8.8; 1: 45.7). On 48 validation photos with one opposite-hue dab each, the mean change beyond 0.4
+# long sides from the dab is 4.29 ab without the field (the residual's own spreading), 4.30 with decay 0.1 and weight
+# 1, 4.54 at 0.25/0.75, 5.97 at 1/0.5. Within that, chosen on the validation split (trainer/hint_study.py, 120 photos,
+# PSNR against Levin et al. at 1/5/10/50/100 hints): off +1.45/+0.77/+0.80/+0.27/+0.12 dB; decay 0.1 with weight 0.5
+# +1.46/+0.81/+0.87/+0.43/+0.33, 0.75 +1.46/+0.83/+0.89/+0.49/+0.40, 1 +1.46/+0.85/+0.91/+0.52/+0.41; decay 0.05 and
+# weight 1 +1.45/+0.79/+0.83/+0.38/+0.29. Wider reaches score more (decay 1, weight 0.5: +1.59/+1.25/+1.18/
 # +0.68/+0.51) and break the rule. LOCAL_WEIGHT 0 is the engine before this field.
 LOCAL_WEIGHT = 1.0
 LOCAL_DECAY = 0.1
