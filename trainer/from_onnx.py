@@ -1,6 +1,10 @@
 """Recover a trainable TintaNet from a shipped colorizer ONNX file, so a later run fine-tunes what ships.
 
     python -m trainer.from_onnx resources/models/tinta-base.onnx runs/recovered.pt
+    python -m trainer.from_onnx resources/models/tinta-base.onnx .pack/init.pt --unfold ../shared/data/train --half
+
+The second form is for a run that trains every layer, BatchNorm included (a GPU run): see unfold_batchnorm;
+--half stores the weights in fp16 (11 MB instead of 22 MB, so more photos travel beside them).
 
 The shipped .onnx is the committed checkpoint: the exporter folds each BatchNorm into the convolution
 before it, so the recovered network gets those convolutions with a bias-only BatchNorm (mean 0, var 1,
@@ -96,6 +100,41 @@ def freeze_batchnorm(net: nn.Module) -> None:
             m.eval()
 
 
+def unfold_batchnorm(net: TintaNet, L: torch.Tensor) -> None:
+    """Make the recovered net trainable with BatchNorm in training mode, computing the same function.
+
+    `recover` leaves each BatchNorm bias-only (mean 0, var 1, scale 1) after a convolution that absorbed
+    it. Training mode would standardise that convolution's output by the batch's statistics and lose
+    the scale the fold put in it (the network colours at random until it relearns them). Here each such
+    BatchNorm gets the mean m and variance v its input has on real photos `L` [N,1,H,W] as running
+    statistics and sqrt(v + eps), m + bias as scale and shift: in eval mode it is still x + bias exactly,
+    and in training mode it is x + bias up to how far a batch's statistics stray from m and v."""
+    stats: dict[nn.BatchNorm2d, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def record(m, inputs, _out):
+        x = inputs[0].detach().double()
+        stats[m] = (x.mean((0, 2, 3)), x.var((0, 2, 3), unbiased=False))
+
+    bns = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
+    hooks = [m.register_forward_hook(record) for m in bns]
+    try:
+        with torch.no_grad():
+            z = torch.zeros(L.shape[0], 2, *L.shape[2:])
+            net.eval()(L, z, z[:, :1], torch.tensor([0.38]))
+    finally:
+        for h in hooks:
+            h.remove()
+    with torch.no_grad():
+        for m in bns:
+            if m not in stats:  # a head the forward pass did not reach (segmentation): untrained anyway
+                continue
+            mean, var = stats[m]
+            m.running_mean.copy_(mean.float())
+            m.running_var.copy_(var.float())
+            m.bias.add_(mean.float())
+            m.weight.copy_(torch.sqrt(var + m.eps).float())
+
+
 def onnx_parity(net: TintaNet, onnx_path: str | Path, shape=(1, 1, 96, 128), seed: int = 0) -> float:
     """Max |torch - onnxruntime| over ab and ab_reg on a random L with a few hints."""
     import onnxruntime as ort
@@ -124,6 +163,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("onnx")
     ap.add_argument("out")
+    ap.add_argument("--unfold", nargs="+", metavar="SOURCE",
+                    help="calibrate BatchNorm on 64 crops of these photos so it can train (unfold_batchnorm)")
+    ap.add_argument("--half", action="store_true", help="store floating-point weights in fp16")
     a = ap.parse_args(argv)
     card = json.loads(Path(a.onnx).with_suffix(".json").read_text())
     bins = np.asarray(card["bins"], np.float32)
@@ -133,8 +175,17 @@ def main(argv=None) -> int:
     net = recover(a.onnx, bins, cfg)
     diff = onnx_parity(net, a.onnx)
     print(f"parity with {a.onnx}: max |diff| {diff:.2e} ab units")
+    if a.unfold:
+        from trainer.data import ColorDataset
+
+        ds = ColorDataset(a.unfold, crop=128, hint_prob=0.0, seed=0, train=True)
+        pick = np.random.default_rng(0).choice(len(ds), min(64, len(ds)), replace=False)
+        unfold_batchnorm(net, torch.stack([ds[int(i)]["L"] for i in pick]))
+        diff = max(diff, onnx_parity(net, a.onnx))
+        print(f"BatchNorm calibrated on {len(pick)} crops; parity {diff:.2e} ab units")
+    state = {k: (v.half() if a.half and v.is_floating_point() else v) for k, v in net.state_dict().items()}
     with atomic_path(a.out) as tmp:
-        torch.save({"model": net.state_dict(), "model_config": dataclasses.asdict(net.cfg),
+        torch.save({"model": state, "model_config": dataclasses.asdict(net.cfg),
                     "state": {"step": 0}, "config": {}, "from_onnx": str(a.onnx), "prior": card.get("prior")}, tmp)
     return 0 if diff < 1e-2 else 1
 

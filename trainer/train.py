@@ -218,12 +218,15 @@ class Trainer:
                       f"(colourfulness < {cfg.min_colourfulness:g}), {unreadable} unreadable; "
                       f"{len(self.val_idx)} for validation")
             self.train_idx = kept
+        ckpt = self.out / "last.pt"
+        # ImageNet weights only when nothing else sets the encoder: a machine without the Lite0 package then
+        # needs no copy of them to resume or to start from another model.
         mcfg = ModelConfig(num_bins=len(bins), reg_head=cfg.reg_head, class_head=cfg.class_head,
-                           scene_head=cfg.scene_head, seg_classes=cfg.seg_classes, latent_dim=cfg.latent_dim)
+                           scene_head=cfg.scene_head, seg_classes=cfg.seg_classes, latent_dim=cfg.latent_dim,
+                           pretrained=not (cfg.init_from or (cfg.resume and ckpt.exists())))
         self.model = build_model(mcfg, bins).to(self.device)
         self.state = {"step": 0, "epoch": 0, "batch_in_epoch": 0, "total_steps": cfg.max_steps,
                       "wall": 0.0, "prior": None}
-        ckpt = self.out / "last.pt"
         if cfg.resume and ckpt.exists():
             self._load(ckpt)
         else:
@@ -325,6 +328,11 @@ class Trainer:
         diff = onnx_parity(net, path)
         if diff > 1e-2:
             raise RuntimeError(f"{path}: recovered weights differ from the ONNX model by {diff:.3g} ab")
+        if not self.cfg.freeze_encoder:  # BatchNorm will train: give it statistics (from_onnx.unfold_batchnorm)
+            from trainer.from_onnx import unfold_batchnorm
+
+            pick = self.train_idx[np.linspace(0, len(self.train_idx) - 1, min(64, len(self.train_idx))).astype(int)]
+            unfold_batchnorm(net, torch.stack([self.val_ds[int(i)]["L"] for i in pick]))
         self.model.load_state_dict(net.state_dict(), strict=True)
         self.model.to(self.device)
         self._say(f"initialised from {path} (parity {diff:.1e} ab)")

@@ -11,7 +11,14 @@
 # and make one call per part, each carrying its pack and the last call's weights (move resources/models out of
 # the tree for those calls): call 1 PACK=.pack/train-0.tar VAE_MIN=0; call k>1 also INIT=.pack/base.pt (the
 # returned parts joined by `python -m trainer.slim --join`), which starts from those weights, a short warmup.
+#
+# One call can instead carry every photo: a tar is mostly 512-byte headers and padding for photos this small, so
+# gzip it (all 29.5k at short side 128, WebP quality 35: 67 MiB as a tar, 46 MiB gzipped) and start from the shipped
+# model in fp16 with its BatchNorm calibrated to train (python -m trainer.from_onnx ... --unfold ... --half):
+#   PACK=.pack/all.tar.gz INIT=.pack/init.pt SCENE=false BATCH=256 DEADLINE_S=560 bash trainer/recipes/gpu_default.sh
+# DEADLINE_S: seconds from the start by which the variant stage must end (it is shortened or skipped to fit).
 set -u -o pipefail
+T0=$(date +%s)
 PACK=${PACK:-.pack/train.tar}
 OUT=${OUT:-out}
 BASE_MIN=${BASE_MIN:-6}
@@ -21,8 +28,15 @@ INIT=${INIT:-}  # weights to start the base from (a joined slim checkpoint); emp
 SEG=${SEG:-0}  # 11: also train the segmentation head on streets_camvid's label maps; on a CPU fine-tune it made street colours worse (docs/cpu-finetune-tinta-base.md)
 WORKERS=${WORKERS:-$(( $(nproc) > 2 ? $(nproc) - 2 : 1 ))}
 WORK=${WORK:-/tmp/tinta_runs}
+SCENE=${SCENE:-true}  # the scene head's teacher needs the Lite0 weights (TINTA_LITE0_WEIGHTS)
+LR=${LR:-2e-3}
+DEADLINE_S=${DEADLINE_S:-0}  # 0: no deadline
 export PYTHONUNBUFFERED=1
 mkdir -p "$OUT" "$WORK"
+if [[ "$PACK" == *.gz ]]; then  # unpacked where the run works, not beside the carried copy
+    gunzip -c "$PACK" > "$WORK/pack.tar" || exit 1
+    PACK="$WORK/pack.tar"
+fi
 python3 - <<'PY'
 import torch, os
 print("torch", torch.__version__, "cuda", torch.cuda.is_available(),
@@ -33,16 +47,29 @@ PY
 # Photos decoded once into GPU memory and cropped there (trainer/gpu_data.py): the per-crop CPU loader
 # fed the H200 only 1.7k crops/s. Near-gray photos are dropped. The log's crops_per_s tells the rate.
 common=(--data "$PACK" --batch "$BATCH" --workers "$WORKERS" --crop 128 --log_every 25 --ckpt_every 1000
-        --prior_images 4000 --val_images 512 --device_data true --min_colourfulness 10 --seg_classes "$SEG")
+        --prior_images 4000 --val_images 512 --min_colourfulness 10 --seg_classes "$SEG" --scene_head "$SCENE")
+base=(--out "$WORK/base" --lr "$LR" $( [ -n "$INIT" ] && echo --init_from "$INIT" --warmup 100 || echo --warmup 300 ))
 timeout $(python3 -c "print(int($BASE_MIN*60+150))") \
-    python3 -m trainer.train "${common[@]}" --out "$WORK/base" --minutes "$BASE_MIN" --lr 2e-3 \
-        $( [ -n "$INIT" ] && echo --init_from "$INIT" --warmup 100 || echo --warmup 300 )
-echo "base exit $?"
+    python3 -m trainer.train "${common[@]}" "${base[@]}" --device_data true --minutes "$BASE_MIN"
+rc=$?
+echo "base exit $rc"
+if [ ! -f "$WORK/base/last.pt" ]; then  # the device-resident batches failed before a checkpoint: the CPU loader
+    left=$(python3 -c "print(max(0.5, $BASE_MIN - ($(date +%s) - $T0) / 60))")
+    echo "retrying the base stage with the CPU loader for $left minutes"
+    rm -rf "$WORK/base"
+    timeout $(python3 -c "print(int($left*60+150))") \
+        python3 -m trainer.train "${common[@]}" "${base[@]}" --in_memory true --minutes "$left"
+    echo "base (CPU loader) exit $?"
+fi
 python3 -m trainer.slim "$WORK/base/last.pt" "$OUT/base.pt" || echo "slim base failed"
+if [ "$DEADLINE_S" != "0" ]; then  # the stage's own start-up (decoding, prior) takes about a minute
+    VAE_MIN=$(python3 -c "v = min($VAE_MIN, ($DEADLINE_S - ($(date +%s) - $T0) - 80) / 60); print(v if v >= 0.5 else 0)")
+fi
+echo "variant stage: $VAE_MIN minutes"
 if [ -f "$WORK/base/last.pt" ] && [ "$VAE_MIN" != "0" ]; then
     timeout $(python3 -c "print(int($VAE_MIN*60+120))") \
-        python3 -m trainer.train "${common[@]}" --out "$WORK/vae" --minutes "$VAE_MIN" --latent_dim 16 \
-        --init_from "$WORK/base/last.pt" --lr 1e-3 --warmup 100 --hint_prob 0.3
+        python3 -m trainer.train "${common[@]}" --device_data true --out "$WORK/vae" --minutes "$VAE_MIN" \
+        --latent_dim 16 --init_from "$WORK/base/last.pt" --lr 1e-3 --warmup 100 --hint_prob 0.3
     echo "vae exit $?"
     python3 -m trainer.slim "$WORK/vae/last.pt" "$OUT/vae.pt" || echo "slim vae failed"
 fi
