@@ -251,3 +251,20 @@ def test_pack_round_trip(shard, folder, tmp_path, capsys):
     assert pack_main([str(tmp_path / "missing"), "-o", str(tmp_path / "x.tar")]) == 1
     assert capsys.readouterr().err.startswith("error: ") and not (tmp_path / "x.tar").exists()
     assert pack_main([str(out), "-o", str(out)]) == 1 and "overwrite an input" in capsys.readouterr().err
+
+
+def test_cached_photos_and_colourfulness_match_one_by_one_decoding(tmp_path):
+    from trainer.data import _shrunk
+    from trainer.metrics import colourfulness
+    with tarfile.open(tmp_path / "s.tar", "w") as tar:
+        for i in range(12):
+            data = cv2.imencode(".png", colour_photo(40 + i, 50, seed=i))[1].tobytes()
+            info = tarfile.TarInfo(f"g/p{i:02d}.png")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    ds = ColorDataset([str(tmp_path / "s.tar")], crop=32, train=False)
+    one = [ds._load(i)[0] for i in range(len(ds))]
+    col = ds.cache()
+    for i, rgb in enumerate(one):
+        assert np.array_equal(ds.cached_rgb(i), rgb)
+        assert col[i] == pytest.approx(colourfulness(_shrunk(rgb, 96)))

@@ -189,3 +189,46 @@ def test_segmentation_scores_count_only_labelled_pixels():
     assert s.pixel_accuracy == pytest.approx(4 / 6) and s.majority_accuracy == pytest.approx(3 / 6)
     # IoU: class 0 1/(2+2-1), class 1 1/(1+2-1), class 2 2/(3+2-2)
     assert s.mean_iou == pytest.approx((1 / 3 + 1 / 2 + 2 / 3) / 3)
+
+
+def test_unfolded_batchnorm_keeps_the_function_and_trains_from_it(exported):
+    """A run that trains BatchNorm (a GPU run) starts where the shipped model is, not from standardised noise."""
+    import copy
+
+    from trainer.from_onnx import onnx_parity, recover, unfold_batchnorm
+    _, path = exported
+    rec = recover(path, TABLE, ModelConfig(**SMALL, scene_head=False))
+    g = torch.Generator().manual_seed(0)
+    L = (torch.rand(16, 1, 64, 64, generator=g) * 60 + 20).cumsum(-1).remainder(100)  # ramps: some structure
+    z = torch.zeros(16, 2, 64, 64)
+
+    def out(net, train):
+        net.train(train)
+        with torch.no_grad():
+            return net(L, z, z[:, :1], torch.tensor([0.38]))["ab_reg"]
+
+    ref = out(copy.deepcopy(rec), False)
+    folded_drift = (out(copy.deepcopy(rec), True) - ref).abs().mean()
+    unfold_batchnorm(rec, L)
+    assert onnx_parity(rec, path) < 1e-3
+    assert (out(copy.deepcopy(rec), False) - ref).abs().max() < 1e-3
+    drift = (out(copy.deepcopy(rec), True) - ref).abs().mean()  # on the calibration batch: its own statistics
+    assert drift < 1e-3 < folded_drift
+
+
+def test_a_full_fine_tune_needs_no_imagenet_weights(tmp_path, exported, monkeypatch):
+    from trainer import model as M
+    from trainer import train as T
+    _, path = exported
+
+    def no_weights(*_a, **_k):
+        raise RuntimeError("EfficientNet-Lite0 weights not found")
+
+    monkeypatch.setattr(M, "load_pretrained", no_weights)
+    # the sizes of the small exported net; `pretrained` as the trainer asks
+    small = {"decoder_channels": SMALL["decoder_channels"]}
+    monkeypatch.setattr(T, "ModelConfig", lambda **kw: ModelConfig(**{**kw, **small}))
+    write_shard(tmp_path / "s.tar")
+    assert finetune(tmp_path, path, tmp_path / "full", "--freeze_encoder", "false") == 0
+    with pytest.raises(RuntimeError, match="weights not found"):  # what a run from ImageNet needs
+        finetune(tmp_path, "", tmp_path / "scratch", "--freeze_encoder", "false")

@@ -312,3 +312,26 @@ def test_the_perceptual_term_trains_with_the_others(tmp_path, shard):
             "--out", str(tmp_path / "p")])
     rows = [json.loads(x) for x in (tmp_path / "p" / "log.jsonl").read_text().splitlines()]
     assert all(r["perc"] > 0 for r in rows if r["kind"] == "train")
+
+
+def test_sigterm_saves_the_steps_done_and_ends(tmp_path, shard, monkeypatch):
+    """`timeout` ends a device call's run with SIGTERM: the steps done so far must come back."""
+    import os
+    import signal
+
+    from trainer import train as T
+    losses = T.Trainer._losses
+
+    def and_then_sigterm(self, b, step):
+        if step == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return losses(self, b, step)
+
+    monkeypatch.setattr(T.Trainer, "_losses", and_then_sigterm)
+    before = signal.getsignal(signal.SIGTERM)
+    _train(["--data", str(shard), "--crop", "64", "--batch", "4", "--workers", "0", "--prior_images", "8",
+            "--val_images", "2", "--out", str(tmp_path / "t"), "--max_steps", "50", "--ckpt_every", "100"])
+    assert torch.load(tmp_path / "t" / "last.pt", weights_only=True)["state"]["step"] == 3
+    log = [json.loads(x) for x in (tmp_path / "t" / "log.jsonl").read_text().splitlines()]
+    assert not [r for r in log if r["kind"] == "val"]  # saved at once, without validating
+    assert signal.getsignal(signal.SIGTERM) == before

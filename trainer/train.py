@@ -23,7 +23,9 @@ import math
 import os
 import platform
 import random
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -193,6 +195,8 @@ class Trainer:
         if cfg.crop % 32:
             raise SystemExit(f"--crop {cfg.crop}: must be a multiple of 32 (the network's coarsest stride)")
         self.cfg = cfg
+        self._t0 = time.time()
+        self._stop = False  # set by SIGTERM (e.g. `timeout`): save at once and end
         self._opt_state = None  # set by _load when resuming; applied once the optimizer exists
         self._critic_state = None  # likewise for the adversarial stage's critic (trainer/adversarial.py)
         self.rank, self.world, self.device = _setup_distributed()
@@ -208,7 +212,9 @@ class Trainer:
                                hint_prob=cfg.hint_prob, seed=cfg.seed, train=True, with_seg=cfg.seg_classes > 0)
         self.val_ds = ColorDataset(cfg.data, crop=cfg.crop, hint_prob=0.0, seed=cfg.seed, train=False)
         self.train_idx, self.val_idx = _split(self.ds.index.names, cfg.val_images, cfg.seed)
-        in_memory = cfg.in_memory or cfg.device_data
+        # Photos held in memory: the prior and validation read them in this process. Loader workers start by
+        # forkserver, which would pickle every decoded photo to each of them (~30 s per validation on a GPU box).
+        self.in_memory = in_memory = cfg.in_memory or cfg.device_data
         if in_memory or cfg.min_colourfulness > 0:
             col = self.ds.cache(log=self._say) if in_memory else self.ds.cache(self.train_idx, log=self._say)
             if in_memory:
@@ -346,7 +352,7 @@ class Trainer:
     # -- state ------------------------------------------------------------------------------
     def _prior(self, bins: torch.Tensor) -> np.ndarray:
         counts = compute_prior(self.ds, self.train_idx, bins, self.cfg.prior_images // self.world + 1,
-                               self.device, self.cfg.workers)
+                               self.device, 0 if self.in_memory else self.cfg.workers)
         if self.world > 1:
             t = torch.as_tensor(counts, device=self.device)
             dist.all_reduce(t)
@@ -376,7 +382,7 @@ class Trainer:
         save_atomic(ck, self.out / "last.pt")
 
     # -- steps ------------------------------------------------------------------------------
-    def _losses(self, b: dict[str, torch.Tensor], step: int) -> tuple[torch.Tensor, dict[str, float], dict]:
+    def _losses(self, b: dict[str, torch.Tensor], step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict]:
         cfg = self.cfg
         L, ab = b["L"], b["ab"]
         temp = torch.tensor([0.38], device=self.device)
@@ -411,13 +417,15 @@ class Trainer:
             kl, raw = losses.kl_loss(out["mu"], out["logvar"], cfg.free_bits)
             anneal = min(1.0, step / max(1, cfg.kl_anneal_frac * self.state["total_steps"]))
             terms["kl"] = cfg.w_kl * anneal * kl
-            stats["kl_nats"] = float(raw.detach())
+            stats["kl_nats"] = raw.detach()
         total = sum(terms.values())
-        stats.update({k: float(v.detach()) for k, v in terms.items()})
-        stats["loss"] = float(total.detach())
+        # Tensors, read only when logged: reading one each step waits for the GPU, so the next step's kernels
+        # cannot be queued while this one runs.
+        stats.update({k: v.detach() for k, v in terms.items()})
+        stats["loss"] = total.detach()
         return total, stats, out
 
-    def _critic_step(self, L: torch.Tensor, ab: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
+    def _critic_step(self, L: torch.Tensor, ab: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
         """One critic update on real (L, ab) against the generator's regression colours of the same crops."""
         from trainer.adversarial import critic_loss
 
@@ -428,15 +436,14 @@ class Trainer:
         self.critic_opt.zero_grad(set_to_none=True)
         loss.backward()
         self.critic_opt.step()
-        return {"critic": float(loss.detach()), "real_score": float(real_s.detach().mean()),
-                "fake_score": float(fake_s.detach().mean())}
+        return {"critic": loss.detach(), "real_score": real_s.detach().mean(), "fake_score": fake_s.detach().mean()}
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
         self.model.eval()
         sub = torch.utils.data.Subset(self.val_ds, self.val_idx)
         se, se_reg, n = 0.0, 0.0, 0
-        workers = min(2, self.cfg.workers)
+        workers = 0 if self.in_memory else min(2, self.cfg.workers)
         for b in DataLoader(sub, batch_size=64, num_workers=workers,
                             multiprocessing_context=worker_context() if workers else None):
             L, ab = b["L"].to(self.device), b["ab"].to(self.device)
@@ -451,9 +458,23 @@ class Trainer:
         # CPU fine-tune left the annealed mean's error level (11.86 vs 11.66) while the regression head's fell.
         return {"ab_rmse": math.sqrt(se / max(n, 1)), "ab_reg_rmse": math.sqrt(se_reg / max(n, 1))}
 
+    def _on_sigterm(self, *_) -> None:
+        self._stop = True
+
     def fit(self) -> None:
-        cfg, st = self.cfg, self.state
         self._train_mode()
+        self._say(f"ready to train after {time.time() - self._t0:.0f} s of start-up")
+        main = threading.current_thread() is threading.main_thread()
+        # `timeout` sends SIGTERM: keep the steps done so far (a device call's limit cut a run without it)
+        previous = signal.signal(signal.SIGTERM, self._on_sigterm) if main else None
+        try:
+            self._fit()
+        finally:
+            if main:
+                signal.signal(signal.SIGTERM, previous)
+
+    def _fit(self) -> None:
+        cfg, st = self.cfg, self.state
         t_start = time.time() - st["wall"]
         rate_mark = None
         bar = None
@@ -489,13 +510,20 @@ class Trainer:
                 if bar is not None:
                     bar.total = st["total_steps"]
                     bar.update(1)
-                    bar.set_postfix(loss=f"{stats['loss']:.3f}")
+                if st["step"] % cfg.log_every == 0:
+                    stats = {k: float(v) for k, v in stats.items()}
+                    if bar is not None:
+                        bar.set_postfix(loss=f"{stats['loss']:.3f}")
                 if self.log and st["step"] % cfg.log_every == 0:
                     rate = seen * self.world / max(1e-9, time.time() - t_rate)
                     seen, t_rate = 0, time.time()
                     self._write({"kind": "train", "step": st["step"], "wall": round(st["wall"], 1),
                                  "crops_per_s": round(rate, 1),
                                  "lr": self.opt.param_groups[1]["lr"], "grad_norm": float(gn), **stats})
+                if self._stop:
+                    self._say(f"stopped by SIGTERM at step {st['step']}; saving without validation")
+                    self._save()
+                    return
                 if st["step"] % cfg.ckpt_every == 0 or st["step"] >= st["total_steps"]:
                     self._checkpoint()
                 if st["step"] >= st["total_steps"]:

@@ -30,6 +30,7 @@ WORKERS=${WORKERS:-$(( $(nproc) > 2 ? $(nproc) - 2 : 1 ))}
 WORK=${WORK:-/tmp/tinta_runs}
 SCENE=${SCENE:-true}  # the scene head's teacher needs the Lite0 weights (TINTA_LITE0_WEIGHTS)
 LR=${LR:-2e-3}
+CKPT=${CKPT:-1000}  # steps between checkpoints; each also validates, which took ~30 s on the H200
 DEADLINE_S=${DEADLINE_S:-0}  # 0: no deadline
 export PYTHONUNBUFFERED=1
 mkdir -p "$OUT" "$WORK"
@@ -46,10 +47,15 @@ print("lite0 weights", os.environ.get("TINTA_LITE0_WEIGHTS"))
 PY
 # Photos decoded once into GPU memory and cropped there (trainer/gpu_data.py): the per-crop CPU loader
 # fed the H200 only 1.7k crops/s. Near-gray photos are dropped. The log's crops_per_s tells the rate.
-common=(--data "$PACK" --batch "$BATCH" --workers "$WORKERS" --crop 128 --log_every 25 --ckpt_every 1000
+common=(--data "$PACK" --batch "$BATCH" --workers "$WORKERS" --crop 128 --log_every 25 --ckpt_every "$CKPT"
         --prior_images 4000 --val_images 512 --min_colourfulness 10 --seg_classes "$SEG" --scene_head "$SCENE")
 base=(--out "$WORK/base" --lr "$LR" $( [ -n "$INIT" ] && echo --init_from "$INIT" --warmup 100 || echo --warmup 300 ))
-timeout $(python3 -c "print(int($BASE_MIN*60+150))") \
+# The stage's limit leaves room for its start-up (decoding, prior: ~1 minute); SIGTERM from `timeout` makes the
+# trainer save the steps done and end (a device call's limit once cut a run that had not saved).
+limit=$(python3 -c "
+d = $DEADLINE_S - ($(date +%s) - $T0) - 20
+print(int(min($BASE_MIN * 60 + 150, d) if $DEADLINE_S else $BASE_MIN * 60 + 150))")
+timeout -k 20 "$limit" \
     python3 -m trainer.train "${common[@]}" "${base[@]}" --device_data true --minutes "$BASE_MIN"
 rc=$?
 echo "base exit $rc"
