@@ -335,3 +335,20 @@ def test_sigterm_saves_the_steps_done_and_ends(tmp_path, shard, monkeypatch):
     log = [json.loads(x) for x in (tmp_path / "t" / "log.jsonl").read_text().splitlines()]
     assert not [r for r in log if r["kind"] == "val"]  # saved at once, without validating
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_a_step_profile_times_each_phase_then_lists_operators(tmp_path, shard):
+    _train(["--data", str(shard), "--crop", "64", "--batch", "4", "--workers", "0", "--prior_images", "8",
+            "--val_images", "2", "--out", str(tmp_path / "p"), "--max_steps", "16", "--ckpt_every", "100",
+            "--profile_steps", "3"])
+    got = json.loads((tmp_path / "p" / "profile.json").read_text())
+    assert got["steps"] == 3
+    assert all(got["ms_per_step"][k] > 0 for k in ("data", "forward", "backward", "optimizer"))
+    assert got["total_ms_per_step"] == pytest.approx(sum(got["ms_per_step"].values()), abs=0.05)
+    assert "convolution" in (tmp_path / "p" / "profile.txt").read_text()
+
+
+def test_no_profile_unless_asked(tmp_path, shard):
+    _train(["--data", str(shard), "--crop", "64", "--batch", "4", "--workers", "0", "--prior_images", "8",
+            "--val_images", "2", "--out", str(tmp_path / "n"), "--max_steps", "16", "--ckpt_every", "100"])
+    assert not (tmp_path / "n" / "profile.json").exists() and not (tmp_path / "n" / "profile.txt").exists()

@@ -65,6 +65,7 @@ class TrainConfig:
     device: str = "auto"
     # bookkeeping
     log_every: int = 20
+    profile_steps: int = 0        # >0: time this many steps by phase, then profile as many (trainer/step_profile.py)
     ckpt_every: int = 500
     resume: bool = True
     init_from: str = ""           # start from another run's weights (.pt), or a shipped colorizer (.onnx + card)

@@ -41,6 +41,7 @@ from trainer.config import TrainConfig, is_frozen, parse_config
 from trainer.data import ColorDataset, worker_init, worker_context
 from trainer.lite0 import EfficientNetLite0, load_pretrained, normalize
 from trainer.model import ModelConfig, TintaNet, build_model
+from trainer.step_profile import StepProfiler
 
 
 class ResumableSampler(Sampler[int]):
@@ -478,6 +479,7 @@ class Trainer:
         t_start = time.time() - st["wall"]
         rate_mark = None
         bar = None
+        prof = StepProfiler(cfg.profile_steps if self.rank == 0 else 0, self.device, self.out, st["step"], self._say)
         if self.rank == 0:
             from tqdm import tqdm
             bar = tqdm(total=st["total_steps"], initial=st["step"], desc="train", dynamic_ncols=True,
@@ -486,22 +488,27 @@ class Trainer:
             self.sampler.epoch, self.sampler.start_batch = st["epoch"], st["batch_in_epoch"]
             self.ds.set_epoch(st["epoch"])
             seen, t_rate = 0, time.time()
+            t_fetch = time.perf_counter()
             for b in self._batches():
                 b = {k: v.to(self.device, non_blocking=True) for k, v in b.items()}
                 seen += len(b["L"])
                 if self.cuda:
                     b = {k: (v.contiguous(memory_format=torch.channels_last) if v.dim() == 4 else v)
                          for k, v in b.items()}
+                prof.start_step(st["step"], t_fetch)
                 f = lr_factor(st["step"], st["total_steps"], min(cfg.warmup, st["total_steps"] // 5 + 1))
                 for g in self.opt.param_groups:
                     g["lr"] = g["base_lr"] * f
                 loss, stats, out = self._losses(b, st["step"])
+                prof.mark("forward")
                 self.opt.zero_grad(set_to_none=True)
                 loss.backward()
                 gn = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+                prof.mark("backward")
                 self.opt.step()
                 if self.critic is not None:
                     stats.update(self._critic_step(b["L"], b["ab"], out["ab_reg"]))
+                prof.mark("optimizer")  # the adversarial stage's critic step included
                 st["step"] += 1
                 st["batch_in_epoch"] += 1
                 st["wall"] = time.time() - t_start
@@ -528,6 +535,7 @@ class Trainer:
                     self._checkpoint()
                 if st["step"] >= st["total_steps"]:
                     break
+                t_fetch = time.perf_counter()
             else:
                 st["epoch"] += 1
                 st["batch_in_epoch"] = 0

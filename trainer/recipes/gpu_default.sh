@@ -30,6 +30,7 @@ WORKERS=${WORKERS:-$(( $(nproc) > 2 ? $(nproc) - 2 : 1 ))}
 WORK=${WORK:-/tmp/tinta_runs}
 SCENE=${SCENE:-true}  # the scene head's teacher needs the Lite0 weights (TINTA_LITE0_WEIGHTS)
 LR=${LR:-2e-3}
+PROFILE=${PROFILE:-20}  # steps timed by phase, then as many profiled: base/profile.json and .txt in logs.tar
 CKPT=${CKPT:-1000}  # steps between checkpoints; each also validates, which took ~30 s on the H200
 DEADLINE_S=${DEADLINE_S:-0}  # 0: no deadline
 export PYTHONUNBUFFERED=1
@@ -56,7 +57,8 @@ limit=$(python3 -c "
 d = $DEADLINE_S - ($(date +%s) - $T0) - 20
 print(int(min($BASE_MIN * 60 + 150, d) if $DEADLINE_S else $BASE_MIN * 60 + 150))")
 timeout -k 20 "$limit" \
-    python3 -m trainer.train "${common[@]}" "${base[@]}" --device_data true --minutes "$BASE_MIN"
+    python3 -m trainer.train "${common[@]}" "${base[@]}" --device_data true --minutes "$BASE_MIN" \
+        --profile_steps "$PROFILE"
 rc=$?
 echo "base exit $rc"
 if [ ! -f "$WORK/base/last.pt" ]; then  # the device-resident batches failed before a checkpoint: the CPU loader
@@ -79,5 +81,5 @@ if [ -f "$WORK/base/last.pt" ] && [ "$VAE_MIN" != "0" ]; then
     echo "vae exit $?"
     python3 -m trainer.slim "$WORK/vae/last.pt" "$OUT/vae.pt" || echo "slim vae failed"
 fi
-tar -cf "$OUT/logs.tar" -C "$WORK" $(cd "$WORK" && ls -d */log.jsonl */loss.png */config.json 2>/dev/null)
+tar -cf "$OUT/logs.tar" -C "$WORK" $(cd "$WORK" && ls -d */log.jsonl */loss.png */config.json */profile.* 2>/dev/null)
 ls -la "$OUT"
