@@ -214,7 +214,7 @@ class Trainer:
         self.val_ds = ColorDataset(cfg.data, crop=cfg.crop, hint_prob=0.0, seed=cfg.seed, train=False)
         self.train_idx, self.val_idx = _split(self.ds.index.names, cfg.val_images, cfg.seed)
         # Photos held in memory: the prior and validation read them in this process. Loader workers start by
-        # forkserver, which would pickle every decoded photo to each of them (~30 s per validation on a GPU box).
+        # forkserver, which would pickle every decoded photo to each of them (16-29 s per validation on the H200).
         self.in_memory = in_memory = cfg.in_memory or cfg.device_data
         if in_memory or cfg.min_colourfulness > 0:
             col = self.ds.cache(log=self._say) if in_memory else self.ds.cache(self.train_idx, log=self._say)
