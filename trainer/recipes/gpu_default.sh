@@ -71,7 +71,9 @@ if [ ! -f "$WORK/base/last.pt" ]; then  # the device-resident batches failed bef
 fi
 python3 -m trainer.slim "$WORK/base/last.pt" "$OUT/base.pt" || echo "slim base failed"
 if [ "$DEADLINE_S" != "0" ]; then  # the stage's own start-up (decoding, prior) takes about a minute
-    VAE_MIN=$(python3 -c "v = min($VAE_MIN, ($DEADLINE_S - ($(date +%s) - $T0) - 80) / 60); print(v if v >= 0.5 else 0)")
+    VAE_MIN=$(python3 -c "
+v = min($VAE_MIN, ($DEADLINE_S - ($(date +%s) - $T0) - 80) / 60)
+print(v if v >= 0.5 else 0)")
 fi
 echo "variant stage: $VAE_MIN minutes"
 if [ -f "$WORK/base/last.pt" ] && [ "$VAE_MIN" != "0" ]; then
