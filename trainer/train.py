@@ -530,6 +530,8 @@ class Trainer:
                 if self._stop:
                     self._say(f"stopped by SIGTERM at step {st['step']}; saving without validation")
                     self._save()
+                    if bar is not None:
+                        bar.close()
                     return
                 if st["step"] % cfg.ckpt_every == 0 or st["step"] >= st["total_steps"]:
                     self._checkpoint()
