@@ -268,3 +268,28 @@ def test_cached_photos_and_colourfulness_match_one_by_one_decoding(tmp_path):
     for i, rgb in enumerate(one):
         assert np.array_equal(ds.cached_rgb(i), rgb)
         assert col[i] == pytest.approx(colourfulness(_shrunk(rgb, 96)))
+
+
+def test_pack_can_keep_each_photos_own_bytes(shard, folder, tmp_path):
+    from trainer.data import ByteReader
+    out = tmp_path / "orig.tar"
+    with pytest.warns(DataWarning):
+        r = pack([shard, folder], out, short_side=30, original=True)  # the size is left alone
+    src = index_sources([shard, folder])
+    reader = ByteReader(src.files)
+    own = {}
+    for i, name in enumerate(src.names):
+        if src.size[i] >= 0:
+            own[str(name)] = reader.read(int(src.file_id[i]), int(src.offset[i]), int(src.size[i]))
+    with tarfile.open(out) as tar:
+        photos = [m for m in tar.getmembers() if not m.name.endswith(".seg.png")]
+        got = {m.name: tar.extractfile(m).read() for m in photos}
+        seg = cv2.imdecode(np.frombuffer(tar.extractfile("trip/halves.seg.png").read(), np.uint8),
+                           cv2.IMREAD_UNCHANGED)
+    assert r.count == len(got) and r.labelled == 1
+    for name, data in got.items():  # a shard's photo: its exact bytes, under its own name
+        if name in own:
+            assert data == own[name]
+    assert any(name in own for name in got)
+    halves = next(n for n in got if n.startswith("trip/halves."))
+    assert seg.shape == cv2.imdecode(np.frombuffer(got[halves], np.uint8), 1).shape[:2]  # not resized

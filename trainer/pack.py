@@ -1,4 +1,4 @@
-"""Pack photos from shards/folders into one compact WebP tar (size-capped) to carry to a remote GPU machine."""
+"""Pack photos into one size-capped tar (WebP, or their own bytes) to carry to a remote GPU machine."""
 from __future__ import annotations
 
 import argparse
@@ -40,12 +40,12 @@ def shrink(rgb: np.ndarray, short_side: int) -> np.ndarray:
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
 
 
-def _member_name(name: str, file: str, is_tar_member: bool) -> str:
+def _member_name(name: str, file: str, is_tar_member: bool, ext: str = ".webp") -> str:
     if is_tar_member:
-        return os.path.splitext(name)[0] + ".webp"
-    # A loose photo becomes <its folder>/<stem>.webp, keeping the <group>/<name> layout of shards.
+        return os.path.splitext(name)[0] + ext
+    # A loose photo becomes <its folder>/<stem><ext>, keeping the <group>/<name> layout of shards.
     p = Path(file)
-    return f"{p.parent.name or 'photos'}/{p.stem}.webp"
+    return f"{p.parent.name or 'photos'}/{p.stem}{ext}"
 
 
 def _round_robin(file_id: np.ndarray, files: list[str], sizes: np.ndarray) -> list[int]:
@@ -82,8 +82,12 @@ def _padded(n: int) -> int:
 
 
 def pack(sources: list[str | Path], out: Path, short_side: int = 128, quality: int = 60, max_mb: float = 46.0,
-         gray_threshold: float = 0.0, part: int = 0, parts: int = 1) -> PackResult:
+         gray_threshold: float = 0.0, part: int = 0, parts: int = 1, original: bool = False) -> PackResult:
     """Write `out` atomically; stops before the tar (incl. end blocks and record padding) would exceed max_mb MiB.
+
+    original: keep each photo's own bytes, size and format (short_side and quality unused). A model trained on
+    WebP quality 35 at short side 128 was worse on the original photos than the one it started from (ab RMSE
+    11.67 against 11.19) while better on such WebP photos (10.56 against 10.68): docs/gpu-run-2026-11-30.md.
 
     part/parts: only every parts-th photo of the round-robin order, starting at the part-th, so `parts` packs
     (each small enough to travel with one device call) hold every photo once, each a mix of every source."""
@@ -117,20 +121,27 @@ def pack(sources: list[str | Path], out: Path, short_side: int = 128, quality: i
                     if gray_threshold > 0 and mean_chroma(rgb) < gray_threshold:
                         gray += 1
                         continue
-                    small = shrink(rgb, short_side)
-                    ok, buf = cv2.imencode(".webp", cv2.cvtColor(small, cv2.COLOR_RGB2BGR),
-                                           [cv2.IMWRITE_WEBP_QUALITY, int(quality)])
-                    if not ok:
-                        warnings.warn(f"{where}: WebP encoding failed; skipped", DataWarning, stacklevel=2)
-                        bad += 1
-                        continue
-                    name = _member_name(str(index.names[i]), index.files[index.file_id[i]], index.size[i] >= 0)
+                    if original:
+                        small, ext = rgb, os.path.splitext(str(index.names[i]))[1].lower() or ".jpg"
+                        data = reader.read(int(index.file_id[i]), int(index.offset[i]), int(index.size[i]))
+                    else:
+                        small, ext = shrink(rgb, short_side), ".webp"
+                        ok, buf = cv2.imencode(".webp", cv2.cvtColor(small, cv2.COLOR_RGB2BGR),
+                                               [cv2.IMWRITE_WEBP_QUALITY, int(quality)])
+                        if not ok:
+                            warnings.warn(f"{where}: WebP encoding failed; skipped", DataWarning, stacklevel=2)
+                            bad += 1
+                            continue
+                        data = buf.tobytes()
+                    name = _member_name(str(index.names[i]), index.files[index.file_id[i]], index.size[i] >= 0, ext)
+                    stem = name[:-len(ext)]
                     if name in seen:  # same <group>/<name> in two sources: keep both
-                        name = f"{name[:-5]}__{i}.webp"
-                    members = [(name, buf.tobytes())]
+                        name = f"{stem}__{i}{ext}"
+                        stem = name[:-len(ext)]
+                    members = [(name, data)]
                     seg = _label_map(reader, index, i, rgb.shape[:2], small.shape[:2], where)
                     if seg is not None:  # beside its photo, under the name trainer/data.py pairs it by
-                        members.append((name[:-5] + SEG_SUFFIX, seg))
+                        members.append((stem + SEG_SUFFIX, seg))
                     infos = []
                     end = tar.offset + 2 * tarfile.BLOCKSIZE
                     for member, data in members:
@@ -168,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-mb", type=float, default=46.0, help="size cap in MiB; packing stops before it")
     ap.add_argument("--parts", type=int, default=1, help="split the photos over this many packs (every Nth photo)")
     ap.add_argument("--part", type=int, default=0, help="which of --parts this pack is, from 0")
+    ap.add_argument("--original", action="store_true",
+                    help="keep each photo's own bytes (no resizing or WebP): what the models are used on")
     ap.add_argument("--gray-threshold", type=float, default=0.0,
                     help="drop near-gray photos (mean chroma below this; training skips them anyway); 0 keeps all")
     a = ap.parse_args(argv)
@@ -178,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         warnings.simplefilter("always", DataWarning)
         warnings.showwarning = lambda msg, *args, **kw: print(f"warning: {msg}", file=sys.stderr)
         try:
-            r = pack(a.sources, a.out, a.short_side, a.quality, a.max_mb, a.gray_threshold, a.part, a.parts)
+            r = pack(a.sources, a.out, a.short_side, a.quality, a.max_mb, a.gray_threshold, a.part, a.parts,
+                     a.original)
         except (OSError, ValueError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 1

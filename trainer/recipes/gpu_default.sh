@@ -12,10 +12,12 @@
 # the tree for those calls): call 1 PACK=.pack/train-0.tar VAE_MIN=0; call k>1 also INIT=.pack/base.pt (the
 # returned parts joined by `python -m trainer.slim --join`), which starts from those weights, a short warmup.
 #
-# One call can instead carry every photo: a tar is mostly 512-byte headers and padding for photos this small, so
-# gzip it (all 29.5k at short side 128, WebP quality 35: 67 MiB as a tar, 46 MiB gzipped) and start from the shipped
-# model in fp16 with its BatchNorm calibrated to train (python -m trainer.from_onnx ... --unfold ... --half):
-#   PACK=.pack/all.tar.gz INIT=.pack/init.pt SCENE=false BATCH=256 DEADLINE_S=560 bash trainer/recipes/gpu_default.sh
+# A tar of photos this small is ~30% headers and padding, so gzip it; the recipe unpacks a .gz pack. Carry the
+# photos' own bytes (`--original`; a third of them per call is ~50 MiB gzipped): a model trained on all 29.5k at
+# WebP quality 35 and short side 128 (46 MiB gzipped) got worse on the JPEGs it is used on (docs/gpu-run-2026-11-30.md).
+# Start from the shipped model in fp16 with BatchNorm calibrated to train (python -m trainer.from_onnx ... --unfold
+# ... --half):
+#   PACK=.pack/orig-0.tar.gz INIT=.pack/init.pt SCENE=false BATCH=256 DEADLINE_S=560 bash trainer/recipes/gpu_default.sh
 # DEADLINE_S: seconds from the start by which the variant stage must end (it is shortened or skipped to fit).
 set -u -o pipefail
 T0=$(date +%s)
