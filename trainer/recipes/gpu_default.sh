@@ -5,20 +5,17 @@
 #       bash trainer/recipes/gpu_default.sh
 # Writes OUT/base.pt.part*, OUT/vae.pt.part* (weights only, split under 15 MiB to travel) and OUT/logs.tar.
 #
-# All 29.5k shared photos at good quality do not fit one call's 64 MiB with the code: pack them in parts,
-#   for k in 0 1 2; do python -m trainer.pack ../shared/data/train/*.tar -o .pack/train-$k.tar \
-#       --quality 75 --parts 3 --part $k --max-mb 40; done      # ~31 MiB each (3.2 kB a photo, label maps too)
-# and make one call per part, each carrying its pack and the last call's weights (move resources/models out of
-# the tree for those calls): call 1 PACK=.pack/train-0.tar VAE_MIN=0; call k>1 also INIT=.pack/base.pt (the
-# returned parts joined by `python -m trainer.slim --join`), which starts from those weights, a short warmup.
-#
-# A tar of photos this small is ~30% headers and padding, so gzip it; the recipe unpacks a .gz pack. Carry the
-# photos' own bytes (`--original`; a third of them per call is ~50 MiB gzipped): a model trained on all 29.5k at
-# WebP quality 35 and short side 128 (46 MiB gzipped) got worse on the JPEGs it is used on (docs/gpu-run-2026-11-30.md).
-# Start from the shipped model in fp16 with BatchNorm calibrated to train (python -m trainer.from_onnx ... --unfold
-# ... --half):
+# Packs: carry the photos' own bytes, gzipped (a tar of photos this small is ~30% headers and padding; the recipe
+# unpacks a .gz pack). A model trained on all 29.5k re-encoded to WebP quality 35 at short side 128 got worse on
+# the JPEGs it is used on (docs/gpu-run-2026-11-30.md). A third of them per call is ~50 MiB:
+#   for k in 0 1 2; do python -m trainer.pack ../shared/data/train/*.tar -o .pack/orig-$k.tar --original \
+#       --parts 3 --part $k --max-mb 80 && gzip -9 .pack/orig-$k.tar; done
+# Start from the shipped model in fp16 with BatchNorm calibrated to train (13.6 MB):
+#   python -m trainer.from_onnx resources/models/tinta-base.onnx .pack/init.pt --unfold ../shared/data/train --half
+# and make one call per part (move resources/models and docs' pictures out of the tree for it), each carrying its
+# pack and the weights to start from: the last call's, joined by `python -m trainer.slim --join` (INIT=...):
 #   PACK=.pack/orig-0.tar.gz INIT=.pack/init.pt SCENE=false BATCH=256 DEADLINE_S=560 bash trainer/recipes/gpu_default.sh
-# DEADLINE_S: seconds from the start by which the variant stage must end (it is shortened or skipped to fit).
+# DEADLINE_S: seconds from the start by which every stage must have ended (each is cut, and saves, to fit).
 set -u -o pipefail
 T0=$(date +%s)
 PACK=${PACK:-.pack/train.tar}
@@ -55,19 +52,20 @@ common=(--data "$PACK" --batch "$BATCH" --workers "$WORKERS" --crop 128 --log_ev
 base=(--out "$WORK/base" --lr "$LR" $( [ -n "$INIT" ] && echo --init_from "$INIT" --warmup 100 || echo --warmup 300 ))
 # The stage's limit leaves room for its start-up (decoding, prior: ~1 minute); SIGTERM from `timeout` makes the
 # trainer save the steps done and end (a device call's limit once cut a run that had not saved).
-limit=$(python3 -c "
+stage_limit() {  # seconds a stage of $1 minutes may take: $2 s of start-up added, capped by DEADLINE_S
+    python3 -c "
 d = $DEADLINE_S - ($(date +%s) - $T0) - 20
-print(int(min($BASE_MIN * 60 + 150, d) if $DEADLINE_S else $BASE_MIN * 60 + 150))")
-timeout -k 20 "$limit" \
+print(max(1, int(min($1 * 60 + $2, d) if $DEADLINE_S else $1 * 60 + $2)))"
+}
+timeout -k 20 "$(stage_limit "$BASE_MIN" 150)" \
     python3 -m trainer.train "${common[@]}" "${base[@]}" --device_data true --minutes "$BASE_MIN" \
         --profile_steps "$PROFILE"
-rc=$?
-echo "base exit $rc"
+echo "base exit $?"
 if [ ! -f "$WORK/base/last.pt" ]; then  # the device-resident batches failed before a checkpoint: the CPU loader
     left=$(python3 -c "print(max(0.5, $BASE_MIN - ($(date +%s) - $T0) / 60))")
     echo "retrying the base stage with the CPU loader for $left minutes"
     rm -rf "$WORK/base"
-    timeout $(python3 -c "print(int($left*60+150))") \
+    timeout -k 20 "$(stage_limit "$left" 150)" \
         python3 -m trainer.train "${common[@]}" "${base[@]}" --in_memory true --minutes "$left"
     echo "base (CPU loader) exit $?"
 fi
@@ -79,7 +77,7 @@ print(v if v >= 0.5 else 0)")
 fi
 echo "variant stage: $VAE_MIN minutes"
 if [ -f "$WORK/base/last.pt" ] && [ "$VAE_MIN" != "0" ]; then
-    timeout $(python3 -c "print(int($VAE_MIN*60+120))") \
+    timeout -k 20 "$(stage_limit "$VAE_MIN" 120)" \
         python3 -m trainer.train "${common[@]}" --device_data true --out "$WORK/vae" --minutes "$VAE_MIN" \
         --latent_dim 16 --init_from "$WORK/base/last.pt" --lr 1e-3 --warmup 100 --hint_prob 0.3
     echo "vae exit $?"
