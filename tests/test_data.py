@@ -258,7 +258,7 @@ def test_cached_photos_and_colourfulness_match_one_by_one_decoding(tmp_path):
     from trainer.metrics import colourfulness
     with tarfile.open(tmp_path / "s.tar", "w") as tar:
         for i in range(12):
-            data = cv2.imencode(".png", colour_photo(40 + i, 50, seed=i))[1].tobytes()
+            data = cv2.imencode(".png", colour_photo(140 + i, 200, seed=i))[1].tobytes()  # larger than _shrunk's 96
             info = tarfile.TarInfo(f"g/p{i:02d}.png")
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
