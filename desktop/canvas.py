@@ -85,6 +85,9 @@ class HintOverlay(QGraphicsItem):
         self.hints: list = []
         self.rect = QRectF()
         self.unit = 1.0  # full-image pixels per working pixel (hint radii are in working pixels)
+        # Drawn once per change of hints or zoom, then blitted: a few hundred antialiased dots cost ~15 ms a paint,
+        # and every new preview repaints the view, so without the cache each stroke's answer waited for them.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def set_hints(self, hints, size: tuple[int, int]) -> None:
         self.prepareGeometryChange()

@@ -105,3 +105,37 @@ def test_variants_are_big_and_earlier_sets_stay_applicable(qtbot, tmp_path, colo
         assert panel.history_buttons == [] and not panel.history_scroll.isVisible()
     finally:
         window.ctl.shutdown()
+
+
+def test_a_new_preview_blits_the_hint_dots_and_zooming_redraws_them(qtbot, window, photo):  # noqa: F811
+    """Each preview repaints the view: the dots come from their cache (drawing a few hundred cost ~15 ms a stroke),
+    drawn again only when the hints or the zoom change, and they are on screen either way."""
+    open_and_colorize(qtbot, window, photo)
+    cv = window.canvas
+    window._on_tool(Tool.BRUSH)
+    window._on_color_chosen("#ff00ff")
+    drag(qtbot, cv, [(60, 60), (90, 60)])
+    wait_idle(qtbot, window.ctl)
+    paints = []
+    original = type(cv.overlay).paint
+    cv.overlay.paint = lambda painter, option, widget=None: (paints.append(1), original(cv.overlay, painter, option,
+                                                                                            widget))
+    ctl = window.ctl
+
+    hint = ctl.doc.hints[len(ctl.doc.hints) // 2]
+
+    def dot_on_screen():
+        image = cv.viewport().grab().toImage()
+        p = cv.mapFromScene(QPointF(hint.x, hint.y))
+        c = image.pixelColor(p.x(), p.y())
+        return c.red() > 100 and c.blue() > 100 and c.green() < 40   # magenta: no photo pixel is
+
+    cv.viewport().repaint()
+    paints.clear()
+    ctl.resultChanged.emit(ctl.result.rgb)                 # a new preview arrives
+    cv.viewport().repaint()
+    assert paints == [] and dot_on_screen()
+    cv.set_zoom(6.0)                                       # bigger than the viewport: only what shows is cached
+    cv.centerOn(QPointF(hint.x, hint.y))
+    cv.viewport().repaint()
+    assert paints and dot_on_screen()

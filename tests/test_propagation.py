@@ -151,3 +151,46 @@ def test_a_stroke_leaves_the_photo_far_from_it_as_it_was(tmp_path, monkeypatch):
     change = np.hypot(*(follows.colorize(ramp, stroke, size=256).ab_work - free))
     assert change[:, 40:56].mean() > 10          # next to the stroke its colour holds
     assert change[:, 192:].max() < 1.0           # a photo's length away, nothing moves
+
+
+def test_spread_solves_the_screened_edge_weighted_system():
+    """spread's answer is the solution of (Lap + mu I + lambda diag(c)) u = lambda c r, with the Laplacian of the
+    8-neighbour graph written out here edge by edge (the engine's own product reads flat shifted slices)."""
+    from engine import propagate
+    rng = np.random.default_rng(2)
+    h, w = 7, 9
+    L = rng.uniform(0, 100, (h, w)).astype(np.float32)
+    L[:, 5:] += 40                                          # an edge across which the pull is (near) zero
+    values = rng.normal(0, 20, (h, w, 2)).astype(np.float32)
+    conf = (rng.random((h, w)) < 0.3).astype(np.float32)
+    decay = 0.3
+    n = h * w
+    A = np.zeros((n, n))
+    for y in range(h):
+        for x in range(w):
+            for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
+                y2, x2 = y + dy, x + dx
+                if 0 <= y2 < h and 0 <= x2 < w:
+                    d = float(L[y, x]) - float(L[y2, x2])
+                    wt = np.exp(-d * d / (2 * propagate.SIGMA_L ** 2)) / (1.0 if dy == 0 or dx == 0 else 1.4142)
+                    i, j = y * w + x, y2 * w + x2
+                    A[i, i] += wt
+                    A[j, j] += wt
+                    A[i, j] -= wt
+                    A[j, i] -= wt
+    lam = propagate.HINT_WEIGHT * conf.ravel()
+    A += np.diag(1.0 / (decay * max(h, w)) ** 2 + lam)
+    want = np.linalg.solve(A, lam[:, None] * values.reshape(n, 2)).reshape(h, w, 2)
+    got = propagate.spread(L, values, conf, iterations=500, decay=decay)
+    np.testing.assert_allclose(got, want, atol=2e-3 * np.abs(want).max())
+
+
+def test_edge_weights_hold_no_subnormal_floats():
+    """Across a strong edge the pull is flushed to 0: a subnormal float makes every product of the solve ~10x slower."""
+    from engine import propagate
+    L = np.zeros((64, 16), np.float32)
+    L[:, 8:] = np.linspace(24, 30, 64)[:, None]             # steps of 24-30 L*: weights from 5e-32 down to 0
+    weights = np.stack(propagate._edge_weights(L))
+    tiny = np.finfo(np.float32).tiny
+    assert not ((weights > 0) & (weights < tiny)).any()
+    assert (weights > 0).sum() > weights.size // 2          # the flat parts still pull
