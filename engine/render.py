@@ -1,7 +1,9 @@
 """Full-resolution rendering: guided-filter chroma upsampling steered by L, then Lab -> sRGB, in row bands."""
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import cv2
 import numpy as np
@@ -64,6 +66,21 @@ def band_rows(width: int) -> int:
     return max(1, BAND_PIXELS // max(1, width))
 
 
+_here = threading.local()
+
+
+@contextmanager
+def on_one_core():
+    """Renders in this thread stay in it: callers that already keep every core busy (variants side by side)
+    would otherwise start a pool per render and run twice as many threads as cores."""
+    before = getattr(_here, "one_core", False)
+    _here.one_core = True
+    try:
+        yield
+    finally:
+        _here.one_core = before
+
+
 def render(L_full: np.ndarray, coef: np.ndarray, out: np.ndarray) -> None:
     """Write gamut-mapped sRGB into out[..., :3] (H x W x 3/4, uint8/uint16/float32) band by band.
 
@@ -72,7 +89,8 @@ def render(L_full: np.ndarray, coef: np.ndarray, out: np.ndarray) -> None:
     """
     H, W = L_full.shape
     step = band_rows(W)
-    if H * W >= SPLIT_PIXELS:  # a display-size preview is one band's worth: split it so every core works
+    one_core = getattr(_here, "one_core", False)
+    if H * W >= SPLIT_PIXELS and not one_core:  # a display-size preview is one band's worth: split it for every core
         step = min(step, -(-H // physical_cores()))
 
     def one(y0: int) -> None:
@@ -85,7 +103,7 @@ def render(L_full: np.ndarray, coef: np.ndarray, out: np.ndarray) -> None:
         lab_to_pixels(L, a, b, out[y0:y1, :, :3])
 
     starts = range(0, H, step)
-    workers = min(physical_cores(), len(starts))
+    workers = 1 if one_core else min(physical_cores(), len(starts))
     if workers <= 1:
         for y0 in starts:
             one(y0)

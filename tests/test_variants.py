@@ -290,3 +290,26 @@ def test_cli_variants_take_the_look(models, tmp_path):
     assert cli.main(["colorize", str(src), "-o", str(again), "--model", "tiny-vae", "--saturation", "0",
                      "--z-from", str(plain / "photo.variants.json"), "--pick", "1"]) == 0
     assert chroma(again / "photo.v1.png") < 1.5
+
+
+def test_variants_side_by_side_keep_each_render_on_its_core(vae, monkeypatch):
+    """A photo small enough to render the variants side by side (one per core) but big enough that one render would
+    split into bands: the bands must stay in the variant's thread, or 2 cores run 4 threads and a pool per render."""
+    from engine import render, variants as sampling
+
+    monkeypatch.setattr(sampling, "physical_cores", lambda: 2)
+    monkeypatch.setattr(render, "physical_cores", lambda: 2)
+    pools = []
+    real = render.ThreadPoolExecutor
+    monkeypatch.setattr(render, "ThreadPoolExecutor", lambda n: pools.append(n) or real(n))
+    img = gradient_image(400, 400)                        # between render.SPLIT_PIXELS and SIDE_BY_SIDE_PIXELS
+    assert render.SPLIT_PIXELS <= img.size < sampling.SIDE_BY_SIDE_PIXELS
+    got = vae.variants(img, 4, seed=3)
+    assert pools == []
+    alone = vae.colorize(img)                             # one render on its own still uses every core
+    assert pools == [2]
+    with render.on_one_core():
+        vae.colorize(img)
+    assert pools == [2]
+    np.testing.assert_array_equal(vae.variants(img, 1, seed=got[2].seed)[0].result.rgb, got[2].result.rgb)
+    assert alone.rgb.shape == got[0].result.rgb.shape
