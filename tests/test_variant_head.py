@@ -131,3 +131,17 @@ def test_the_cache_holds_the_training_side_without_near_gray_photos(base, tmp_pa
     assert cache["feat8"].shape == (kept, 24, 8, 8) and cache["ctx"].shape == (kept, 128)
     assert cache["ab"].shape == cache["ab_reg"].shape == (kept, 2, 32, 32)
     assert cache["ab"].dtype == torch.float16 and float(cache["ab"].float().abs().mean()) > 1.0
+
+
+def test_the_config_can_set_the_gain_the_head_adds_to(base, tmp_path):
+    """0 takes the base card's decoding gain; a gain in the config wins, and the checkpoint records it."""
+    from trainer.variant_train import VariantConfig, train
+
+    torch.save(synthetic_cache(64, 24), tmp_path / "cache.pt")
+    cfg = VariantConfig(out=str(tmp_path), base=str(base), latent_dim=4, width=16, batch=8, max_steps=2,
+                        log_every=1000)
+    card_gain = torch.load(train(cfg), weights_only=False)["reg_gain"]
+    (tmp_path / "last.pt").unlink()
+    import dataclasses
+    got = torch.load(train(dataclasses.replace(cfg, reg_gain=card_gain + 0.5)), weights_only=False)["reg_gain"]
+    assert got == pytest.approx(card_gain + 0.5)

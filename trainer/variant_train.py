@@ -54,6 +54,9 @@ class VariantConfig:
     val_fraction: float = 0.05
     log_every: int = 100
     seed: int = 0
+    # variant(z) = reg_gain * the base's regression chroma + the head's offset; 0 takes the base card's decoding
+    # gain. Version 2 used 1.1's x1.25; 1.6's card says x2 with a chroma knee the sampler does not apply.
+    reg_gain: float = 0.0
 
 
 def load_base(path: str | Path):
@@ -176,7 +179,9 @@ def train(cfg: VariantConfig, reg_gain: float | None = None) -> Path:
     out = Path(cfg.out)
     cache = torch.load(out / "cache.pt", weights_only=False)
     card = json.loads(Path(cfg.base).with_suffix(".json").read_text())
-    gain = float(reg_gain if reg_gain is not None else card.get("decoding", {}).get("reg_gain", 1.0))
+    if reg_gain is None:
+        reg_gain = cfg.reg_gain or card.get("decoding", {}).get("reg_gain", 1.0)
+    gain = float(reg_gain)
     tr, val = split_cache(cache, cfg.val_fraction, cfg.seed)
     torch.manual_seed(cfg.seed)
     feat_channels = int(tr["feat8"].shape[1])
