@@ -35,6 +35,7 @@ class PreviewRenderer:
         self.padded_shape = self.job.L_pad.shape
         self._small = None   # (image, L*) at DRAFT_SCALE of the preview, made on the first draft
         self._last = None    # (inputs, prediction) of the last network run, which a refine reuses
+        self._chroma = None  # (inputs, regions, Chroma) of the last render: a refine skips the hint solve too
         self._plain = None   # (temperature, ab) without hints, which protect regions keep (engine Colorizer.finish)
 
     def render(self, hints: list[Hint], vividness: float = 1.0, radius_scale: float = 1.0,
@@ -68,10 +69,19 @@ class PreviewRenderer:
             if self._plain is None or self._plain[0] != temperature:
                 self._plain = (temperature, self.colorizer.predict(job.L_pad[None, None], None, None, temperature).ab[0])
             plain = self._plain[1]
+        regions = job.regions
+        cached = self._chroma
+        if (cached is not None and cached[0] == inputs and len(cached[1]) == len(regions)
+                and all(a is b for a, b in zip(cached[1], regions))):  # regions are immutable: the same objects
+            chroma = cached[2]
+        else:
+            chroma = self.colorizer.chroma(job, pred.ab[0], plain)
+            self._chroma = (inputs, regions, chroma)
         if draft:
             image, L_full = self._draft_luminance()
             job = replace(job, image=image, L_full=L_full)
-        return self.colorizer.finish(job, pred.ab[0], None if pred.prob is None else pred.prob[0], plain, own=True)
+        return self.colorizer.finish(job, pred.ab[0], None if pred.prob is None else pred.prob[0], plain, own=True,
+                                     chroma=chroma)
 
     def _draft_luminance(self):
         if self._small is None:

@@ -44,6 +44,14 @@ class ColorizeResult:
     luminance: np.ndarray | None = None
 
 
+@dataclass(frozen=True)
+class Chroma:
+    """ab_work: 2 x h x w float32 after the hints and regions; coef: h x w x 4 guided-filter coefficients."""
+
+    ab_work: np.ndarray
+    coef: np.ndarray
+
+
 @dataclass
 class Job:
     """One colorization's inputs: image (checked), L_full H x W and L_work h x w float32 L*, L_pad
@@ -209,15 +217,33 @@ class Colorizer:
         return job.hint_mask is not None and _regions.has_protect(job.regions)
 
     def finish(self, job: "Job", ab: np.ndarray, prob: np.ndarray | None = None,
-               plain_ab: np.ndarray | None = None, own: bool = False) -> ColorizeResult:
+               plain_ab: np.ndarray | None = None, own: bool = False, chroma: "Chroma | None" = None) -> ColorizeResult:
         """Network output (ab 2 x Hp x Wp, prob K x Hp/4 x Wp/4 or None) -> full-resolution result.
 
         plain_ab (2 x Hp x Wp): the network's chroma for the same job without hints, which protect regions keep;
         made here (one more network run) when needs_plain(job) and the caller has none. `own`: `ab` is this
-        model's answer to the job's inputs (not a variant's), so its distribution can be made later."""
-        image, L_work = job.image, job.L_work
-        h, w = L_work.shape
+        model's answer to the job's inputs (not a variant's), so its distribution can be made later. `chroma`:
+        what `chroma(job, ab, plain_ab)` gave for these inputs, so a render at another size skips the hint solve."""
+        image = job.image
+        h, w = job.L_work.shape
         H, W = image.shape[:2]
+        if chroma is None:
+            chroma = self.chroma(job, ab, plain_ab)
+        s = contract.PROB_STRIDE
+        prob = None if prob is None else np.ascontiguousarray(prob[:, :-(-h // s), :-(-w // s)])
+        out = np.empty((H, W, 4 if image.ndim == 3 and image.shape[2] == 4 else 3), image.dtype)
+        render.render(job.L_full, chroma.coef, out)
+        if out.shape[2] == 4:
+            out[..., 3] = image[..., 3]
+        inputs = (job.L_pad[None, None], job.hint_ab, job.hint_mask, job.temperature) if own else None
+        return ColorizeResult(out, chroma.ab_work, prob, (h, w), self.provider, time.perf_counter() - job.start,
+                              job.temperature, inputs)
+
+    def chroma(self, job: "Job", ab: np.ndarray, plain_ab: np.ndarray | None = None) -> "Chroma":
+        """The working-grid chroma of a network answer after the hints and regions, and its guided-filter
+        coefficients: everything of finish that does not depend on the size it renders at."""
+        L_work = job.L_work
+        h, w = L_work.shape
         ab_work = np.ascontiguousarray(ab[:, :h, :w], np.float32)
         plain = None
         if self.needs_plain(job):
@@ -231,17 +257,9 @@ class Colorizer:
             ab_work = propagate.follow_hints(L_work, ab_work, job.hint_ab[0, :, :h, :w], hint_mask)
         if job.regions:
             ab_work = _regions.apply_regions(ab_work, job.regions, plain)
-        s = contract.PROB_STRIDE
-        prob = None if prob is None else np.ascontiguousarray(prob[:, :-(-h // s), :-(-w // s)])
         coef = render.guided_coefficients(L_work * np.float32(0.01), ab_work.transpose(1, 2, 0),
                                           render.guide_radius(max(h, w)))
-        out = np.empty((H, W, 4 if image.ndim == 3 and image.shape[2] == 4 else 3), image.dtype)
-        render.render(job.L_full, coef, out)
-        if out.shape[2] == 4:
-            out[..., 3] = image[..., 3]
-        inputs = (job.L_pad[None, None], job.hint_ab, job.hint_mask, job.temperature) if own else None
-        return ColorizeResult(out, ab_work, prob, (h, w), self.provider, time.perf_counter() - job.start,
-                              job.temperature, inputs)
+        return Chroma(ab_work, coef)
 
     # -- variants: alternative colourings from the conditional VAE (engine/variants.py) ----------------
     def variant_sampler(self) -> sampling.Sampler:

@@ -49,3 +49,34 @@ def test_protect_regions_cost_one_plain_network_run_per_photo(colorizer, monkeyp
     r.render([Hint(500, 200, "#2040ff", 2)], regions=[protect], draft=True)
     r.render([Hint(520, 200, "#2040ff", 2)], regions=[protect], draft=True)
     assert runs == [False, True, False]     # the hint-free run is made once, then reused across strokes
+
+
+def test_a_refine_skips_the_hint_solve_and_new_regions_do_not(colorizer, monkeypatch):
+    """The draft's hint solve and guided-filter coefficients serve its refine (only the render's size differs);
+    anything that changes the chroma (hints, vividness, regions) solves again."""
+    from engine import propagate
+    from engine.regions import Region, mask_shape
+
+    preview = np.dstack([gradient_image(240, 320)] * 3)
+    r = PreviewRenderer(colorizer, preview, (480, 640), size=192)
+    solves = []
+    real = propagate.follow_hints
+    monkeypatch.setattr(propagate, "follow_hints", lambda *a: solves.append(1) or real(*a))
+    hints = [Hint(100, 200, "#2040ff", 2)]
+    draft = r.render(hints, draft=True)
+    full = r.render(hints)
+    assert len(solves) == 1 and full.ab_work is draft.ab_work
+    fresh = PreviewRenderer(colorizer, preview, (480, 640), size=192).render(hints)   # nothing cached
+    np.testing.assert_array_equal(fresh.rgb, full.rgb)
+    assert len(solves) == 2
+    r.render(hints, vividness=1.3)
+    assert len(solves) == 3
+    mask = np.zeros(mask_shape((480, 640)), np.uint8)
+    mask[:, :40] = 255
+    region = Region(mask, "#20c040", 1.0)
+    coloured = r.render(hints, vividness=1.3, regions=[region])
+    assert len(solves) == 4 and not np.array_equal(coloured.rgb, full.rgb)
+    r.render(hints, vividness=1.3, regions=[region], draft=True)
+    assert len(solves) == 4
+    recoloured = r.render(hints, vividness=1.3, regions=[Region(mask, "#c02080", 1.0)])   # same count, new region
+    assert len(solves) == 5 and not np.array_equal(recoloured.rgb, coloured.rgb)
