@@ -15,6 +15,7 @@ from desktop.canvas_habits import SpacePan, SplitDivider
 
 ZOOM_STEP = 1.25
 ZOOM_RANGE = (0.02, 32.0)
+STAMP_MAX_RADIUS = 48.0   # screen pixels: bigger hint dots are drawn directly (see HintOverlay.paint)
 
 
 class Tool(enum.Enum):
@@ -111,9 +112,14 @@ class HintOverlay(QGraphicsItem):
         to_device = painter.worldTransform()
         painter.save()
         painter.resetTransform()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         for h in self.hints:
-            stamp = self._stamp(h.color, max((h.radius + 0.5) * self.unit, min_r) * scale, dpr)
+            r = max((h.radius + 0.5) * self.unit, min_r) * scale
             c = to_device.map(QPointF(h.x, h.y))
+            if r > STAMP_MAX_RADIUS:  # zoomed far in: few dots show, and a stamp that size would cost megabytes
+                _draw_dot(painter, c, r, h.color)
+                continue
+            stamp = self._stamp(h.color, r, dpr)
             half = stamp.width() / (2 * dpr)
             painter.drawPixmap(QPointF(c.x() - half, c.y() - half), stamp)
         painter.restore()
@@ -130,16 +136,20 @@ class HintOverlay(QGraphicsItem):
             stamp.fill(Qt.GlobalColor.transparent)
             p = QPainter(stamp)
             p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-            p.setBrush(QColor(color))
-            centre = QPointF(side / 2, side / 2)
-            for pen in (QPen(QColor(0, 0, 0, 200), 3), QPen(QColor(255, 255, 255, 230), 1.2)):
-                p.setPen(pen)
-                p.drawEllipse(centre, r, r)
+            _draw_dot(p, QPointF(side / 2, side / 2), r, color)
             p.end()
-            if len(self._stamps) > 256:  # many colours or zoom levels: start again rather than grow
+            if len(self._stamps) >= 128:  # many colours or zoom levels: start again rather than grow
                 self._stamps.clear()
             self._stamps[key] = stamp
         return stamp
+
+
+def _draw_dot(painter: QPainter, centre: QPointF, r: float, color: str) -> None:
+    """One hint dot of radius r in the painter's pixels: the hint colour ringed black, then white."""
+    painter.setBrush(QColor(color))
+    for pen in (QPen(QColor(0, 0, 0, 200), 3), QPen(QColor(255, 255, 255, 230), 1.2)):
+        painter.setPen(pen)
+        painter.drawEllipse(centre, r, r)
 
 
 class HeatItem(QGraphicsItem):

@@ -139,3 +139,9 @@ def test_a_new_preview_blits_the_hint_dots_and_zooming_redraws_them(qtbot, windo
     cv.centerOn(QPointF(hint.x, hint.y))
     cv.viewport().repaint()
     assert paints and dot_on_screen()
+    from desktop.canvas import STAMP_MAX_RADIUS
+    cv.set_zoom(32.0)                                      # dots too big to stamp are drawn as they are
+    cv.centerOn(QPointF(hint.x, hint.y))
+    cv.viewport().repaint()
+    assert dot_on_screen()
+    assert max(st.width() / st.devicePixelRatio() for st in cv.overlay._stamps.values()) <= 2 * STAMP_MAX_RADIUS + 6
