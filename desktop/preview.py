@@ -1,4 +1,4 @@
-"""Fast preview rendering: the engine's own Colorizer.prepare once per photo and size, then predict and finish per edit."""
+"""Fast preview rendering: the engine's Colorizer.prepare once per photo and size, then predict and finish per edit."""
 from __future__ import annotations
 
 import time
@@ -67,7 +67,8 @@ class PreviewRenderer:
         plain = None
         if self.colorizer.needs_plain(job):  # it depends on the photo and temperature only: once, not per stroke
             if self._plain is None or self._plain[0] != temperature:
-                self._plain = (temperature, self.colorizer.predict(job.L_pad[None, None], None, None, temperature).ab[0])
+                plain_ab = self.colorizer.predict(job.L_pad[None, None], None, None, temperature).ab[0]
+                self._plain = (temperature, plain_ab)
             plain = self._plain[1]
         regions = job.regions
         cached = self._chroma
