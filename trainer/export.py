@@ -107,9 +107,9 @@ def write_card(card: dict, path: Path) -> None:
 
 
 # The working size a card asks for: the scale the network is trained at (photos of short side 144, whole
-# scenes at 128-190 px; README "Working sizes": 192 beat 160, 256 and 320). contract.DEFAULT_LONG_SIDE (512) is
-# only the engine's fallback for cards without a rule; a candidate exported with it was once judged at 512 and
-# looked far worse than the shipped model at 192 for that reason alone.
+# scenes at 128-190 px; docs/history-tinta-base.md, "Working sizes": 192 beat 160, 256 and 320).
+# contract.DEFAULT_LONG_SIDE (512) is only the engine's fallback for cards without a rule; a candidate exported
+# with it was once judged at 512 and looked far worse than the shipped model at 192 for that reason alone.
 TRAINING_LONG_SIDE = 192
 
 
