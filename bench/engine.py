@@ -60,17 +60,37 @@ def _p50(fn, n: int = 20) -> float:
     return float(np.median(t))
 
 
+def _strokes(shape):
+    """Endless hint arrays (hint_ab, hint_mask) for L of `shape`: a 3 x 3 dab at a new place and colour each time."""
+    rng = np.random.default_rng(0)
+    _, _, h, w = shape
+    while True:
+        ab, mask = np.zeros((1, 2, h, w), np.float32), np.zeros((1, 1, h, w), np.float32)
+        y, x = int(rng.integers(0, h - 3)), int(rng.integers(0, w - 3))
+        ab[:, :, y:y + 3, x:x + 3] = rng.uniform(-50, 50, (2, 1, 1))
+        mask[:, :, y:y + 3, x:x + 3] = 1
+        yield ab, mask
+
+
 def preview(c: Colorizer) -> None:
     """Preview latency of the default session (cut down to the outputs the card's decoding reads, int8 on the
     CPU when the card has it) against the whole graph (what every run cost before engine/pruning.py) and the
     v0.1 way (annealed mean), interleaved in one run so the ratios hold on a busy machine."""
     img = photo(256, 171)
     L = np.full((1, 1, 192, 256), 50, np.float32)
-    runs = {"colorize": lambda: c.colorize(img, size=256), "network": lambda: c.predict(L),
-            "network whole": lambda: c.predict(L, distribution=True),
-            "network annealed": lambda: c.predict(L, decode=Decoding("annealed")),
+    strokes = _strokes(L.shape)
+
+    def new_photo(fn):  # each run as if on a photo opened just now: no encoder answer kept (engine/split.py)
+        return lambda: (c.forget_encoded(), fn())
+
+    runs = {"colorize": new_photo(lambda: c.colorize(img, size=256)), "network": new_photo(lambda: c.predict(L)),
+            # the same photo with the next stroke's hints: what the app's brush waits for
+            "network stroke": lambda: c.predict(L, *next(strokes)),
+            "network whole": new_photo(lambda: c.predict(L, distribution=True)),
+            "network annealed": new_photo(lambda: c.predict(L, decode=Decoding("annealed"))),
             # the card's decoding at the working size alone: what its extra scales (engine/ensemble.py) cost
-            "network one size": lambda: c.predict(L, decode=dataclasses.replace(c.card.decoding, scales=()))}
+            "network one size": new_photo(lambda: c.predict(L, decode=dataclasses.replace(c.card.decoding,
+                                                                                           scales=())))}
     for fn in runs.values():
         fn()
     times = {k: [] for k in runs}
@@ -81,6 +101,7 @@ def preview(c: Colorizer) -> None:
     how = providers.precision_of(c._session)
     outputs = ", ".join(o.name for o in c._session.get_outputs()) if c._session is not None else "sampler"
     FIGURES.update(preview_ms=p50["colorize"], preview_network_ms=p50["network"], precision=how,
+                   preview_network_stroke_ms=p50["network stroke"],
                    preview_network_outputs=outputs, preview_network_whole_ms=p50["network whole"],
                    preview_network_annealed_ms=p50["network annealed"], decoding=c.card.decoding.mode,
                    preview_network_one_size_ms=p50["network one size"], scales=list(c.card.decoding.scales))
@@ -89,6 +110,9 @@ def preview(c: Colorizer) -> None:
           f"{p50['network whole']:.1f} ms with the whole graph and the distribution "
           f"({p50['network'] / p50['network whole']:.2f}x), {p50['network annealed']:.1f} ms decoding the "
           f"annealed mean as v0.1 did")
+    print(f"  a stroke on the same photo (new hints): network {p50['network stroke']:.1f} ms "
+          f"({p50['network stroke'] / p50['network']:.2f}x; the encoder's answer is kept when the graph's encoder "
+          f"reads no hints: {'yes' if getattr(c, '_split', None) else 'no'})")
     if c.card.decoding.scales:
         extra = ", x".join(f"{s:.2f}" for s in c.card.decoding.scales)
         print(f"  the card's scale ensemble (working size and x{extra}): network {p50['network']:.1f} ms against "

@@ -1,9 +1,12 @@
 """Colorizer: luminance in, network at a working size, edge-aware chroma upsampling, sRGB out."""
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 import time
+import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import cv2
@@ -19,7 +22,12 @@ from .hints import Hint, check_inside, hints_to_inputs
 from . import precision as _precision
 from . import pruning
 from .models import find_card, verify, verify_int8
-from .providers import canonical, session_for
+from .providers import canonical, session_for, split_sessions
+
+
+# Encoder answers kept (engine/split.py): a photo's two working sizes, and the one opened before it. About 1 MB each
+# at the default working size.
+ENCODED_KEEP = 4
 
 
 @dataclass
@@ -119,6 +127,15 @@ class Colorizer:
         if "ab" not in self._outputs:
             raise ModelError(f"{path}: model has no 'ab' output")
         self._fast = {o.name for o in self._session.get_outputs()}
+        # A graph whose encoder reads L alone runs in two parts, the encoder once per photo and working size
+        # (engine/split.py): a stroke then re-runs only what reads the hints.
+        try:
+            self._split = split_sessions(*self._open, outputs=self.card.decoding.outputs(self._outputs))
+        except Exception as exc:  # noqa: BLE001 - any failure leaves the whole graph, which already runs
+            warnings.warn(f"{path}: running the model whole ({str(exc)[:120]})", stacklevel=2)
+            self._split = None
+        self._encoded: OrderedDict[tuple, dict] = OrderedDict()
+        self._encoded_lock = threading.Lock()
 
     def _session_for(self, names) -> "object":
         """The cut-down session when it computes `names`, else the whole graph's, opened on first need."""
@@ -164,15 +181,42 @@ class Colorizer:
         if distribution and "prob" in self._outputs and "prob" not in names:
             names.append("prob")
         session = self._session_for(names)
+        parts = self._split if session is self._session else None
 
         def run(L, hint_ab, hint_mask):
             feeds.update(L=np.ascontiguousarray(L, np.float32), hint_ab=np.ascontiguousarray(hint_ab, np.float32),
                          hint_mask=np.ascontiguousarray(hint_mask, np.float32))
-            return dict(zip(names, session.run(names, feeds)))
+            if parts is None:
+                return dict(zip(names, session.run(names, feeds)))
+            rest = parts[1]
+            given = {**feeds, **self._encode(parts[0], feeds["L"])}
+            return dict(zip(names, rest.run(names, {i.name: given[i.name] for i in rest.get_inputs()})))
         out = ensemble.ensemble(run, L, hint_ab, hint_mask, dec.scales, m)
         vividness = self.card.default_temperature / t
         ab = decoding.decode(out.get("ab"), out.get("ab_reg"), out.get("prob"), dec, vividness)
         return Prediction(ab, out.get("ab_reg"), out.get("prob"), out.get("ab"))
+
+    def forget_encoded(self) -> None:
+        """Drop the encoder answers kept for recent photos (engine/split.py), as if no photo had been seen."""
+        if self._session is not None:
+            with self._encoded_lock:
+                self._encoded.clear()
+
+    def _encode(self, encoder, L: np.ndarray) -> dict[str, np.ndarray]:
+        """The encoder part's outputs for L (N x 1 x H x W float32), kept for the last ENCODED_KEEP inputs: every
+        stroke on a photo asks again for the same L at each working size."""
+        key = (L.shape, hashlib.blake2b(L.tobytes(), digest_size=16).digest())
+        with self._encoded_lock:
+            hit = self._encoded.get(key)
+            if hit is not None:
+                self._encoded.move_to_end(key)
+                return hit
+        out = dict(zip((o.name for o in encoder.get_outputs()), encoder.run(None, {"L": L})))
+        with self._encoded_lock:
+            self._encoded[key] = out
+            while len(self._encoded) > ENCODED_KEEP:
+                self._encoded.popitem(last=False)
+        return out
 
     def working_shape(self, shape: tuple[int, int], size: int | None = None) -> tuple[int, int]:
         """(h, w) with long side `size` (card default if None) and the aspect ratio of `shape` (H, W)."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import onnxruntime as ort
 
-from . import precision, pruning
+from . import precision, pruning, split
 from .errors import ProviderError
 
 CPU = "CPUExecutionProvider"
@@ -134,6 +134,30 @@ def _cut(source, key: str, outputs: tuple[str, ...] | None):
         return source
     data = pruning.outputs_only(source, key, outputs)
     return source if data is None else data
+
+
+def split_sessions(model_path: Path, sha256: str, requested: str | None = None,
+                   int8: tuple[Path, str] | None = None, how: str | None = None,
+                   outputs: tuple[str, ...] | None = None):
+    """(encoder, rest) sessions for the graph session_for(...) with the same arguments runs, cut where the hints
+    come in (engine/split.py), at its precision and on its providers; None when the graph has no hint-free
+    encoder worth running apart."""
+    whole, _ = session_for(model_path, sha256, requested, int8, how, outputs)
+    used = precision_of(whole)
+    source, key = ((str(int8[0]), int8[1]) if used == "int8" else
+                   (precision.fp16_model(model_path, sha256), sha256 + ":fp16") if used == "fp16" else
+                   (str(model_path), sha256))
+    chain = whole.get_providers()
+    cache_key = ("split", key, tuple(chain), outputs)
+    pair = _sessions.get(cache_key)
+    if pair is None:
+        pieces = split.parts(source, key, outputs)
+        if pieces is None:
+            return None
+        pair = _sessions[cache_key] = tuple(_open(p, chain) for p in pieces)
+        for sess in pair:
+            _precisions[id(sess)] = used
+    return pair
 
 
 def precision_of(session) -> str:

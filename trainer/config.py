@@ -31,6 +31,8 @@ class TrainConfig:
     seg_repeat: int = 1           # photos with a label map are drawn this many times per epoch, with or without
                                   # seg_classes (406 street frames among 29.5k photos: a batch of 16 is rarely labelled)
     latent_dim: int = 0
+    stem_hints: bool = True       # False: hints enter at the skips only, so the encoder runs once per photo in the
+                                  # engine (trainer/model.py); a run from a shipped .onnx takes its card's setting
     # loss weights
     w_reg: float = 1.0
     w_cls: float = 1.0

@@ -123,6 +123,8 @@ def build_card(net: TintaNet, onnx_path: Path, name: str, ck: dict, default: boo
         "inputs": list(contract.INPUTS), "outputs": list(contract.OUTPUTS),
         "input_size_rule": {"multiple": contract.MULTIPLE, "default_long_side": int(long_side)},
         "default_temperature": contract.DEFAULT_TEMPERATURE,
+        "stem_hints": net.cfg.stem_hints,  # False: the encoder reads L alone, so the engine runs it once a photo
+        "decoder_channels": list(net.cfg.decoder_channels),  # what trainer.from_onnx rebuilds the network with
         "heads": {"regression": net.cfg.reg_head, "class": net.cfg.class_head, "scene": net.cfg.scene_head,
                   "segmentation": net.cfg.seg_classes, "latent_dim": net.cfg.latent_dim},
         "bins": net.bins.numpy().astype(int).tolist(),

@@ -25,6 +25,16 @@ from trainer.lite0 import load_pretrained
 from trainer.model import ModelConfig, TintaNet, build_model
 
 
+def config_from_card(card: dict) -> ModelConfig:
+    """The ModelConfig of a shipped colorizer's card (heads, bins, decoder width, whether the stem reads hints)."""
+    heads = card.get("heads", {})
+    # Shipped cards predate "decoder_channels" and "stem_hints": they all have ModelConfig's defaults there.
+    extra = {"decoder_channels": tuple(card["decoder_channels"])} if "decoder_channels" in card else {}
+    return ModelConfig(num_bins=len(card["bins"]), reg_head=heads.get("regression", True),
+                       class_head=heads.get("class", True), scene_head=heads.get("scene", True),
+                       stem_hints=card.get("stem_hints", True), pretrained=False, **extra)
+
+
 def _call_order(net: TintaNet, shape=(1, 1, 64, 64)) -> list[tuple[str, nn.Module, nn.Module | None]]:
     """(name, conv, batchnorm-that-directly-follows-it or None) for every Conv2d in execution order."""
     names = {m: n for n, m in net.named_modules()}
@@ -169,10 +179,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     card = json.loads(Path(a.onnx).with_suffix(".json").read_text())
     bins = np.asarray(card["bins"], np.float32)
-    heads = card.get("heads", {})
-    cfg = ModelConfig(num_bins=len(bins), reg_head=heads.get("regression", True),
-                      class_head=heads.get("class", True), scene_head=heads.get("scene", True))
-    net = recover(a.onnx, bins, cfg)
+    net = recover(a.onnx, bins, config_from_card(card))
     diff = onnx_parity(net, a.onnx)
     print(f"parity with {a.onnx}: max |diff| {diff:.2e} ab units")
     if a.unfold:

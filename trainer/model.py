@@ -28,6 +28,10 @@ class ModelConfig:
     latent_dim: int = 0           # >0 makes it a conditional VAE
     decoder_channels: tuple[int, ...] = field(default=(192, 128, 64, 32))  # strides 16, 8, 4, 2
     pretrained: bool = True
+    # False: the stem's hint fusion sees no hints, so the encoder depends on L alone and the engine runs it once
+    # per photo rather than once per stroke (hints still enter at every skip). On tinta-base 1.6's weights the
+    # engine's hint results moved by <= 0.01 dB on the validation split (docs/history-tinta-base.md, 1.7).
+    stem_hints: bool = True
 
 
 def _conv_bn(cin: int, cout: int, k: int = 3) -> nn.Sequential:
@@ -136,7 +140,11 @@ class TintaNet(nn.Module):
     def encode(self, L: torch.Tensor, hint_ab: torch.Tensor, hint_mask: torch.Tensor):
         """Returns (skips [5 maps], global context [N,128], scene logits [N,1000])."""
         x = normalize((L / 100.0).expand(-1, 3, -1, -1))
-        feats = self.encoder.features(x, after_stem=lambda s: self.stem_hints(s, hint_ab, hint_mask))
+        if self.cfg.stem_hints:
+            feats = self.encoder.features(x, after_stem=lambda s: self.stem_hints(s, hint_ab, hint_mask))
+        else:  # the fusion's answer to no hints, made from the stem's own shape so that nothing reads the hints
+            feats = self.encoder.features(x, after_stem=lambda s: s + self.stem_hints.net(s.new_zeros(
+                s.shape[0], 4, s.shape[2], s.shape[3])))
         skips = [fuse(f, hint_ab, hint_mask) for fuse, f in zip(self.skip_hints, feats)]
         pooled, scene = self.encoder.head(feats[-1])
         return skips, self.context(pooled), scene

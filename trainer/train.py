@@ -228,9 +228,12 @@ class Trainer:
         ckpt = self.out / "last.pt"
         # ImageNet weights only when nothing else sets the encoder: a machine without the Lite0 package then
         # needs no copy of them to resume or to start from another model.
+        stem_hints = cfg.stem_hints
+        if cfg.init_from.endswith(".onnx"):  # the graph it starts from decides, or its weights would not recover
+            stem_hints = json.loads(Path(cfg.init_from).with_suffix(".json").read_text()).get("stem_hints", True)
         mcfg = ModelConfig(num_bins=len(bins), reg_head=cfg.reg_head, class_head=cfg.class_head,
                            scene_head=cfg.scene_head, seg_classes=cfg.seg_classes, latent_dim=cfg.latent_dim,
-                           pretrained=not (cfg.init_from or (cfg.resume and ckpt.exists())))
+                           stem_hints=stem_hints, pretrained=not (cfg.init_from or (cfg.resume and ckpt.exists())))
         self.model = build_model(mcfg, bins).to(self.device)
         self.state = {"step": 0, "epoch": 0, "batch_in_epoch": 0, "total_steps": cfg.max_steps,
                       "wall": 0.0, "prior": None}

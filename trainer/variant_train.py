@@ -61,18 +61,10 @@ class VariantConfig:
 
 def load_base(path: str | Path):
     """(frozen TintaNet recovered from the default model's ONNX file, its card as a dict)."""
-    from trainer.from_onnx import recover
-    from trainer.model import ModelConfig
+    from trainer.from_onnx import config_from_card, recover
 
     card = json.loads(Path(path).with_suffix(".json").read_text())
-    heads = card.get("heads", {})
-    bins = np.asarray(card["bins"], np.float32)
-    # Shipped cards predate a "decoder_channels" field: they all have ModelConfig's default decoder.
-    extra = {"decoder_channels": tuple(card["decoder_channels"])} if "decoder_channels" in card else {}
-    cfg = ModelConfig(num_bins=len(bins), reg_head=heads.get("regression", True),
-                      class_head=heads.get("class", True), scene_head=heads.get("scene", True), pretrained=False,
-                      **extra)
-    net = recover(path, bins, cfg)
+    net = recover(path, np.asarray(card["bins"], np.float32), config_from_card(card))
     for p in net.parameters():
         p.requires_grad_(False)
     return net.eval(), card
