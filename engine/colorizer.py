@@ -5,7 +5,6 @@ import hashlib
 import math
 import threading
 import time
-import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -22,7 +21,7 @@ from .hints import Hint, check_inside, hints_to_inputs
 from . import precision as _precision
 from . import pruning
 from .models import find_card, verify, verify_int8
-from .providers import canonical, session_for, split_sessions
+from .providers import canonical, session_for
 
 
 # Encoder answers kept (engine/split.py): a photo's two working sizes, and the one opened before it. About 1 MB each
@@ -115,7 +114,17 @@ class Colorizer:
             self._outputs = list(pruning.graph_outputs(path, self.card.sha256))
             # The card's decoding reads one or two outputs; the rest of the graph (the class head, half the
             # CPU time of tinta-base) runs only when a distribution is asked for (engine/pruning.py).
-            self._session, self.provider = session_for(*self._open, outputs=self.card.decoding.outputs(self._outputs))
+            wanted = self.card.decoding.outputs(self._outputs)
+            # A graph whose encoder reads L alone runs in two parts, the encoder once per photo and working size
+            # (engine/split.py): a stroke then re-runs only what reads the hints. The part that does stands in
+            # for the whole graph, which is then not opened at all (it would hold its weights twice).
+            self._split = None
+            encoder, _ = session_for(*self._open, outputs=wanted, part="encoder")
+            if encoder is not None:
+                self._session, self.provider = session_for(*self._open, outputs=wanted, part="rest")
+                self._split = (encoder, self._session)
+            else:
+                self._session, self.provider = session_for(*self._open, outputs=wanted)
         except ProviderError:
             raise
         except Exception as exc:  # onnxruntime and onnx raise their own exception types on bad graphs
@@ -127,13 +136,6 @@ class Colorizer:
         if "ab" not in self._outputs:
             raise ModelError(f"{path}: model has no 'ab' output")
         self._fast = {o.name for o in self._session.get_outputs()}
-        # A graph whose encoder reads L alone runs in two parts, the encoder once per photo and working size
-        # (engine/split.py): a stroke then re-runs only what reads the hints.
-        try:
-            self._split = split_sessions(*self._open, outputs=self.card.decoding.outputs(self._outputs))
-        except Exception as exc:  # noqa: BLE001 - any failure leaves the whole graph, which already runs
-            warnings.warn(f"{path}: running the model whole ({str(exc)[:120]})", stacklevel=2)
-            self._split = None
         self._encoded: OrderedDict[tuple, dict] = OrderedDict()
         self._encoded_lock = threading.Lock()
 
@@ -181,7 +183,7 @@ class Colorizer:
         if distribution and "prob" in self._outputs and "prob" not in names:
             names.append("prob")
         session = self._session_for(names)
-        parts = self._split if session is self._session else None
+        parts = self._split if session is self._session else None  # the whole graph (for `prob`) runs whole
 
         def run(L, hint_ab, hint_mask):
             feeds.update(L=np.ascontiguousarray(L, np.float32), hint_ab=np.ascontiguousarray(hint_ab, np.float32),

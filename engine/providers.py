@@ -80,7 +80,7 @@ def physical_cores() -> int:
     return max(1, min(len(cores), logical) if cores else logical)
 
 
-_sessions: dict[tuple, ort.InferenceSession] = {}
+_sessions: dict[tuple, ort.InferenceSession | None] = {}  # None: no such part (split)
 _precisions: dict[int, str] = {}  # id(session) -> "int8" | "fp16" | "fp32"; cached sessions live as long as the process
 
 
@@ -98,28 +98,36 @@ def _open(source, chain: list[str]) -> ort.InferenceSession:
 
 def session_for(model_path: Path, sha256: str, requested: str | None = None,
                 int8: tuple[Path, str] | None = None, how: str | None = None,
-                outputs: tuple[str, ...] | None = None):
-    """A cached InferenceSession for (model sha, provider choice, precision mode, outputs) and the provider
-    that actually runs it. GPU providers get the fp16 copy (engine/precision.py); if the accelerator then
-    fails to start and ORT falls back to the CPU, the session is reopened in fp32. `int8` is the card's
+                outputs: tuple[str, ...] | None = None, part: str | None = None):
+    """A cached InferenceSession for (model sha, provider choice, precision mode, outputs, part) and the
+    provider that actually runs it. GPU providers get the fp16 copy (engine/precision.py); if the accelerator
+    then fails to start and ORT falls back to the CPU, the session is reopened in fp32. `int8` is the card's
     (path, sha256) of its int8 copy, run on the CPU (verified by the caller); `how` overrides TINTA_PRECISION;
-    `outputs`, when given, cuts the graph down to those of its outputs (engine/pruning.py)."""
+    `outputs`, when given, cuts the graph down to those of its outputs (engine/pruning.py); `part` ("encoder" or
+    "rest") opens that part of a graph whose encoder reads L alone (engine/split.py), and gives (None, None)
+    for a graph without one."""
     chain = preference(requested)
     how = how or precision.mode()
-    key = (sha256, tuple(chain), how, int8[1] if int8 else None, outputs)
+    key = (sha256, tuple(chain), how, int8[1] if int8 else None, outputs, part)
+    if key in _sessions and _sessions[key] is None:
+        return None, None
     sess = _sessions.get(key)
     if sess is None:
         used = "fp32"
-        if int8 is not None and precision.wants_int8(chain[0], how):
-            sess, used = _open(_cut(str(int8[0]), int8[1], outputs), chain), "int8"
-        half = precision.fp16_model(model_path, sha256) if sess is None and precision.wants_fp16(chain[0], how) \
-            else None
-        if half is not None:
-            sess, used = _open(_cut(half, sha256 + ":fp16", outputs), chain), "fp16"
-            if not precision.wants_fp16(sess.get_providers()[0], how):
-                sess, used = None, "fp32"
-        if sess is None:
-            sess = _open(_cut(str(model_path), sha256, outputs), chain)
+        try:
+            if int8 is not None and precision.wants_int8(chain[0], how):
+                sess, used = _open(_cut(str(int8[0]), int8[1], outputs, part), chain), "int8"
+            half = precision.fp16_model(model_path, sha256) if sess is None and \
+                precision.wants_fp16(chain[0], how) else None
+            if half is not None:
+                sess, used = _open(_cut(half, sha256 + ":fp16", outputs, part), chain), "fp16"
+                if not precision.wants_fp16(sess.get_providers()[0], how):
+                    sess, used = None, "fp32"
+            if sess is None:
+                sess = _open(_cut(str(model_path), sha256, outputs, part), chain)
+        except _NoPart:
+            _sessions[key] = None
+            return None, None
         _sessions[key] = sess
         _precisions[id(sess)] = used
     actual = sess.get_providers()[0]
@@ -128,36 +136,22 @@ def session_for(model_path: Path, sha256: str, requested: str | None = None,
     return sess, actual
 
 
-def _cut(source, key: str, outputs: tuple[str, ...] | None):
-    """`source` (a path or bytes), or its graph cut down to `outputs` when that leaves something out."""
+class _NoPart(Exception):
+    """The graph has no hint-free encoder to open apart (engine/split.py)."""
+
+
+def _cut(source, key: str, outputs: tuple[str, ...] | None, part: str | None = None):
+    """`source` (a path or bytes), or its graph cut down to `outputs` when that leaves something out; with
+    `part`, that part of the graph (engine/split.py) computing `outputs`, or _NoPart."""
+    if part is not None:
+        pieces = split.parts(source, key, outputs)
+        if pieces is None:
+            raise _NoPart(key)
+        return pieces[("encoder", "rest").index(part)]
     if outputs is None:
         return source
     data = pruning.outputs_only(source, key, outputs)
     return source if data is None else data
-
-
-def split_sessions(model_path: Path, sha256: str, requested: str | None = None,
-                   int8: tuple[Path, str] | None = None, how: str | None = None,
-                   outputs: tuple[str, ...] | None = None):
-    """(encoder, rest) sessions for the graph session_for(...) with the same arguments runs, cut where the hints
-    come in (engine/split.py), at its precision and on its providers; None when the graph has no hint-free
-    encoder worth running apart."""
-    whole, _ = session_for(model_path, sha256, requested, int8, how, outputs)
-    used = precision_of(whole)
-    source, key = ((str(int8[0]), int8[1]) if used == "int8" else
-                   (precision.fp16_model(model_path, sha256), sha256 + ":fp16") if used == "fp16" else
-                   (str(model_path), sha256))
-    chain = whole.get_providers()
-    cache_key = ("split", key, tuple(chain), outputs)
-    pair = _sessions.get(cache_key)
-    if pair is None:
-        pieces = split.parts(source, key, outputs)
-        if pieces is None:
-            return None
-        pair = _sessions[cache_key] = tuple(_open(p, chain) for p in pieces)
-        for sess in pair:
-            _precisions[id(sess)] = used
-    return pair
 
 
 def precision_of(session) -> str:

@@ -18,11 +18,12 @@ import warnings
 _cache: dict[tuple, bytes | None] = {}
 _names: dict[str, tuple[str, ...]] = {}
 _lock = threading.Lock()
-_last: list = [None]  # (key, parsed model): parsed once at start-up, by graph_outputs, for outputs_only to cut
+_last: list = [None]  # (key, parsed model): parsed once at start-up, by graph_outputs, for the cut that follows
 
 
-def _parse(source, key: str, keep: bool):
-    """The ModelProto of `source`, reusing the last one parsed for `key`; kept for the next call only if `keep`."""
+def parse(source, key: str, keep: bool):
+    """The ModelProto of `source`, reusing the last one parsed for `key`; kept for the next call only if `keep`
+    (outputs_only and engine/split.py's parts take it, so a model is parsed once when it is opened)."""
     import onnx
 
     hit = _last[0]
@@ -41,7 +42,7 @@ def graph_outputs(source, key: str) -> tuple[str, ...]:
     with _lock:
         hit = _names.get(key)
         if hit is None:
-            model = _parse(source, key, keep=True)  # the Colorizer cuts this model next: parse it once
+            model = parse(source, key, keep=True)  # the Colorizer cuts this model next: parse it once
             hit = _names[key] = tuple(o.name for o in model.graph.output)
         return hit
 
@@ -55,7 +56,7 @@ def outputs_only(source, key: str, wanted: tuple[str, ...]) -> bytes | None:
             return _cache[(key, wanted)]
         from onnx.utils import Extractor
 
-        model = _parse(source, key, keep=False)
+        model = parse(source, key, keep=False)
         names = _names[key] = tuple(o.name for o in model.graph.output)
         keep = [n for n in names if n in wanted]
         data = None

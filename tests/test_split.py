@@ -132,3 +132,11 @@ def test_reexport_makes_a_hint_free_copy_with_the_same_colours_without_hints(mod
             for p in (src, new))
     assert np.abs(a - b).max() > 1e-3
     assert onnx_parity(recover(new, TABLE, config_from_card(card)), new) < 1e-3
+
+
+def test_the_whole_graph_is_not_opened_beside_its_parts(models, monkeypatch):
+    from engine import providers
+    col = _colorizer(models, monkeypatch, "free")
+    opened = [k for k, v in providers._sessions.items() if k[0] == col.card.sha256 and v is not None and k[4]]
+    assert sorted(k[-1] for k in opened) == ["encoder", "rest"]  # the weights are held once
+    assert col._session is col._split[1]
