@@ -232,3 +232,34 @@ def test_a_full_fine_tune_needs_no_imagenet_weights(tmp_path, exported, monkeypa
     assert finetune(tmp_path, path, tmp_path / "full", "--freeze_encoder", "false") == 0
     with pytest.raises(RuntimeError, match="weights not found"):  # what a run from ImageNet needs
         finetune(tmp_path, "", tmp_path / "scratch", "--freeze_encoder", "false")
+
+
+def test_a_start_whose_stem_reads_no_hints_stays_so(tmp_path, exported, monkeypatch, capsys):
+    """1.7 on: the stem's hint fusion sees no hints, so the engine runs the encoder once per photo; a fine-tune
+    of such a model keeps it so, and --stem_hints false makes any start so."""
+    import copy
+    import dataclasses
+
+    from trainer import train as T
+    from trainer.export import export_onnx
+    net, path = exported
+    free_net = copy.deepcopy(net)
+    free_net.cfg = dataclasses.replace(net.cfg, stem_hints=False)
+    free = tmp_path / "free.onnx"
+    export_onnx(free_net, free)
+    free.with_suffix(".json").write_text(json.dumps({"bins": TABLE.tolist(), "heads": {}, "stem_hints": False}))
+    assert T.start_reads_hints(str(path)) and not T.start_reads_hints(str(free)) and T.start_reads_hints("")
+    monkeypatch.setattr(T, "ModelConfig", lambda **kw: ModelConfig(**{**kw, **SMALL}))
+    write_shard(tmp_path / "s.tar")
+    runs = {"from a hint-free start": (free, ()), "asked for": (path, ("--stem_hints", "false")),
+            "as it was": (path, ())}
+    for name, (start, extra) in runs.items():
+        assert finetune(tmp_path, start, tmp_path / name.replace(" ", "_"), *extra) == 0
+    import re
+    parities = [float(x) for x in re.findall(r"\(parity ([0-9.e+-]+) ab\)", capsys.readouterr().err)]
+    assert len(parities) == 3 and max(parities) < 1e-4  # each start recovered as its own graph computes
+    saved = {name: torch.load(tmp_path / name.replace(" ", "_") / "last.pt", weights_only=True)["model_config"]
+             for name in runs}
+    assert [saved[n]["stem_hints"] for n in runs] == [False, False, True]
+    assert not T.start_reads_hints(str(tmp_path / "asked_for" / "last.pt"))
+

@@ -148,6 +148,21 @@ def init_weights_from(model: TintaNet, path: str) -> None:
     model.load_state_dict(own, strict=True)
 
 
+def start_reads_hints(init_from: str) -> bool:
+    """Whether the model a run starts from feeds hints to its stem (ModelConfig.stem_hints): a shipped .onnx's card,
+    a delta's base card, a checkpoint's model config; True for ImageNet weights (nothing to go by)."""
+    def card(onnx_path: str) -> bool:
+        return json.loads(Path(onnx_path).with_suffix(".json").read_text()).get("stem_hints", True)
+    if not init_from:
+        return True
+    if init_from.endswith(".onnx"):
+        return card(init_from)
+    base = delta_base(init_from)
+    if base is not None:
+        return card(base)
+    return torch.load(init_from, map_location="cpu", weights_only=True).get("model_config", {}).get("stem_hints", True)
+
+
 def delta_base(path: str) -> str | None:
     """The base ONNX model a delta checkpoint (trainer/slim.py) was trained on, checked by SHA-256; None when
     `path` is an ordinary checkpoint."""
@@ -228,9 +243,9 @@ class Trainer:
         ckpt = self.out / "last.pt"
         # ImageNet weights only when nothing else sets the encoder: a machine without the Lite0 package then
         # needs no copy of them to resume or to start from another model.
-        stem_hints = cfg.stem_hints
-        if cfg.init_from.endswith(".onnx"):  # the graph it starts from decides, or its weights would not recover
-            stem_hints = json.loads(Path(cfg.init_from).with_suffix(".json").read_text()).get("stem_hints", True)
+        # A model whose stem reads no hints stays so (its stem fusion never learned from them, and the engine runs
+        # its encoder once per photo); any start can be made so with --stem_hints false.
+        stem_hints = cfg.stem_hints and start_reads_hints(cfg.init_from)
         mcfg = ModelConfig(num_bins=len(bins), reg_head=cfg.reg_head, class_head=cfg.class_head,
                            scene_head=cfg.scene_head, seg_classes=cfg.seg_classes, latent_dim=cfg.latent_dim,
                            stem_hints=stem_hints, pretrained=not (cfg.init_from or (cfg.resume and ckpt.exists())))
@@ -334,7 +349,9 @@ class Trainer:
         """Start from a shipped colorizer: its weights recovered from the ONNX file (trainer/from_onnx.py)."""
         from trainer.from_onnx import onnx_parity, recover
 
-        net = recover(path, bins.numpy(), dataclasses.replace(self.model.cfg, pretrained=False))
+        # recovered as its graph computes (so parity holds), then trained as this run's config says
+        net = recover(path, bins.numpy(), dataclasses.replace(self.model.cfg, pretrained=False,
+                                                              stem_hints=start_reads_hints(path)))
         diff = onnx_parity(net, path)
         if diff > 1e-2:
             raise RuntimeError(f"{path}: recovered weights differ from the ONNX model by {diff:.3g} ab")

@@ -28,6 +28,10 @@ SEG=${SEG:-0}  # 11: also train the segmentation head on streets_camvid's label 
 WORKERS=${WORKERS:-$(( $(nproc) > 2 ? $(nproc) - 2 : 1 ))}
 WORK=${WORK:-/tmp/tinta_runs}
 SCENE=${SCENE:-true}  # the scene head's teacher needs the Lite0 weights (TINTA_LITE0_WEIGHTS)
+# false: hints enter at the skips only, so the engine runs the encoder once per photo and a stroke costs 0.7x the
+# network (docs/history-tinta-base.md, Version 1.7: on 1.6's weights the hint results moved <= 0.02 dB); a start
+# whose stem reads no hints (1.7 on) stays so whatever this says
+STEM_HINTS=${STEM_HINTS:-false}
 LR=${LR:-2e-3}
 PROFILE=${PROFILE:-20}  # steps timed by phase, then as many profiled: base/profile.json and .txt in logs.tar
 CKPT=${CKPT:-1000}  # steps between checkpoints; each also validates (16-29 s on the H200 before the fix in train.py)
@@ -48,7 +52,8 @@ PY
 # Photos decoded once into GPU memory and cropped there (trainer/gpu_data.py): the per-crop CPU loader
 # fed the H200 only 1.7k crops/s. Near-gray photos are dropped. The log's crops_per_s tells the rate.
 common=(--data "$PACK" --batch "$BATCH" --workers "$WORKERS" --crop 128 --log_every 25 --ckpt_every "$CKPT"
-        --prior_images 4000 --val_images 512 --min_colourfulness 10 --seg_classes "$SEG" --scene_head "$SCENE")
+        --prior_images 4000 --val_images 512 --min_colourfulness 10 --seg_classes "$SEG" --scene_head "$SCENE"
+        --stem_hints "$STEM_HINTS")
 base=(--out "$WORK/base" --lr "$LR" $( [ -n "$INIT" ] && echo --init_from "$INIT" --warmup 100 || echo --warmup 300 ))
 # The stage's limit leaves room for its start-up (decoding, prior: ~1 minute); SIGTERM from `timeout` makes the
 # trainer save the steps done and end (a device call's limit once cut a run that had not saved).
