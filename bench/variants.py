@@ -61,7 +61,9 @@ def main(argv=None) -> int:
     sampler = col.variant_sampler()
     col.colorize(pixels, size=a.size)
     col.variants(pixels, a.n, 0, size=a.size)
-    ones, manys = alternating([lambda: col.colorize(pixels, size=a.size),
+    # One colorization of a photo just opened: the encoder's answer for this photo is forgotten each time, or from
+    # tinta-base 1.7 on (engine/split.py) the repeats would time a stroke rather than a colorization.
+    ones, manys = alternating([lambda: (col.forget_encoded(), col.colorize(pixels, size=a.size)),
                                lambda: col.variants(pixels, a.n, 0, size=a.size)], a.repeats)
     one, many = float(np.median(ones)), float(np.median(manys))
     # The network alone: one encode, one batched decode, vs N separate encode+decode passes.
