@@ -48,7 +48,7 @@ def frontier(graph) -> tuple[list[str], float]:
     static = {ENCODER_INPUT}
     convs = encoder_convs = 0
     outputs: dict[str, None] = {}
-    for node in graph.node:
+    for node in _in_order(graph):
         ins = [i for i in node.input if i]
         is_conv = node.op_type in ("Conv", "ConvInteger", "QLinearConv")
         convs += is_conv
@@ -62,6 +62,27 @@ def frontier(graph) -> tuple[list[str], float]:
             outputs.update({i: None for i in ins if i in static and i != ENCODER_INPUT})
     outputs.update({o.name: None for o in graph.output if o.name in static})
     return list(outputs), encoder_convs / max(convs, 1)
+
+
+def _in_order(graph) -> list:
+    """The graph's nodes, each after those whose outputs it reads. ONNX asks for that order, but converters do not
+    always keep it (the fp16 copy's input casts come last)."""
+    made = {o: n for n in graph.node for o in n.output}
+    done: set[int] = set()
+    order = []
+    for root in graph.node:
+        stack = [(root, False)]
+        while stack:
+            node, ready = stack.pop()
+            if id(node) in done:
+                continue
+            if ready:
+                done.add(id(node))
+                order.append(node)
+                continue
+            stack.append((node, True))
+            stack.extend((made[i], False) for i in node.input if i in made and id(made[i]) not in done)
+    return order
 
 
 def parts(source, key: str, wanted: tuple[str, ...] | None = None) -> tuple[bytes, bytes] | None:

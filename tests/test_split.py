@@ -140,3 +140,24 @@ def test_the_whole_graph_is_not_opened_beside_its_parts(models, monkeypatch):
     opened = [k for k, v in providers._sessions.items() if k[0] == col.card.sha256 and v is not None and k[4]]
     assert sorted(k[-1] for k in opened) == ["encoder", "rest"]  # the weights are held once
     assert col._session is col._split[1]
+
+
+def test_node_order_does_not_matter(models):
+    graph = onnx.load(str(models / "free" / "free.onnx")).graph
+    cut, share = split.frontier(graph)
+    nodes = list(graph.node)[::-1]  # as a converter may leave them (the fp16 copy's input casts come last)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    cut2, share2 = split.frontier(graph)
+    assert sorted(cut2) == sorted(cut) and share2 == share
+
+
+def test_the_fp16_copy_splits_too(models, monkeypatch):
+    pytest.importorskip("onnxruntime.transformers.float16")
+    from engine import providers
+    from engine.colorizer import Colorizer
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(models / "free"))
+    half, full = Colorizer("free", precision="fp16"), Colorizer("free", precision="fp32")
+    assert providers.precision_of(half._session) == "fp16" and half._split is not None
+    L, hab, hm = _inputs(2)
+    np.testing.assert_allclose(half.predict(L, hab, hm).ab, full.predict(L, hab, hm).ab, atol=1.0)
