@@ -121,9 +121,12 @@ class Colorizer:
             self._split = None
             encoder, _ = session_for(*self._open, outputs=wanted, part="encoder")
             if encoder is not None:
-                self._session, self.provider = session_for(*self._open, outputs=wanted, part="rest")
-                self._split = (encoder, self._session)
-            else:
+                rest, provider = session_for(*self._open, outputs=wanted, part="rest")
+                takes = {i.name: i.type for i in rest.get_inputs()}
+                # both parts at one precision (an accelerator could take one part's fp16 copy and not the other's)
+                if all(takes.get(o.name) == o.type for o in encoder.get_outputs()):
+                    self._split, self._session, self.provider = (encoder, rest), rest, provider
+            if self._split is None:
                 self._session, self.provider = session_for(*self._open, outputs=wanted)
         except ProviderError:
             raise

@@ -161,3 +161,17 @@ def test_the_fp16_copy_splits_too(models, monkeypatch):
     assert providers.precision_of(half._session) == "fp16" and half._split is not None
     L, hab, hm = _inputs(2)
     np.testing.assert_allclose(half.predict(L, hab, hm).ab, full.predict(L, hab, hm).ab, atol=1.0)
+
+
+def test_parts_at_two_precisions_are_not_paired(models, monkeypatch):
+    pytest.importorskip("onnxruntime.transformers.float16")
+    from engine import colorizer as C
+    real = C.session_for
+
+    def encoder_in_fp16(path, sha, provider, int8, how, outputs=None, part=None):  # as if a GPU took only that
+        return real(path, sha, provider, int8, "fp16" if part == "encoder" else how, outputs=outputs, part=part)
+    monkeypatch.setattr(C, "session_for", encoder_in_fp16)
+    col = _colorizer(models, monkeypatch, "free")
+    assert col._split is None  # the whole graph runs instead
+    L, hab, hm = _inputs(4)
+    assert np.isfinite(col.predict(L, hab, hm).ab).all()
