@@ -109,6 +109,7 @@ class Colorizer:
         path = verify(self.card)
         self._open = (path, self.card.sha256, provider, verify_int8(self.card), precision)
         self._full = None
+        self._full_parts = None  # (encoder, the whole graph's rest) when the graph is split
         self._full_lock = threading.Lock()
         try:
             self._outputs = list(pruning.graph_outputs(path, self.card.sha256))
@@ -147,6 +148,11 @@ class Colorizer:
         if set(names) <= self._fast:
             return self._session
         with self._full_lock:
+            if self._full is None and self._split is not None:  # the whole graph's rest, on the same encoder
+                rest, _ = session_for(*self._open, part="rest")
+                takes = {i.name: i.type for i in rest.get_inputs()}
+                if all(takes.get(o.name) == o.type for o in self._split[0].get_outputs()):
+                    self._full, self._full_parts = rest, (self._split[0], rest)
             if self._full is None:
                 self._full = session_for(*self._open)[0]
         return self._full
@@ -186,7 +192,7 @@ class Colorizer:
         if distribution and "prob" in self._outputs and "prob" not in names:
             names.append("prob")
         session = self._session_for(names)
-        parts = self._split if session is self._session else None  # the whole graph (for `prob`) runs whole
+        parts = self._split if session is self._session else self._full_parts if session is self._full else None
 
         def run(L, hint_ab, hint_mask):
             feeds.update(L=np.ascontiguousarray(L, np.float32), hint_ab=np.ascontiguousarray(hint_ab, np.float32),

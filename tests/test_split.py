@@ -175,3 +175,18 @@ def test_parts_at_two_precisions_are_not_paired(models, monkeypatch):
     assert col._split is None  # the whole graph runs instead
     L, hab, hm = _inputs(4)
     assert np.isfinite(col.predict(L, hab, hm).ab).all()
+
+
+def test_the_distribution_runs_on_the_kept_encoder_answer_too(models, monkeypatch):
+    col = _colorizer(models, monkeypatch, "free")
+    counting = Counting(col._split[0])
+    col._split = (counting, col._split[1])
+    L, hab, hm = _inputs(6)
+    col.predict(L, hab, hm)
+    asked = col.predict(L, hab, hm, distribution=True)
+    assert counting.runs == 2  # the two working sizes, once: "Where am I unsure?" after a stroke reuses them
+    assert col._full_parts is not None and col._full is not col._session
+    whole = ort.InferenceSession(str(models / "free" / "free.onnx"), providers=["CPUExecutionProvider"])
+    (prob,) = whole.run(["prob"], {"L": L, "hint_ab": hab, "hint_mask": hm, "temperature": np.array([0.38], np.float32)})
+    one_size = col.predict(L, hab, hm, distribution=True, decode=col.card.decoding.__class__(**DECODING))
+    np.testing.assert_allclose(one_size.prob, prob, atol=1e-6)
