@@ -5,6 +5,7 @@ import hashlib
 import math
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from .errors import ModelError, ProviderError
 from .hints import Hint, check_inside, hints_to_inputs
 from . import precision as _precision
 from . import pruning
+from .split import SplitWarning
 from .models import find_card, verify, verify_int8
 from .providers import canonical, session_for
 
@@ -120,13 +122,19 @@ class Colorizer:
             # (engine/split.py): a stroke then re-runs only what reads the hints. The part that does stands in
             # for the whole graph, which is then not opened at all (it would hold its weights twice).
             self._split = None
-            encoder, _ = session_for(*self._open, outputs=wanted, part="encoder")
-            if encoder is not None:
-                rest, provider = session_for(*self._open, outputs=wanted, part="rest")
-                takes = {i.name: i.type for i in rest.get_inputs()}
-                # both parts at one precision (an accelerator could take one part's fp16 copy and not the other's)
-                if all(takes.get(o.name) == o.type for o in encoder.get_outputs()):
-                    self._split, self._session, self.provider = (encoder, rest), rest, provider
+            try:
+                encoder, _ = session_for(*self._open, outputs=wanted, part="encoder")
+                if encoder is not None:
+                    rest, provider = session_for(*self._open, outputs=wanted, part="rest")
+                    takes = {i.name: i.type for i in rest.get_inputs()}
+                    # both parts at one precision (an accelerator could take one part's fp16 copy, not the other's)
+                    if all(takes.get(o.name) == o.type for o in encoder.get_outputs()):
+                        self._split, self._session, self.provider = (encoder, rest), rest, provider
+            except ProviderError:
+                raise
+            except Exception as exc:  # parts ONNX Runtime will not open: the whole graph still may
+                warnings.warn(f"{path}: cannot run the model in two parts ({str(exc)[:120]}); running it whole",
+                              SplitWarning, stacklevel=2)
             if self._split is None:
                 self._session, self.provider = session_for(*self._open, outputs=wanted)
         except ProviderError:

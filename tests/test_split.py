@@ -190,3 +190,23 @@ def test_the_distribution_runs_on_the_kept_encoder_answer_too(models, monkeypatc
     (prob,) = whole.run(["prob"], {"L": L, "hint_ab": hab, "hint_mask": hm, "temperature": np.array([0.38], np.float32)})
     one_size = col.predict(L, hab, hm, distribution=True, decode=col.card.decoding.__class__(**DECODING))
     np.testing.assert_allclose(one_size.prob, prob, atol=1e-6)
+
+
+def test_parts_that_will_not_open_leave_the_whole_graph(models, monkeypatch):
+    from engine import colorizer as C
+    real = C.session_for
+
+    def refusing(*a, part=None, **k):
+        if part is not None:
+            raise RuntimeError("ONNX Runtime refuses the part")
+        return real(*a, **k)
+    monkeypatch.setattr(C, "session_for", refusing)
+    with pytest.warns(split.SplitWarning, match="running it whole"):
+        col = _colorizer(models, monkeypatch, "free")
+    assert col._split is None
+    L, hab, hm = _inputs(7)
+    whole = ort.InferenceSession(str(models / "free" / "free.onnx"), providers=["CPUExecutionProvider"])
+    (want,) = whole.run(["ab_reg"], {"L": L, "hint_ab": hab, "hint_mask": hm,
+                                     "temperature": np.array([0.38], np.float32)})
+    got = col.predict(L, hab, hm, decode=col.card.decoding.__class__(**DECODING)).ab_reg
+    np.testing.assert_allclose(got, want, atol=1e-5)
