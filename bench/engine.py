@@ -130,7 +130,6 @@ def twelve_mp(c: Colorizer, tmp: Path) -> None:
         t0 = time.perf_counter()
         pic = read_image(src)
         t1 = time.perf_counter()
-        c.forget_encoded()  # each a photo opened just now, though both runs read the same file
         res = c.colorize(pic.pixels, size=512)
         t2 = time.perf_counter()
         write_image(tmp / f"out.{ext}", res.rgb)
@@ -141,7 +140,7 @@ def twelve_mp(c: Colorizer, tmp: Path) -> None:
 
 
 def rss_child(path: str, out: str) -> None:
-    c = Colorizer()
+    c = Colorizer(split=False)  # as `tinta colorize` opens it
     pic = read_image(path)
     res = c.colorize(pic.pixels, size=512)
     write_image(out, res.rgb)
@@ -229,7 +228,7 @@ def main() -> None:
         preview(c)
         if args.preview_only:
             return
-        twelve_mp(c, tmp)
+        twelve_mp(Colorizer(split=False), tmp)  # as `tinta colorize` opens it: each photo once
         fifty_mp(tmp)
         torch_ratio(tmp)
     if args.json:

@@ -95,8 +95,12 @@ class Prediction:
 class Colorizer:
     """A verified model with an ONNX Runtime session; `card` is its ModelCard, `provider` the one in use."""
 
-    def __init__(self, model: str | None = None, provider: str | None = None, precision: str | None = None):
-        """`precision` ("auto", "fp32", "fp16", "int8") overrides TINTA_PRECISION (engine/precision.py)."""
+    def __init__(self, model: str | None = None, provider: str | None = None, precision: str | None = None,
+                 split: bool = True):
+        """`precision` ("auto", "fp32", "fp16", "int8") overrides TINTA_PRECISION (engine/precision.py).
+        `split`: run a hint-free encoder apart, once per photo (engine/split.py), when the graph has one. It pays
+        where a photo is colorized again with other hints (the app's strokes); cutting the graph costs about
+        0.2 s at load, which a job that colorizes each photo once (the CLI, batches) need not pay."""
         if precision is not None and precision not in _precision.MODES:
             raise ValueError(f"precision must be one of {', '.join(_precision.MODES)}, got {precision!r}")
         if provider is not None:
@@ -123,7 +127,7 @@ class Colorizer:
             # for the whole graph, which is then not opened at all (it would hold its weights twice).
             self._split = None
             try:
-                encoder, _ = session_for(*self._open, outputs=wanted, part="encoder")
+                encoder, _ = session_for(*self._open, outputs=wanted, part="encoder") if split else (None, None)
                 if encoder is not None:
                     rest, provider = session_for(*self._open, outputs=wanted, part="rest")
                     takes = {i.name: i.type for i in rest.get_inputs()}

@@ -210,3 +210,13 @@ def test_parts_that_will_not_open_leave_the_whole_graph(models, monkeypatch):
                                      "temperature": np.array([0.38], np.float32)})
     got = col.predict(L, hab, hm, decode=col.card.decoding.__class__(**DECODING)).ab_reg
     np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_a_one_pass_job_does_not_cut_the_graph(models, monkeypatch):
+    from engine import colorizer as C
+    cut = []
+    real = C.session_for
+    monkeypatch.setattr(C, "session_for", lambda *a, **k: (cut.append(k.get("part")), real(*a, **k))[1])
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(models / "free"))
+    col = C.Colorizer("free", split=False)  # as the CLI and batches open it: each photo is colorized once
+    assert col._split is None and cut == [None]

@@ -117,7 +117,7 @@ def batch_command(args) -> int:
     try:
         options = options_from_args(args)
         outdir.mkdir(parents=True, exist_ok=True)
-        colorizer = Colorizer(args.model, args.provider)  # checks the model once, before any worker starts
+        colorizer = Colorizer(args.model, args.provider, split=False)  # checks the model once, before any worker
         base_hints = _hint_dicts(load_hints(args.hints)) if args.hints else []
         reference = _reference(args, colorizer)
         hints_from = _hints_from(args, colorizer)
@@ -196,7 +196,7 @@ def rerender_command(args) -> int:
 
     try:
         side = read_sidecar(args.rerender)
-        colorizer = Colorizer(side.recipe.model, args.provider)
+        colorizer = Colorizer(side.recipe.model, args.provider, split=False)
     except (ModelError, ProviderError) as exc:
         _say("error", str(exc))
         return 2

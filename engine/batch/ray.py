@@ -50,7 +50,7 @@ def run_ray(items: list[tuple[Item, Recipe]], address: str | None, model: str | 
         def __init__(self, model_name, provider_name):
             from engine.colorizer import Colorizer
 
-            self.colorizer = Colorizer(model_name, provider_name)
+            self.colorizer = Colorizer(model_name, provider_name, split=False)
 
         def render(self, item, recipe):
             from engine.batch.job import render_item

@@ -115,7 +115,7 @@ def _init_worker(model: str | None, provider: str | None, parent: int, cpus: lis
             os.sched_setaffinity(0, cpus)
         from ..colorizer import Colorizer
 
-        _worker["colorizer"] = Colorizer(model, provider)
+        _worker["colorizer"] = Colorizer(model, provider, split=False)
         _worker["alive"] = parent_alive(parent)
     except Exception as exc:  # noqa: BLE001 - Pool respawns a worker whose initializer raises, forever
         text = str(exc) if isinstance(exc, TintaError) else f"{exc.__class__.__name__}: {exc}"
@@ -149,7 +149,7 @@ def run_local(items: list[tuple[Item, Recipe]], workers: int, model: str | None,
     if workers <= 1:
         from ..colorizer import Colorizer
 
-        colorizer = Colorizer(model, provider)
+        colorizer = Colorizer(model, provider, split=False)
         for item, recipe in items:
             yield render_item(colorizer, item, recipe)
         return

@@ -172,7 +172,7 @@ def colorize_command(args) -> int:
         _say("error", str(exc))
         return 1
     try:
-        colorizer = Colorizer(args.model, args.provider)
+        colorizer = Colorizer(args.model, args.provider, split=False)
         if reference is not None:
             colorizer.variant_sampler()  # a model that cannot match fails here, once, not per photo
     except (ModelError, ProviderError) as exc:
@@ -310,7 +310,7 @@ def info_command(args) -> int:
     for problem in problems:
         _say("warning", problem)
     try:
-        colorizer = Colorizer(args.model, args.provider)
+        colorizer = Colorizer(args.model, args.provider, split=False)
     except (ModelError, ProviderError) as exc:
         _say("error", str(exc))
         return 2

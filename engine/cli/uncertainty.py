@@ -45,7 +45,7 @@ def uncertainty_command(args) -> int:
         _say(str(exc))
         return 1
     try:
-        colorizer = Colorizer(args.model, args.provider)
+        colorizer = Colorizer(args.model, args.provider, split=False)
     except (ModelError, ProviderError) as exc:
         _say(str(exc))
         return 2
