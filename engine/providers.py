@@ -144,10 +144,10 @@ def _cut(source, key: str, outputs: tuple[str, ...] | None, part: str | None = N
     """`source` (a path or bytes), or its graph cut down to `outputs` when that leaves something out; with
     `part`, that part of the graph (engine/split.py) computing `outputs`, or _NoPart."""
     if part is not None:
-        pieces = split.parts(source, key, outputs)
-        if pieces is None:
+        piece = split.part(source, key, outputs, part)
+        if piece is None:
             raise _NoPart(key)
-        return pieces[("encoder", "rest").index(part)]
+        return piece
     if outputs is None:
         return source
     data = pruning.outputs_only(source, key, outputs)

@@ -29,9 +29,11 @@ ENCODER_INPUT = "L"
 # an "encoder" of one convolution and cost an extra run and a copy for nothing.
 MIN_CONV_SHARE = 0.25
 
-# Graphs found to have no such encoder, by (key, wanted), so they are not parsed again. The parts themselves are not
-# kept: providers.session_for keeps the sessions made from them, and a copy would hold 21 MB for nothing.
+# Graphs found to have no such encoder, by (key, wanted), so they are not parsed again. The parts themselves are kept
+# only from the encoder's opening to the rest's (`part`): providers.session_for keeps the sessions made from them,
+# and a longer-lived copy would hold 21 MB for nothing.
 _unsplit: set[tuple] = set()
+_handed: list = [None]  # ((key, wanted), (encoder, rest)) between part("encoder") and part("rest")
 _lock = threading.Lock()
 
 
@@ -83,6 +85,19 @@ def _in_order(graph) -> list:
             stack.append((node, True))
             stack.extend((made[i], False) for i in node.input if i in made and id(made[i]) not in done)
     return order
+
+
+def part(source, key: str, wanted: tuple[str, ...] | None, which: str) -> bytes | None:
+    """One of parts(...)'s two ("encoder" or "rest"), or None. The encoder is opened first and the rest after it,
+    so the pair is cut once and handed over between the two calls (cutting is most of the 0.2 s a split costs)."""
+    with _lock:
+        held = _handed[0]
+        pieces = held[1] if held is not None and held[0] == (key, wanted) else None
+    if pieces is None:
+        pieces = parts(source, key, wanted)
+    with _lock:
+        _handed[0] = ((key, wanted), pieces) if which == "encoder" and pieces is not None else None
+    return None if pieces is None else pieces[("encoder", "rest").index(which)]
 
 
 def parts(source, key: str, wanted: tuple[str, ...] | None = None) -> tuple[bytes, bytes] | None:

@@ -220,3 +220,14 @@ def test_a_one_pass_job_does_not_cut_the_graph(models, monkeypatch):
     monkeypatch.setenv("TINTA_MODELS_DIR", str(models / "free"))
     col = C.Colorizer("free", split=False)  # as the CLI and batches open it: each photo is colorized once
     assert col._split is None and cut == [None]
+
+
+def test_the_pair_is_cut_once_when_the_model_is_opened(models, monkeypatch):
+    from engine import providers
+    monkeypatch.setattr(providers, "_sessions", {})  # as in a fresh process
+    cuts = []
+    real = split.parts
+    monkeypatch.setattr(split, "parts", lambda *a, **k: (cuts.append(a[1:]), real(*a, **k))[1])
+    col = _colorizer(models, monkeypatch, "free")
+    assert col._split is not None and len(cuts) == 1  # the encoder's opening cut it, the rest's took it over
+    assert split._handed[0] is None  # and let it go
