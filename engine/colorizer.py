@@ -130,9 +130,7 @@ class Colorizer:
                 encoder, _ = session_for(*self._open, outputs=wanted, part="encoder") if split else (None, None)
                 if encoder is not None:
                     rest, provider = session_for(*self._open, outputs=wanted, part="rest")
-                    takes = {i.name: i.type for i in rest.get_inputs()}
-                    # both parts at one precision (an accelerator could take one part's fp16 copy, not the other's)
-                    if all(takes.get(o.name) == o.type for o in encoder.get_outputs()):
+                    if _pairs(encoder, rest):
                         self._split, self._session, self.provider = (encoder, rest), rest, provider
             except ProviderError:
                 raise
@@ -162,8 +160,7 @@ class Colorizer:
         with self._full_lock:
             if self._full is None and self._split is not None:  # the whole graph's rest, on the same encoder
                 rest, _ = session_for(*self._open, part="rest")
-                takes = {i.name: i.type for i in rest.get_inputs()}
-                if all(takes.get(o.name) == o.type for o in self._split[0].get_outputs()):
+                if _pairs(self._split[0], rest):
                     self._full, self._full_parts = rest, (self._split[0], rest)
             if self._full is None:
                 self._full = session_for(*self._open)[0]
@@ -228,7 +225,7 @@ class Colorizer:
     def _encode(self, encoder, L: np.ndarray) -> dict[str, np.ndarray]:
         """The encoder part's outputs for L (N x 1 x H x W float32), kept for the last ENCODED_KEEP inputs: every
         stroke on a photo asks again for the same L at each working size."""
-        key = (L.shape, hashlib.blake2b(L.tobytes(), digest_size=16).digest())
+        key = (L.shape, hashlib.blake2b(np.ascontiguousarray(L), digest_size=16).digest())
         with self._encoded_lock:
             hit = self._encoded.get(key)
             if hit is not None:
@@ -467,6 +464,13 @@ class Colorizer:
         L_work = cv2.resize(_result_luminance(result), (w, h), interpolation=cv2.INTER_AREA)
         return uncertain.suggest_hints(prob, bins, L_work.reshape(h, w), result.rgb.shape[:2], int(n),
                                        result.ab_work, [(hh.x, hh.y) for hh in hints or ()], min_distance)
+
+
+def _pairs(encoder, rest) -> bool:
+    """Whether `rest` takes every output of `encoder` at its type: both parts at one precision (an accelerator could
+    take one part's fp16 copy and not the other's)."""
+    takes = {i.name: i.type for i in rest.get_inputs()}
+    return all(takes.get(o.name) == o.type for o in encoder.get_outputs())
 
 
 def _one(x: np.ndarray | None, i: int) -> np.ndarray | None:

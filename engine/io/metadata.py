@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 
 from PIL import Image, TiffImagePlugin
 
+from .png import chunk
+
 _LAYOUT_TAGS = {254, 255, 256, 257, 258, 259, 262, 263, 266, 273, 277, 278, 279, 280, 281, 284, 292, 293,
                 317, 318, 319, 320, 322, 323, 324, 325, 330, 338, 339, 340, 341, 347, 513, 514, 529, 530,
                 531, 532, 700, 33723, 34377, 34665, 34675, 34853, 37724, 50838, 50839}
@@ -126,24 +128,20 @@ def final_xmp(meta: Metadata) -> bytes | None:
 
 
 # --- PNG -------------------------------------------------------------------------------------------
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-
 def embed_png(png: bytes, meta: Metadata) -> bytes:
     """PNG bytes with iCCP, eXIf, iTXt XMP and tEXt Software/Comment chunks inserted after IHDR."""
     chunks = []
     if meta.icc:
-        chunks.append(_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(meta.icc)))
+        chunks.append(chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(meta.icc)))
     exif = _final_exif(meta)
     if exif:
-        chunks.append(_chunk(b"eXIf", exif[6:] if exif.startswith(b"Exif\x00\x00") else exif))
+        chunks.append(chunk(b"eXIf", exif[6:] if exif.startswith(b"Exif\x00\x00") else exif))
     xmp = final_xmp(meta)
     if xmp:
-        chunks.append(_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + xmp))
+        chunks.append(chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + xmp))
     for key, text in (("Software", meta.software), ("Comment", meta.note)):
         if text:
-            chunks.append(_chunk(b"tEXt", key.encode("latin-1") + b"\x00" + text.encode("latin-1", "replace")))
+            chunks.append(chunk(b"tEXt", key.encode("latin-1") + b"\x00" + text.encode("latin-1", "replace")))
     at = 8 + 8 + struct.unpack(">I", png[8:12])[0] + 4  # signature + IHDR chunk
     return png[:at] + b"".join(chunks) + png[at:]
 

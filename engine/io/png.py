@@ -30,7 +30,8 @@ def _workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
+def chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data and the CRC-32 of type and data (computed without joining them)."""
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))
 
 
@@ -92,4 +93,4 @@ def encode(pixels: np.ndarray, level: int = 1) -> bytes:
         adler = adler32_combine(adler, a, size)
     stream = b"".join([b"\x78\x01", *(d for d, _, _ in done), struct.pack(">I", adler)])
     header = struct.pack(">IIBBBBB", w, h, depth, _COLOUR_TYPE[c], 0, 0, 0)
-    return b"".join([SIGNATURE, _chunk(b"IHDR", header), _chunk(b"IDAT", stream), _chunk(b"IEND", b"")])
+    return b"".join([SIGNATURE, chunk(b"IHDR", header), chunk(b"IDAT", stream), chunk(b"IEND", b"")])
