@@ -100,7 +100,7 @@ class Colorizer:
         """`precision` ("auto", "fp32", "fp16", "int8") overrides TINTA_PRECISION (engine/precision.py).
         `split`: run a hint-free encoder apart, once per photo (engine/split.py), when the graph has one. It pays
         where a photo is colorized again with other hints (the app's strokes); cutting the graph costs about
-        0.2 s at load, which a job that colorizes each photo once (the CLI, batches) need not pay."""
+        0.1 s at load, which a job that colorizes each photo once (the CLI, batches) need not pay."""
         if precision is not None and precision not in _precision.MODES:
             raise ValueError(f"precision must be one of {', '.join(_precision.MODES)}, got {precision!r}")
         if provider is not None:

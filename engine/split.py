@@ -89,7 +89,7 @@ def _in_order(graph) -> list:
 
 def part(source, key: str, wanted: tuple[str, ...] | None, which: str) -> bytes | None:
     """One of parts(...)'s two ("encoder" or "rest"), or None. The encoder is opened first and the rest after it,
-    so the pair is cut once and handed over between the two calls (cutting is most of the 0.2 s a split costs)."""
+    so the pair is cut once and handed over between the two calls (cut twice, opening took 0.66 s; once, 0.48 s)."""
     with _lock:
         held = _handed[0]
         pieces = held[1] if held is not None and held[0] == (key, wanted) else None
