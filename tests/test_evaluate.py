@@ -49,6 +49,21 @@ def test_colourfulness_zero_for_gray_and_hasler_value_for_flat_red():
     assert metrics.colourfulness(_noise_image()) > metrics.colourfulness(red) / 2
 
 
+def test_cast_is_the_distance_between_set_means_and_mean_ab_reads_lab():
+    # Errors that cancel over the set are no cast; a shared shift is, by its length.
+    assert metrics.cast([(5, 0), (-5, 0)], [(0, 0), (0, 0)]) == pytest.approx(0.0)
+    assert metrics.cast([(3, 4), (3, 4)], [(0, 0), (0, 0)]) == pytest.approx(5.0)
+    assert metrics.cast([(1, 2), (3, 8)], [(2, 2), (2, 2)]) == pytest.approx(3.0)
+    with pytest.raises(ValueError):
+        metrics.cast([(1, 2)], [(1, 2), (3, 4)])
+    gray = np.full((40, 30, 3), 120, np.uint8)
+    assert metrics.mean_ab(gray) == pytest.approx((0.0, 0.0), abs=1e-3)
+    orange = np.zeros((40, 30, 3), np.uint8)
+    orange[...] = (255, 128, 0)
+    a, b = metrics.mean_ab(orange)
+    assert a > 20 and b > 60  # sRGB orange is about Lab (67, 43, 74)
+
+
 @pytest.mark.parametrize("n,d", [(60, 16), (12, 40)])  # full-rank and rank-deficient covariances
 def test_frechet_distance_zero_for_identical_and_mean_shift_squared_for_shifted(n, d):
     x = np.random.default_rng(2).normal(size=(n, d))
@@ -206,6 +221,11 @@ def test_evaluate_end_to_end_with_the_test_model(tmp_path, monkeypatch):
     assert gray.colourfulness_true == model.colourfulness_true
     assert 5 < gray.psnr < 60 and 0 < gray.ssim <= 1 and gray.frechet >= 0 and 0 <= gray.top1 <= 1
     assert report.row("gray", "setB").frechet is None  # one photo: no covariance
+    # Gray has no chroma, so its cast is the length of the true photos' mean ab.
+    truth_ab = np.mean([metrics.mean_ab(cv2.cvtColor(cv2.imread(str(f)), cv2.COLOR_BGR2RGB))
+                        for d in ("setA", "setB") for f in sorted((tmp_path / "photos" / d).iterdir())], 0)
+    assert gray.cast == pytest.approx(np.hypot(*truth_ab), abs=0.2) and gray.cast > 1
+    assert model.cast is not None and model.cast != pytest.approx(gray.cast)
     pooled = (2 * report.row("model", "setA").psnr + report.row("model", "setB").psnr) / 3
     assert model.psnr == pytest.approx(pooled)
     # Levin at 0 hints is the gray image; both methods are scored at every count.
@@ -233,6 +253,9 @@ def test_evaluate_end_to_end_with_the_test_model(tmp_path, monkeypatch):
     assert set(card["hint_error_before_propagation"]) == {"1", "5"}
     assert card["eval_set"] == {"setA": "setA", "setB": "setB"}  # no absolute path of this machine
     assert set(card["goals"]["frechet_vs_gray_every_set"]["value"]) == {"setA"}  # setB: one photo, no FD
+    casts = card["goals"]["cast_ab_every_set"]
+    assert set(casts["value"]) == {"setA", "setB"} and casts["met"] == (max(casts["value"].values()) <= 3)
+    assert "| Cast (ab) |" in md
     # The command replaces the evaluation's numbers and keeps what trainer.compare stored beside them.
     from trainer.card import main as card_main
     card_file = tmp_path / "m.json"

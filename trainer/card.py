@@ -46,6 +46,11 @@ def goals(report: dict) -> dict[str, dict]:
             worst = max(per_set.values())
             out["frechet_vs_gray_every_set"] = {"value": {k: round(v, 3) for k, v in per_set.items()},
                                                 "target": "<= 0.60 on every set", "met": worst <= 0.60}
+        casts = {r["dataset"]: r["cast"] for r in rows if r["method"] == "model"
+                 and r["dataset"] != "all" and r.get("cast") is not None}
+        if casts:
+            out["cast_ab_every_set"] = {"value": {k: round(v, 2) for k, v in casts.items()},
+                                        "target": "<= 3 on every set", "met": max(casts.values()) <= 3}
         gap = m["psnr"] - g["psnr"]
         out["psnr_minus_gray_db"] = {"value": round(gap, 3), "target": ">= 0", "met": gap >= 0}
     model, levin = _sweep(report["sweep"], "model"), _sweep(report["sweep"], "Levin 2004")

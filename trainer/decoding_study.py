@@ -27,7 +27,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from engine.color import srgb_to_lab
 from engine.decoding import Decoding, decode
 from engine.io.atomic import write_atomic
 from trainer import metrics
@@ -104,11 +103,6 @@ def annealed(prob: np.ndarray, bins: np.ndarray, t: float, shape: tuple[int, int
     return np.stack([cv2.resize(c, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR) for c in ab])[None]
 
 
-def mean_ab(rgb: np.ndarray) -> tuple[float, float]:
-    lab = srgb_to_lab(cv2.resize(rgb, (64, 64), interpolation=cv2.INTER_AREA))
-    return float(lab[..., 1].mean()), float(lab[..., 2].mean())
-
-
 class _Scores:
     def __init__(self):
         self.psnr, self.colour, self.ab, self.views = [], [], [], []
@@ -116,7 +110,7 @@ class _Scores:
     def add(self, out: np.ndarray, truth: np.ndarray) -> None:
         self.psnr.append(metrics.psnr(out, truth))
         self.colour.append(metrics.colourfulness(out))
-        self.ab.append(mean_ab(out))
+        self.ab.append(metrics.mean_ab(out))
         self.views.append(metrics.probe_view(out))
 
 

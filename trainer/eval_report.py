@@ -24,6 +24,7 @@ class Row:
     colourfulness_true: float      # the same for the true photos
     frechet: float | None          # Lite0 pooled-feature Frechet distance, outputs vs true photos
     top1: float                    # share of photos whose Lite0 top-1 class equals the true photo's
+    cast: float | None = None      # ab distance of the set's mean a*/b* from the true photos' (metrics.cast)
 
 
 @dataclass
@@ -98,11 +99,11 @@ def rows_table(rows: list[Row]) -> str:
     if len({r.dataset for r in rows} - {ALL}) == 1:
         rows = [r for r in rows if r.dataset != ALL]  # one dataset: the pooled rows would repeat it
     head = ("| Dataset | Method | Photos | PSNR (dB) | SSIM | Colourfulness | Colourfulness (true) "
-            "| Frechet (Lite0) | Top-1 agreement |")
-    out = [head, "|" + "---|" * 9]
+            "| Cast (ab) | Frechet (Lite0) | Top-1 agreement |")
+    out = [head, "|" + "---|" * 10]
     for r in rows:
         out.append(f"| {r.dataset} | {r.method} | {r.images} | {_fmt(r.psnr, 2)} | {_fmt(r.ssim, 4)} "
-                   f"| {_fmt(r.colourfulness, 1)} | {_fmt(r.colourfulness_true, 1)} "
+                   f"| {_fmt(r.colourfulness, 1)} | {_fmt(r.colourfulness_true, 1)} | {_fmt(r.cast, 1)} "
                    f"| {_fmt(r.frechet, 2)} | {_fmt(r.top1, 3)} |")
     return "\n".join(out)
 

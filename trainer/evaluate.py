@@ -46,12 +46,13 @@ class _Scores:
     outputs are never kept)."""
 
     def __init__(self):
-        self.psnr, self.ssim, self.colourfulness, self.views = [], [], [], []
+        self.psnr, self.ssim, self.colourfulness, self.ab, self.views = [], [], [], [], []
 
     def add(self, output: np.ndarray, truth: np.ndarray) -> None:
         self.psnr.append(metrics.psnr(output, truth))
         self.ssim.append(metrics.ssim(output, truth))
         self.colourfulness.append(metrics.colourfulness(output))
+        self.ab.append(metrics.mean_ab(output))
         self.views.append(metrics.probe_view(output))
 
 
@@ -67,7 +68,8 @@ def _rows(method: str, photos: list[Photo], sc: _Scores, truth: _Scores, probe, 
             colourfulness=float(np.mean(np.take(sc.colourfulness, idx))),
             colourfulness_true=float(np.mean(np.take(truth.colourfulness, idx))),
             frechet=metrics.frechet_distance(feats[idx], true_feats[idx]) if len(idx) >= 2 else None,
-            top1=float(np.mean(top1[idx] == true_top1[idx]))))
+            top1=float(np.mean(top1[idx] == true_top1[idx])),
+            cast=metrics.cast([sc.ab[i] for i in idx], [truth.ab[i] for i in idx])))
     return rows
 
 

@@ -1,4 +1,4 @@
-"""Image-quality metrics for colorization: PSNR, SSIM, colourfulness, Frechet feature distance, Lite0 probe."""
+"""Image-quality metrics for colorization: PSNR, SSIM, colourfulness, cast, Frechet feature distance, Lite0 probe."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -7,6 +7,8 @@ import cv2
 import numpy as np
 import scipy.linalg
 from skimage.metrics import structural_similarity
+
+from engine.color import srgb_to_lab
 
 # PSNR of identical images is infinite; capping keeps means over a data set finite and comparable.
 PSNR_CAP = 100.0
@@ -42,6 +44,21 @@ def colourfulness(rgb: np.ndarray) -> float:
     rg = p[:, 0] - p[:, 1]
     yb = 0.5 * (p[:, 0] + p[:, 1]) - p[:, 2]
     return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+
+
+def mean_ab(rgb: np.ndarray) -> tuple[float, float]:
+    """Mean CIE a* and b* of an HxWx3 8-bit RGB image (from a 64 x 64 area-averaged copy: a mean needs no more)."""
+    lab = srgb_to_lab(cv2.resize(rgb, (64, 64), interpolation=cv2.INTER_AREA))
+    return float(lab[..., 1].mean()), float(lab[..., 2].mean())
+
+
+def cast(ab: Sequence[tuple[float, float]], ab_true: Sequence[tuple[float, float]]) -> float:
+    """A set's systematic cast: the ab distance between the outputs' mean a*/b* over the set and the true photos'
+    (issue 10's goal: within 3). Per-photo means in, one number out; a hue error that varies photo to photo cancels."""
+    a, t = np.asarray(ab, np.float64).reshape(-1, 2), np.asarray(ab_true, np.float64).reshape(-1, 2)
+    if a.shape != t.shape or not len(a):
+        raise ValueError(f"cast needs paired, non-empty per-photo means, got {a.shape} and {t.shape}")
+    return float(np.hypot(*(a.mean(0) - t.mean(0))))
 
 
 def frechet_distance(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
