@@ -207,3 +207,15 @@ def test_a_two_size_candidate_is_scored_on_the_scale_ensembles_own_answer(tmp_pa
     labels = {c.label: c.decoding for c in default_candidates(0.38)}
     assert labels["regression x1.75 knee 40, two sizes"].scales == (TWO_SIZES,)
     assert labels["regression x1.75 knee 40"].scales == ()
+
+
+def test_compare_rows_per_set_against_gray_with_the_sets_cast():
+    from trainer.compare import set_rows
+
+    def row(psnr, cf, fd, a, b):
+        return {"images": 4, "psnr": psnr, "colourfulness": cf, "colourfulness_true": 40.0, "frechet": fd,
+                "mean_a": a, "mean_b": b, "mean_a_true": 1.0, "mean_b_true": 10.0}
+    study = {"result": {"gray": {"s": row(20.0, 0.0, 80.0, 0.0, 0.0)}, "card": {"s": row(22.5, 30.0, 40.0, 4.0, 6.0)}}}
+    r = set_rows(study, "card")["s"]
+    assert r == {"images": 4, "psnr_minus_gray": 2.5, "colourfulness_ratio": 0.75, "fd_ratio": 0.5, "cast": 5.0}
+    assert set_rows(study, "gray")["s"]["cast"] == round(float(np.hypot(1.0, 10.0)), 2)

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from engine.io.atomic import write_atomic
+from trainer import metrics
 
 ALL = "all"
 
@@ -28,8 +29,7 @@ def set_rows(study: dict, method: str) -> dict[str, dict]:
         out[s] = {"images": r["images"], "psnr_minus_gray": round(r["psnr"] - g["psnr"], 3),
                   "colourfulness_ratio": round(r["colourfulness"] / max(r["colourfulness_true"], 1e-9), 3),
                   "fd_ratio": round(r["frechet"] / max(g["frechet"], 1e-9), 3),
-                  "cast": round(((r["mean_a"] - r["mean_a_true"]) ** 2 + (r["mean_b"] - r["mean_b_true"]) ** 2)
-                                ** 0.5, 2)}
+                  "cast": round(metrics.row_cast(r), 2)}
     return out
 
 

@@ -181,7 +181,7 @@ def summarise(result: dict) -> dict[str, dict]:
             "fd_ratio_max": float(max(ratios[g] for g in groups)),
             "colourfulness_ratio": a["colourfulness"] / max(a["colourfulness_true"], 1e-9),
             "psnr_minus_gray": a["psnr"] - gray[ALL]["psnr"],
-            "cast": float(np.hypot(a["mean_a"] - a["mean_a_true"], a["mean_b"] - a["mean_b_true"]))}
+            "cast": metrics.row_cast(a)}
     return out
 
 

@@ -61,6 +61,11 @@ def cast(ab: Sequence[tuple[float, float]], ab_true: Sequence[tuple[float, float
     return float(np.hypot(*(a.mean(0) - t.mean(0))))
 
 
+def row_cast(row: dict) -> float:
+    """`cast` of a study row that holds the set's means already (mean_a, mean_b and their *_true)."""
+    return cast([(row["mean_a"], row["mean_b"])], [(row["mean_a_true"], row["mean_b_true"])])
+
+
 def frechet_distance(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
     """Frechet distance between Gaussians fitted to two feature sets (NxD and MxD, float).
 
