@@ -1,7 +1,8 @@
 """Archive throughput: files/s for a folder of 12-megapixel JPEGs, and peak memory per worker on 50-megapixel
 16-bit TIFFs.  Prints figures; uses the installed default model (or --tiny for the synthetic test model).
 
-    python bench/archive.py [--jpegs 6] [--tiffs 1] [--workers N] [--tiny]
+    python bench/archive.py [--jpegs 6] [--tiffs 1] [--workers N] [--megapixels 12] [--tiny]
+    python bench/archive.py --megapixels 1 --jpegs 400 --tiffs 0   # a GPU machine's batch goal: photos/s at 1 MP
 """
 from __future__ import annotations
 
@@ -50,8 +51,11 @@ def main() -> None:
     ap.add_argument("--jpegs", type=int, default=6)
     ap.add_argument("--tiffs", type=int, default=1)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--megapixels", type=float, default=12.0, help="size of the JPEGs (4:3; default 12)")
     ap.add_argument("--tiny", action="store_true", help="use the synthetic test model (no trained model needed)")
     args = ap.parse_args()
+    w = int(round((args.megapixels * 1e6 * 4 / 3) ** 0.5))
+    h = w * 3 // 4
     from engine.io.image import write_image
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -64,10 +68,12 @@ def main() -> None:
         jpegs = tmp / "jpegs"
         jpegs.mkdir()
         for i in range(args.jpegs):
-            write_image(jpegs / f"scan{i}.jpg", photo(3000, 4000, i), quality=90)
+            write_image(jpegs / f"scan{i}.jpg", photo(h, w, i), quality=90)
         seconds, _ = run_batch(jpegs, tmp / "out-jpg", args.workers, env)
-        print(f"12 MP JPEG: {args.jpegs} files, {args.workers} workers: {seconds:.1f} s, "
+        print(f"{w * h / 1e6:.1f} MP JPEG ({w}x{h}): {args.jpegs} files, {args.workers} workers: {seconds:.1f} s, "
               f"{args.jpegs / seconds:.2f} files/s (process start-up and model load included)")
+        if not args.tiffs:
+            return
         tiffs = tmp / "tiffs"
         tiffs.mkdir()
         for i in range(args.tiffs):
