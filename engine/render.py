@@ -17,8 +17,15 @@ SPLIT_PIXELS = 1 << 17  # above this, at least one band per core: the app's 1024
 
 
 def guide_radius(work_long_side: int) -> int:
-    """Box radius in working pixels: about 4 at 512, never under 2."""
-    return max(2, int(round(work_long_side / 128)))
+    """Box radius in working pixels: 1 at the default working size (192), in proportion above it, never under 1.
+
+    The filter both smooths the network's chroma on the working grid and carries it onto the full-size L* along
+    edges; the smoothing costs believability. On the validation split (480 photos, tinta-base 1.7's card decoding)
+    FD/gray is 0.610 at radius 2 (the rule before), 0.603 at 1 (closer in 100% of 1,000 paired bootstrap draws,
+    -0.006 [-0.009, -0.004], every group closer or level; same colourfulness and PSNR), 0.619 at 4 and 0.636 at 8;
+    eps from 1e-3 to 3e-2 moved it by < 0.001. Radius 0 (0.598) would be plain bilinear upsampling: no edge
+    awareness at all, which those photos (about the working size) cannot penalise and large scans would."""
+    return max(1, int(round(work_long_side / 192)))
 
 
 def guided_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: float = 1e-3) -> np.ndarray:
