@@ -19,20 +19,22 @@ SPLIT_PIXELS = 1 << 17  # above this, at least one band per core: the app's 1024
 def guide_radius(work_long_side: int) -> int:
     """Box radius in working pixels: 1 at the default working size (192), in proportion above it, never under 1.
 
-    The filter both smooths the network's chroma on the working grid and carries it onto the full-size L* along
-    edges; the smoothing costs believability. On the validation split (480 photos, tinta-base 1.7's card decoding)
-    FD/gray is 0.610 at radius 2 (the rule before), 0.603 at 1 (closer in 100% of 1,000 paired bootstrap draws,
-    -0.006 [-0.009, -0.004], every group closer or level; same colourfulness and PSNR), 0.619 at 4 and 0.636 at 8;
-    eps from 1e-3 to 3e-2 moved it by < 0.001. Radius 0 (0.598) would be plain bilinear upsampling: no edge
-    awareness at all, which those photos (about the working size) cannot penalise and large scans would."""
+    Chosen on the validation split (480 photos, tinta-base 1.7's card decoding; docs/decoding-tinta-base.md). With
+    the window means as offsets the filter smooths the network's chroma, which cost believability: FD/gray 0.610
+    at radius 2 (the rule before), 0.603 at 1, 0.619 at 4. With exact offsets (guided_coefficients(exact=True),
+    what colours now use) the chroma on the working grid is the network's own and the radius only sets how far
+    the slopes that lay L*'s detail over it reach: 0.598 at 1, 0.599 at 2."""
     return max(1, int(round(work_long_side / 192)))
 
 
-def guided_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: float = 1e-3) -> np.ndarray:
+def guided_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: float = 1e-3,
+                        exact: bool = False) -> np.ndarray:
     """Fast-guided-filter coefficients at working resolution.
 
     guide: h x w float32 L/100 in [0, 1]; src: h x w x C float32 (chroma).
     Returns h x w x 2C float32: C slopes A then C offsets B, so that src ~ A * guide + B locally.
+    exact: B = src - A * guide instead of the window means, so that A * guide + B is src itself on the working
+    grid: the filter then only carries src to full size (its slopes lay L*'s detail over it) and smooths nothing.
     """
     k = (2 * radius + 1, 2 * radius + 1)
 
@@ -50,7 +52,7 @@ def guided_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: fl
         mean_p = box(p)
         a = (box(p * guide) - mean_p * mean_i) * inv_var
         slopes.append(box(a))
-        offsets.append(box(mean_p - a * mean_i))
+        offsets.append(p - slopes[-1] * guide if exact else box(mean_p - a * mean_i))
     return cv2.merge(slopes + offsets)
 
 

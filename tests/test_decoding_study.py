@@ -202,7 +202,9 @@ def test_a_two_size_candidate_is_scored_on_the_scale_ensembles_own_answer(tmp_pa
     col = colorizer_with_decoding(tmp_path, monkeypatch, None)
     one = Candidate("reg x1", Decoding("regression"))
     two = Candidate("reg x1, two sizes", Decoding("regression", scales=(TWO_SIZES,)))
-    res = score_candidates(col, _photos(), [one, two], log=lambda m: None)
+    # At the photo's own size: the tiny card's 512 px would put 8 working pixels on each of the photo's, and the
+    # renderer, which keeps the working-grid chroma as it is, would sample none near the edges where the sizes differ.
+    res = score_candidates(col, _photos(), [one, two], log=lambda m: None, size=64)
     assert res["reg x1"][ALL]["psnr"] != pytest.approx(res["reg x1, two sizes"][ALL]["psnr"], abs=1e-6)
     labels = {c.label: c.decoding for c in default_candidates(0.38)}
     assert labels["regression x1.75 knee 40, two sizes"].scales == (TWO_SIZES,)

@@ -119,7 +119,24 @@ def test_bad_image_arrays(colorizer):
             colorizer.colorize(bad)
 
 
-def test_edge_aware_upsampling_limits_colour_bleed():
+def test_exact_coefficients_reproduce_the_chroma_on_the_working_grid():
+    # Smooth chroma with detail that a window mean would blur; rendered at the working size, exact offsets give it
+    # back (to within the 8-bit-free float round trip), the window means do not.
+    rng = np.random.default_rng(3)
+    h, w = 48, 64
+    L = cv2.GaussianBlur(rng.uniform(30, 80, (h, w)).astype(np.float32), (0, 0), 2)
+    ab = np.dstack([cv2.GaussianBlur(rng.uniform(-20, 20, (h, w)).astype(np.float32), (0, 0), 1.0) for _ in range(2)])
+    errs = {}
+    for exact in (False, True):
+        coef = render.guided_coefficients(L / 100, ab, radius=2, exact=exact)
+        out = np.empty((h, w, 3), np.float32)
+        render.render(L, coef, out)
+        errs[exact] = np.abs(color.srgb_to_lab(out)[..., 1:] - ab).max()
+    assert errs[True] < 0.05 and errs[False] > 1.0, errs
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_edge_aware_upsampling_limits_colour_bleed(exact):
     H, W, edge = 480, 480, 203
     L_full = np.where(np.arange(W)[None, :] < edge, 35.0, 70.0).astype(np.float32).repeat(H, 0)
     ab_true = np.zeros((H, W, 2), np.float32)
@@ -128,7 +145,7 @@ def test_edge_aware_upsampling_limits_colour_bleed():
     h = w = 60  # 8x lower working resolution
     L_work = cv2.resize(L_full, (w, h), interpolation=cv2.INTER_AREA)
     ab_work = cv2.resize(ab_true, (w, h), interpolation=cv2.INTER_AREA)
-    coef = render.guided_coefficients(L_work / 100, ab_work, radius=4)
+    coef = render.guided_coefficients(L_work / 100, ab_work, radius=4, exact=exact)
     out = np.empty((H, W, 3), np.float32)
     render.render(L_full, coef, out)
     guided = color.srgb_to_lab(out)[..., 1:]
@@ -137,3 +154,13 @@ def test_edge_aware_upsampling_limits_colour_bleed():
     err_guided = np.abs(guided[:, near] - ab_true[:, near]).mean()
     err_bilinear = np.abs(bilinear[:, near] - ab_true[:, near]).mean()
     assert err_guided < 0.4 * err_bilinear, (err_guided, err_bilinear)
+
+
+def test_at_the_working_size_the_photo_gets_the_networks_own_chroma(colorizer):
+    # The renderer only carries the chroma to full size (exact guided-filter offsets): a photo already at the
+    # working size shows the working-grid chroma itself, not a smoothed copy of it.
+    img = cv2.GaussianBlur(np.random.default_rng(5).integers(40, 220, (64, 96), dtype=np.uint8), (0, 0), 1.5)
+    res = colorizer.colorize(img.astype(np.float32) / 255, size=96)
+    assert res.work_shape == (64, 96)
+    got = color.srgb_to_lab(res.rgb)[..., 1:].transpose(2, 0, 1)
+    assert np.abs(got - res.ab_work).max() < 0.5

@@ -311,5 +311,12 @@ def test_variants_side_by_side_keep_each_render_on_its_core(vae, monkeypatch):
     with render.on_one_core():
         vae.colorize(img)
     assert pools == [2]
-    np.testing.assert_array_equal(vae.variants(img, 1, seed=got[2].seed)[0].result.rgb, got[2].result.rgb)
+    # The variant's own seed gives it back. Run alone its decoder batch differs (1 against 4), so its chroma may
+    # differ in the last float bits, and the renderer (which keeps the working-grid chroma as it is) can then round
+    # a rare channel to the next 8-bit level: never more than one level, almost never at all.
+    again = vae.variants(img, 1, seed=got[2].seed)[0].result.rgb.astype(int)
+    diff = np.abs(again - got[2].result.rgb.astype(int))
+    assert diff.max() <= 1 and np.count_nonzero(diff) <= diff.size * 1e-4, (diff.max(), np.count_nonzero(diff))
+    other = np.abs(vae.variants(img, 1, seed=got[1].seed)[0].result.rgb.astype(int) - got[2].result.rgb.astype(int))
+    assert other.max() > 1  # another seed is another variant, which the tolerance above does not let through
     assert alone.rgb.shape == got[0].result.rgb.shape
