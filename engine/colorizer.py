@@ -322,7 +322,7 @@ class Colorizer:
         if job.regions:
             ab_work = _regions.apply_regions(ab_work, job.regions, plain)
         coef = render.guided_coefficients(L_work * np.float32(0.01), ab_work.transpose(1, 2, 0),
-                                          render.guide_radius(max(h, w)), exact=True)
+                                          render.guide_radius(max(h, w)))
         return Chroma(ab_work, coef)
 
     # -- variants: alternative colourings from the conditional VAE (engine/variants.py) ----------------

@@ -21,20 +21,21 @@ def guide_radius(work_long_side: int) -> int:
 
     Chosen on the validation split (480 photos, tinta-base 1.7's card decoding; docs/decoding-tinta-base.md). With
     the window means as offsets the filter smooths the network's chroma, which cost believability: FD/gray 0.610
-    at radius 2 (the rule before), 0.603 at 1, 0.619 at 4. With exact offsets (guided_coefficients(exact=True),
+    at radius 2 (the rule before), 0.603 at 1, 0.619 at 4. With exact offsets (guided_coefficients' default,
     what colours now use) the chroma on the working grid is the network's own and the radius only sets how far
     the slopes that lay L*'s detail over it reach: 0.598 at 1, 0.599 at 2."""
     return max(1, int(round(work_long_side / 192)))
 
 
 def guided_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: float = 1e-3,
-                        exact: bool = False) -> np.ndarray:
+                        exact: bool = True) -> np.ndarray:
     """Fast-guided-filter coefficients at working resolution.
 
     guide: h x w float32 L/100 in [0, 1]; src: h x w x C float32 (chroma).
     Returns h x w x 2C float32: C slopes A then C offsets B, so that src ~ A * guide + B locally.
-    exact: B = src - A * guide instead of the window means, so that A * guide + B is src itself on the working
-    grid: the filter then only carries src to full size (its slopes lay L*'s detail over it) and smooths nothing.
+    exact (the default, what colours use): B = src - A * guide instead of the window means, so that A * guide + B
+    is src itself on the working grid: the filter then only carries src to full size (its slopes lay L*'s detail
+    over it) and smooths nothing. exact=False keeps the classic guided filter, which also smooths src.
     """
     k = (2 * radius + 1, 2 * radius + 1)
 

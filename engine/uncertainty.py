@@ -79,8 +79,9 @@ def to_working(grid: np.ndarray, work_shape: tuple[int, int]) -> np.ndarray:
 
 def overlay_radius(work_long_side: int) -> int:
     """The guided filter's radius for this overlay: twice the colours' (engine/render.py guide_radius), never under
-    2. Colours lost believability to a wider radius's smoothing; an overlay of how unsure the model is loses nothing
-    to it, and its edge lands on the photo's outline from further away (4 working pixels at 192 against 2)."""
+    2. Unlike the colours, the overlay keeps the classic filter's window means (exact=False): smoothing a map of how
+    unsure the model is loses nothing, and its edge lands on the photo's outline from further away (4 working
+    pixels at 192 against 2)."""
     return 2 * render.guide_radius(work_long_side)
 
 
@@ -102,7 +103,7 @@ def uncertainty_map(prob: np.ndarray, work_shape: tuple[int, int], L_full: np.nd
     L_work = cv2.resize(L_full.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA)
     # Two equal channels: OpenCV drops a lone channel axis, which the chroma code does not expect.
     coef = render.guided_coefficients(L_work * np.float32(0.01), np.dstack([ent, ent]),
-                                      overlay_radius(max(h, w)))[..., ::2].copy()
+                                      overlay_radius(max(h, w)), exact=False)[..., ::2].copy()
     out = np.empty((H, W), np.float32)
     step = render.band_rows(W)
     for y0 in range(0, H, step):

@@ -98,8 +98,7 @@ def levin_colorize(L: np.ndarray, hints: Sequence, long_side: int = LONG_SIDE,
         fixed[win] = True
         values[win] = hex_to_lab(hint.color)[1:]
     ab = propagate(small / np.float32(100.0), fixed, values)
-    coef = render.guided_coefficients(small * np.float32(0.01), ab, render.guide_radius(max(sh, sw)),
-                                      exact=True)
+    coef = render.guided_coefficients(small * np.float32(0.01), ab, render.guide_radius(max(sh, sw)))
     out = np.empty((h, w, 3), np.uint8)
     render.render(L, coef, out)
     return out
