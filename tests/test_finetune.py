@@ -263,3 +263,96 @@ def test_a_start_whose_stem_reads_no_hints_stays_so(tmp_path, exported, monkeypa
     assert [saved[n]["stem_hints"] for n in runs] == [False, False, True]
     assert not T.start_reads_hints(str(tmp_path / "asked_for" / "last.pt"))
 
+
+
+@pytest.fixture(scope="module")
+def exported_skip_hints(tmp_path_factory):
+    """As `exported`, but hints enter at the skips only (tinta-base 1.7 on): what a --hints_only run starts from."""
+    from trainer.export import export_onnx
+    net = small_net()
+    net.cfg.stem_hints = False
+    d = tmp_path_factory.mktemp("onnx_skips")
+    path = d / "m.onnx"
+    export_onnx(net, path)
+    (d / "m.json").write_text(json.dumps({"bins": TABLE.tolist(), "heads": {}, "stem_hints": False}))
+    return path
+
+
+def test_a_hints_only_run_changes_what_hints_do_and_nothing_else(tmp_path, exported_skip_hints, monkeypatch):
+    from trainer import train as T
+    from trainer.from_onnx import recover
+    from trainer.model import build_model
+    path = exported_skip_hints
+    monkeypatch.setattr(T, "ModelConfig", lambda **kw: ModelConfig(**{**kw, **SMALL}))
+    write_shard(tmp_path / "s.tar")
+    out = tmp_path / "hints"
+    assert finetune(tmp_path, path, out, "--freeze_encoder", "false", "--hints_only", "true",
+                    "--hint_prob", "1") == 0
+    saved = torch.load(out / "last.pt", weights_only=True)
+    before = recover(path, TABLE, ModelConfig(**SMALL, scene_head=False, stem_hints=False))
+    for k, v in before.state_dict().items():
+        if not k.startswith("encoder._fc"):
+            assert torch.equal(saved["model"][k], v) == (not k.startswith("skip_hints.")), k
+    after = build_model(ModelConfig(**saved["model_config"]), TABLE)
+    after.load_state_dict(saved["model"])
+    after.eval()
+    g = torch.Generator().manual_seed(3)
+    L = torch.rand(2, 1, 64, 64, generator=g) * 100
+    none = torch.zeros(2, 2, 64, 64)
+    mask = torch.zeros(2, 1, 64, 64)
+    mask[:, :, 20:26, 30:36] = 1
+    hint = torch.full((2, 2, 64, 64), 40.0) * mask
+    t = torch.tensor([0.38])
+    with torch.no_grad():
+        for key in ("ab_reg", "prob"):  # every automatic colorization as the start gives it
+            torch.testing.assert_close(after(L, none, none[:, :1], t)[key], before(L, none, none[:, :1], t)[key],
+                                       rtol=1e-4, atol=1e-4)
+        assert (after(L, hint, mask, t)["ab_reg"] - before(L, hint, mask, t)["ab_reg"]).abs().max() > 1e-2
+
+
+def test_a_hints_only_run_refuses_a_start_whose_stem_reads_hints(tmp_path, exported, monkeypatch):
+    from trainer import train as T
+    _, path = exported
+    monkeypatch.setattr(T, "ModelConfig", lambda **kw: ModelConfig(**{**kw, **SMALL}))
+    write_shard(tmp_path / "s.tar")
+    with pytest.raises(SystemExit, match="stem reads hints"):
+        finetune(tmp_path, path, tmp_path / "no", "--hints_only", "true")
+
+
+def test_the_anchor_restores_each_fusions_answer_to_no_hints():
+    from trainer.hint_tune import NoHintAnchor, no_hint_constant
+    net = small_net()
+    anchor = NoHintAnchor(net)
+    first = [no_hint_constant(f).detach().clone() for f in net.skip_hints]
+    with torch.no_grad():
+        for p in net.skip_hints.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    assert anchor.restore() > 1e-3
+    for f, c in zip(net.skip_hints, first):
+        torch.testing.assert_close(no_hint_constant(f), c, rtol=0, atol=1e-5)
+        z = torch.zeros(1, 4, 5, 7)  # what the fusion's net sees when there are no hints
+        torch.testing.assert_close(f.net(z), c.view(1, -1, 1, 1).expand(1, -1, 5, 7), rtol=0, atol=1e-5)
+
+
+def test_the_no_hint_check_tells_an_anchored_candidate_from_a_changed_one(tmp_path):
+    from pathlib import Path
+
+    from trainer.eval_photos import photo_from_rgb
+    from trainer.export import export_onnx
+    from trainer.hint_tune import NoHintAnchor, no_hint_difference
+    rng = np.random.default_rng(0)
+    photos = [photo_from_rgb(rng.integers(0, 256, (48, 80, 3), dtype=np.uint8), "t", Path(f"{i}.png"))
+              for i in range(2)]
+    net = small_net()
+    net.cfg.stem_hints = False
+    export_onnx(net, tmp_path / "old.onnx")
+    anchor = NoHintAnchor(net)
+    with torch.no_grad():
+        for p in net.skip_hints.parameters():
+            p.add_(torch.randn_like(p) * 0.2)
+    export_onnx(net, tmp_path / "changed.onnx")
+    anchor.restore()
+    export_onnx(net, tmp_path / "anchored.onnx")
+    same = no_hint_difference(str(tmp_path / "old.onnx"), str(tmp_path / "anchored.onnx"), photos, side=64)
+    moved = no_hint_difference(str(tmp_path / "old.onnx"), str(tmp_path / "changed.onnx"), photos, side=64)
+    assert max(same.values()) < 1e-3 < moved["ab_reg"]

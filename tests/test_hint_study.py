@@ -27,3 +27,15 @@ def test_settings_are_scored_on_cached_network_answers_and_put_back(tmp_path, mo
     assert propagate.SIGMA_L == before and propagate.ITERATIONS > 0  # a setting lasts only its run
     with pytest.raises(ValueError, match="unknown propagation settings: NOPE"):
         score(col, cases, {"NOPE": 1})
+
+
+def test_paired_differences_are_taken_photo_by_photo():
+    from trainer.hint_study import paired
+    old = [20.0, 30.0, 25.0, 22.0]
+    p = paired(old, [x + 0.5 for x in old])  # the same gain on every photo: no spread, however far apart they are
+    assert p["mean"] == pytest.approx(0.5) and p["low"] == pytest.approx(0.5) and p["high"] == pytest.approx(0.5)
+    assert p["share_above"] == 1.0
+    mixed = paired(old, [20.4, 29.8, 25.3, 21.9])
+    assert mixed["low"] < mixed["mean"] < mixed["high"] and 0 < mixed["share_above"] < 1
+    with pytest.raises(ValueError, match="same photos"):
+        paired(old, old[:3])

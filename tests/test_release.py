@@ -66,3 +66,20 @@ def test_release_copies_the_file_its_card_describes_and_refuses_a_mismatch(tmp_p
     assert release.main(args) == 2 and "SHA-256 differs" in capsys.readouterr().err
     (tmp_path / "study.json").write_text(json.dumps({**STUDY, "model": "another"}))
     assert release.main(args) == 2 and "not 'tinta-base-candidate'" in capsys.readouterr().err
+
+
+def test_a_hints_only_release_keeps_the_shipped_decoding_and_prior(tmp_path, capsys):
+    base = {**BASE, "decoding": {"mode": "regression", "reg_gain": 2.0, "chosen_on": "1.6's study"}}
+    card = release.build(_export(), None, base, "1.8", "recipe line", "Hints +0.3 dB.", "c" * 64)
+    assert card["decoding"] == base["decoding"] and card["prior"] == [1.0] and card["sha256"] == "c" * 64
+    assert "1.3's decoding kept" in card["history"][1] and card["history"][1].endswith("Hints +0.3 dB.")
+    (tmp_path / "tinta-base-candidate.onnx").write_bytes(b"onnx bytes")
+    (tmp_path / "cand.json").write_text(json.dumps(_export()))
+    (tmp_path / "base.json").write_text(json.dumps(base))
+    args = [str(tmp_path / "cand.json"), "--base", str(tmp_path / "base.json"), "--version", "1.8", "--recipe", "r",
+            "--out", str(tmp_path / "ship")]
+    assert release.main(args) == 2 and "either the candidate's decoding study or --keep-decoding" in \
+        capsys.readouterr().err  # neither: refused, nothing written
+    assert not (tmp_path / "ship").exists()
+    assert release.main(args + ["--keep-decoding"]) == 0
+    assert json.loads((tmp_path / "ship" / "tinta-base.json").read_text())["decoding"]["reg_gain"] == 2.0

@@ -57,6 +57,8 @@ class TrainConfig:
     freeze_encoder: bool = False  # fine-tune: encoder and stem hints fixed, every BatchNorm in eval mode
     unfreeze_blocks: int = 0      # with freeze_encoder: the encoder's last N blocks and its head conv train too
                                   # (at stride 16-32 they are cheap on a CPU, and they hold the scene semantics)
+    hints_only: bool = False      # train only the skips' hint fusions, every automatic colorization held exactly
+                                  # as the start gives it (trainer/hint_tune.py); BatchNorm stays in eval mode
     weight_decay: float = 1e-4
     warmup: int = 200
     max_steps: int = 2000

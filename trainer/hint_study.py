@@ -47,6 +47,11 @@ def prepare(colorizer, photos: list[Photo], counts=COUNTS, levin: bool = True) -
 
 def score(colorizer, cases: list[dict], settings: dict | None = None) -> dict[int, float]:
     """Mean PSNR per hint count with engine.propagate's settings replaced by `settings` for the run."""
+    return {n: float(np.mean(v)) for n, v in score_photos(colorizer, cases, settings).items()}
+
+
+def score_photos(colorizer, cases: list[dict], settings: dict | None = None) -> dict[int, list[float]]:
+    """score's PSNRs photo by photo (in the cases' order), per hint count."""
     unknown = set(settings or {}) - set(SETTINGS)
     if unknown:
         raise ValueError(f"unknown propagation settings: {', '.join(sorted(unknown))}")
@@ -61,7 +66,18 @@ def score(colorizer, cases: list[dict], settings: dict | None = None) -> dict[in
     finally:
         for k, v in saved.items():
             setattr(propagate, k, v)
-    return {n: float(np.mean(v)) for n, v in got.items()}
+    return got
+
+
+def paired(old: list[float], new: list[float], draws: int = 1000, seed: int = 0) -> dict:
+    """Mean of new - old over the same photos, its 95% bootstrap interval, and the share of draws above zero."""
+    if len(old) != len(new) or not len(old):
+        raise ValueError("paired PSNRs need the same photos, in the same order, on both sides")
+    d = np.asarray(new, float) - np.asarray(old, float)
+    rng = np.random.default_rng(seed)
+    means = d[rng.integers(0, d.size, (draws, d.size))].mean(1)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return {"mean": float(d.mean()), "low": float(lo), "high": float(hi), "share_above": float((means > 0).mean())}
 
 
 def levin_means(cases: list[dict]) -> dict[int, float]:
@@ -82,6 +98,8 @@ def main(argv=None) -> int:
     ap.add_argument("--try", dest="tries", action="append", default=[],
                     help='JSON {"label": {SETTING: value, ...}}; the shipped settings are always scored')
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--against", type=Path,
+                    help="another model's hint_study.json on the same photos: its shipped settings' PSNRs, paired")
     a = ap.parse_args(argv)
     counts = tuple(int(x) for x in a.counts.split(","))
     tries = {"shipped": {}}
@@ -94,14 +112,27 @@ def main(argv=None) -> int:
     print(f"{len(cases) // len(counts)} validation photos, hints {a.counts} ({time.perf_counter() - t0:.0f} s)")
     print(f"{'Levin 2004':28s} " + " ".join(f"{lev[n]:6.2f}" for n in counts))
     rows = {"Levin 2004": lev}
+    per_photo = {"Levin 2004": {n: [c["levin"] for c in cases if c["n"] == n] for n in counts}}
     for label, settings in tries.items():
-        rows[label] = s = score(colorizer, cases, settings)
+        per_photo[label] = got = score_photos(colorizer, cases, settings)
+        rows[label] = s = {n: float(np.mean(v)) for n, v in got.items()}
         print(f"{label:28s} " + " ".join(f"{s[n]:6.2f}" for n in counts) + "   vs Levin "
               + " ".join(f"{s[n] - lev[n]:+.2f}" for n in counts))
+    photos = [f"{c['photo'].dataset}/{c['photo'].path.as_posix()}" for c in cases if c["n"] == counts[0]]
+    versus = {}
+    if a.against:
+        other = json.loads(a.against.read_text())
+        if other["photos"] != photos:
+            raise SystemExit(f"{a.against}: scored on other photos than these; pass the same --per-group")
+        for n in counts:
+            versus[n] = p = paired(other["per_photo"]["shipped"][str(n)], per_photo["shipped"][n])
+            print(f"{n:4d} hints, this - {a.against}: {p['mean']:+.3f} dB [{p['low']:+.3f}, {p['high']:+.3f}], "
+                  f"above in {p['share_above']:.0%} of draws")
     if a.out:
         a.out.mkdir(parents=True, exist_ok=True)
-        write_atomic(a.out / "hint_study.json", json.dumps({"counts": counts, "tries": tries, "psnr": rows},
-                                                           indent=1).encode())
+        write_atomic(a.out / "hint_study.json", json.dumps(
+            {"counts": counts, "tries": tries, "psnr": rows, "photos": photos, "per_photo": per_photo,
+             "against": str(a.against) if a.against else None, "versus": versus}, indent=1).encode())
     return 0
 
 

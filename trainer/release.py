@@ -49,31 +49,39 @@ def fine_tune_block(export_training: dict, base: dict, recipe: str) -> dict:
         "config": cfg, "earlier": earlier}
 
 
-def build(export_card: dict, study: dict, base: dict, version: str, recipe: str, note: str, sha256: str) -> dict:
+def build(export_card: dict, study: dict | None, base: dict, version: str, recipe: str, note: str,
+          sha256: str) -> dict:
+    """study None: the base card's decoding (and prior) are kept, for a run that left every answer to a photo without
+    hints as it was (a --hints_only run, checked by trainer.hint_tune)."""
     card = copy.deepcopy(base)
     card["version"] = version
     card["sha256"] = sha256
-    for k in ("created", "parity_max_abs_diff", "prior"):
+    for k in ("created", "parity_max_abs_diff") + (("prior",) if study is not None else ()):
         card[k] = export_card[k]
     card["metrics"] = {}
-    card["decoding"] = card_decoding(study)
-    temperature = study["candidates"][study["chosen"]].get("temperature")
-    if temperature is not None:  # an annealed-mean decoding at a temperature of its own
-        card["default_temperature"] = temperature
+    if study is not None:
+        card["decoding"] = card_decoding(study)
+        temperature = study["candidates"][study["chosen"]].get("temperature")
+        if temperature is not None:  # an annealed-mean decoding at a temperature of its own
+            card["default_temperature"] = temperature
     card["training"]["fine_tune"] = fine_tune_block(export_card["training"], base, recipe)
     ft = card["training"]["fine_tune"]
     where = ft["hardware"] or "unrecorded hardware"
-    card["history"] = list(base.get("history", [])) + [
+    card["history"] = list(base.get("history", [])) + [(
         f"{version} ({export_card['created'][:10]}): {base['version']} fine-tuned on {where} (see training.fine_tune): "
         f"{ft['steps']:,} steps of {ft['batch']} crops in {ft['runs']} run(s), {ft['wall_time_s'] / 60:.0f} minutes; "
-        f"decoding chosen on the validation split ({study['chosen']}). {note}".rstrip()]
+        + (f"decoding chosen on the validation split ({study['chosen']}). " if study is not None else
+           f"{base['version']}'s decoding kept: only the hint fusions trained, so photos without hints get "
+           f"{base['version']}'s colours. ") + note).rstrip()]
     return card
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("export_card", help="the candidate's card, as trainer.export wrote it")
-    ap.add_argument("study", help="the candidate's validation decoding study (validation.json)")
+    ap.add_argument("study", nargs="?", help="the candidate's validation decoding study (validation.json)")
+    ap.add_argument("--keep-decoding", action="store_true",
+                    help="no study: keep the base card's decoding (a --hints_only run; check it with trainer.hint_tune)")
     ap.add_argument("--base", default="resources/models/tinta-base.json", help="the shipped card it was tuned from")
     ap.add_argument("--version", required=True)
     ap.add_argument("--recipe", required=True)
@@ -82,12 +90,14 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     try:
         export_card = json.loads(Path(a.export_card).read_text())
-        study = json.loads(Path(a.study).read_text())
+        if (a.study is None) != a.keep_decoding:
+            raise ValueError("give either the candidate's decoding study or --keep-decoding")
+        study = json.loads(Path(a.study).read_text()) if a.study else None
         base = json.loads(Path(a.base).read_text())
     except (OSError, ValueError) as e:
         print(f"release: {e}", file=sys.stderr)
         return 2
-    if study.get("model") != export_card.get("name"):
+    if study is not None and study.get("model") != export_card.get("name"):
         print(f"release: {a.study} scored {study.get('model')!r}, not {export_card.get('name')!r}", file=sys.stderr)
         return 2
     src = Path(a.export_card).with_name(export_card["file"])
@@ -100,7 +110,8 @@ def main(argv=None) -> int:
     write_atomic(dst, src.read_bytes())  # a half-copied model must never sit beside its card
     card = build(export_card, study, base, a.version, a.recipe, a.note, export_card["sha256"])
     write_atomic(out / f"{base['name']}.json", json.dumps(card, indent=1))
-    print(f"wrote {dst} and {out / (base['name'] + '.json')}: version {a.version}, decoding {study['chosen']}, "
+    chosen = study["chosen"] if study is not None else f"kept from {base['version']}"
+    print(f"wrote {dst} and {out / (base['name'] + '.json')}: version {a.version}, decoding {chosen}, "
           f"{card['training']['fine_tune']['steps']:,} fine-tune steps")
     return 0
 

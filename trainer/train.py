@@ -10,6 +10,9 @@ Fine-tune the shipped model on a CPU, as tinta-base 1.2 was made (trainer/recipe
     python -m trainer.train --init_from resources/models/tinta-base.onnx --freeze_encoder true \
         --unfreeze_blocks 5 --scene_head false --in_memory true --min_colourfulness 10 --workers 0 \
         --batch 16 --lr 5e-5 --warmup 200 --seg_repeat 4 --minutes 40 --out runs/cpu_ft
+Teach the shipped model to follow hints, its colours without hints held exactly (trainer/recipes/cpu_hints.sh):
+    python -m trainer.train --init_from resources/models/tinta-base.onnx --hints_only true --hint_prob 1 \
+        --scene_head false --in_memory true --min_colourfulness 10 --workers 0 --batch 16 --lr 3e-4 --minutes 50
 Variant sampler (conditional VAE) from a trained deterministic model:
     python -m trainer.train --latent_dim 16 --init_from runs/base/last.pt --out runs/vae
 Every flag is a TrainConfig field (trainer/config.py); the config is saved as OUT/config.json,
@@ -269,6 +272,15 @@ class Trainer:
             blocks = len(self.model.encoder._blocks)
             for n, p in self.model.named_parameters():
                 p.requires_grad_(not is_frozen(n, cfg.unfreeze_blocks, blocks))
+        self.anchor = None
+        if cfg.hints_only:
+            from trainer.hint_tune import NoHintAnchor, trainable
+            if self.model.cfg.stem_hints:
+                raise SystemExit("--hints_only: the start's stem reads hints, so its answer to no hints cannot be "
+                                 "held by the skips alone (use a model with stem_hints false, tinta-base 1.7 on)")
+            for n, p in self.model.named_parameters():
+                p.requires_grad_(trainable(n))
+            self.anchor = NoHintAnchor(self.model)
         prior = np.asarray(self.state["prior"], np.float32)
         self.class_w = torch.as_tensor(rebalance_weights(prior, cfg.rebalance_lambda), device=self.device)
         self.perceptual = None
@@ -355,7 +367,7 @@ class Trainer:
         diff = onnx_parity(net, path)
         if diff > 1e-2:
             raise RuntimeError(f"{path}: recovered weights differ from the ONNX model by {diff:.3g} ab")
-        if not self.cfg.freeze_encoder:  # BatchNorm will train: give it statistics (from_onnx.unfold_batchnorm)
+        if not self._frozen_bn():  # BatchNorm will train: give it statistics (from_onnx.unfold_batchnorm)
             from trainer.from_onnx import unfold_batchnorm
 
             pick = self.train_idx[np.linspace(0, len(self.train_idx) - 1, min(64, len(self.train_idx))).astype(int)]
@@ -364,9 +376,12 @@ class Trainer:
         self.model.to(self.device)
         self._say(f"initialised from {path} (parity {diff:.1e} ab)")
 
+    def _frozen_bn(self) -> bool:
+        return self.cfg.freeze_encoder or self.cfg.hints_only
+
     def _train_mode(self) -> None:
         self.model.train()
-        if self.cfg.freeze_encoder:
+        if self._frozen_bn():
             from trainer.from_onnx import freeze_batchnorm
             freeze_batchnorm(self.model)
 
@@ -526,6 +541,8 @@ class Trainer:
                 gn = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
                 prof.mark("backward")
                 self.opt.step()
+                if self.anchor is not None:
+                    stats["anchor_moved"] = self.anchor.restore()
                 if self.critic is not None:
                     stats.update(self._critic_step(b["L"], b["ab"], out["ab_reg"]))
                 prof.mark("optimizer")  # the adversarial stage's critic step included
