@@ -149,7 +149,7 @@ def _cut(source, key: str, outputs: tuple[str, ...] | None, part: str | None = N
             raise _NoPart(key)
         return piece
     if outputs is None:
-        return source
+        return pruning.whole(source, key)
     data = pruning.outputs_only(source, key, outputs)
     return source if data is None else data
 

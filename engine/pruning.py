@@ -15,10 +15,13 @@ from __future__ import annotations
 import threading
 import warnings
 
+from . import graph_rewrite
+
 _cache: dict[tuple, bytes | None] = {}
 _names: dict[str, tuple[str, ...]] = {}
 _lock = threading.Lock()
 _last: list = [None]  # (key, parsed model): parsed once at start-up, by graph_outputs, for the cut that follows
+_rewritten: dict[str, int] = {}  # key -> nodes engine/graph_rewrite.py rewrote when the graph was parsed
 
 
 def parse(source, key: str, keep: bool):
@@ -27,10 +30,23 @@ def parse(source, key: str, keep: bool):
     import onnx
 
     hit = _last[0]
-    model = hit[1] if hit is not None and hit[0] == key else (
-        onnx.load_from_string(source) if isinstance(source, bytes) else onnx.load(str(source)))
+    if hit is not None and hit[0] == key:
+        model = hit[1]
+    else:
+        model = onnx.load_from_string(source) if isinstance(source, bytes) else onnx.load(str(source))
+        _rewritten[key] = graph_rewrite.softmax_in_plain_ops(model)  # every cut runs ORT's fast kernels
     _last[0] = (key, model) if keep else None
     return model
+
+
+def whole(source, key: str):
+    """`source` itself, or the serialized whole graph when a load-time rewrite (engine/graph_rewrite.py) changes it;
+    a graph found to need none is not parsed again."""
+    with _lock:
+        if _rewritten.get(key) == 0:
+            return source
+        model = parse(source, key, keep=False)
+        return model.SerializeToString() if _rewritten[key] else source
 
 
 class PruningWarning(UserWarning):
