@@ -81,7 +81,7 @@ def main(argv=None) -> int:
     ap.add_argument("export_card", help="the candidate's card, as trainer.export wrote it")
     ap.add_argument("study", nargs="?", help="the candidate's validation decoding study (validation.json)")
     ap.add_argument("--keep-decoding", action="store_true",
-                    help="no study: keep the base card's decoding (a --hints_only run; check it with trainer.hint_tune)")
+                    help="no study: keep the base card's decoding (a --hints_only run; checked by trainer.hint_tune)")
     ap.add_argument("--base", default="resources/models/tinta-base.json", help="the shipped card it was tuned from")
     ap.add_argument("--version", required=True)
     ap.add_argument("--recipe", required=True)
