@@ -91,6 +91,15 @@ if run_clean "$CLI" batch --help >/dev/null 2>&1; then
     fi
 fi
 
+# 2c. CLI uncertainty: the whole graph with the class head, its softmax rewritten at load (engine/graph_rewrite.py,
+# which needs onnx.helper in the bundle).
+if run_clean "$CLI" uncertainty "$PHOTO" -o "$TMP/unsure.png" >"$TMP/unsure.out" 2>"$TMP/unsure.err" \
+        && [[ -s "$TMP/unsure.png" ]]; then
+    ok "tinta uncertainty: $(grep -o 'uncertainty [0-9.]* on average' "$TMP/unsure.out" | head -n1)"
+else
+    fail "tinta uncertainty: $(tail -c 400 "$TMP/unsure.out") $(tail -c 400 "$TMP/unsure.err")"
+fi
+
 # 3. CLI: a missing file is one plain error line, exit status non-zero, no traceback.
 set +e
 run_clean "$CLI" colorize "$TMP/no-such-photo.jpg" -o "$TMP/out2" >/dev/null 2>"$TMP/bad.err"; rc=$?
