@@ -12,7 +12,10 @@ from tests.test_decoding_study import _photos  # noqa: E402  (flat colours with 
 
 def test_settings_are_scored_on_cached_network_answers_and_put_back(tmp_path, monkeypatch):
     from engine.colorizer import Colorizer
-    from trainer.hint_study import levin_means, prepare, score
+    from trainer.hint_study import levin_means, prepare, score_photos
+
+    def score(col, cases, settings=None):  # mean PSNR per hint count
+        return {n: np.mean(v) for n, v in score_photos(col, cases, settings).items()}
     make_test_model(tmp_path, follows_hints=False)  # the network ignores hints: only the solve spreads them
     monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
     col = Colorizer()

@@ -45,13 +45,9 @@ def prepare(colorizer, photos: list[Photo], counts=COUNTS, levin: bool = True) -
     return cases
 
 
-def score(colorizer, cases: list[dict], settings: dict | None = None) -> dict[int, float]:
-    """Mean PSNR per hint count with engine.propagate's settings replaced by `settings` for the run."""
-    return {n: float(np.mean(v)) for n, v in score_photos(colorizer, cases, settings).items()}
-
-
 def score_photos(colorizer, cases: list[dict], settings: dict | None = None) -> dict[int, list[float]]:
-    """score's PSNRs photo by photo (in the cases' order), per hint count."""
+    """PSNR per photo (in the cases' order) and hint count, with engine.propagate's settings replaced by `settings`
+    for the run."""
     unknown = set(settings or {}) - set(SETTINGS)
     if unknown:
         raise ValueError(f"unknown propagation settings: {', '.join(sorted(unknown))}")

@@ -48,12 +48,18 @@ class NoHintAnchor:
         return moved
 
 
-def no_hint_difference(old_onnx: str, new_onnx: str, photos, multiple: int = 32, side: int = 192) -> dict[str, float]:
+def no_hint_difference(old_onnx: str, new_onnx: str, photos, side: int | None = None) -> dict[str, float]:
     """Largest |new - old| of each graph output over `photos` (trainer.eval_photos.Photo) with no hints, each photo's
-    L* at the card's working size: what a --hints_only run must leave at float rounding."""
+    L* at long side `side` (default: the exported cards' working size): what a --hints_only run must leave at float
+    rounding."""
     import cv2
     import numpy as np
     import onnxruntime as ort
+
+    from engine.contract import MULTIPLE as multiple
+    from trainer.export import TRAINING_LONG_SIDE
+
+    side = side or TRAINING_LONG_SIDE
 
     sessions = [ort.InferenceSession(p, providers=["CPUExecutionProvider"]) for p in (old_onnx, new_onnx)]
     names = [o.name for o in sessions[0].get_outputs()]
