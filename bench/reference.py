@@ -55,7 +55,7 @@ def run(col: Colorizer, photos, strength: float) -> dict:
         r["auto_v"].append(metrics.probe_view(auto))
         r["ref_v"].append(metrics.probe_view(withref))
         r["true_v"].append(metrics.probe_view(target.rgb))
-    probe = metrics.Lite0Probe()
+    probe = metrics.LiteProbe()
     result = {}
     for kind, r in rows.items():
         truth = probe(r["true_v"])[0]

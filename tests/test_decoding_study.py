@@ -9,6 +9,7 @@ pytest.importorskip("torch")
 from engine.decoding import Decoding  # noqa: E402
 from trainer import compare  # noqa: E402
 from trainer.decoding_study import ALL, Candidate, annealed, choose, score_candidates, summarise  # noqa: E402
+from trainer.decoding_study import table as study_table  # noqa: E402
 from tests.engine_fixtures import BINS, colorizer_with_decoding, make_test_model  # noqa: E402
 
 
@@ -68,11 +69,30 @@ def test_study_scores_every_decoding_per_group_against_gray(tmp_path, monkeypatc
     assert res["reg x2"][ALL]["colourfulness"] > 1.5 * res["annealed"][ALL]["colourfulness"] > 0
     s = summarise(res)
     assert s["gray"]["fd_ratio_mean"] == pytest.approx(1.0) and s["gray"]["colourfulness_ratio"] == 0
+    # the second judge (Lite2) scores the same outputs apart from Lite0
+    assert s["gray"]["fd2_ratio_mean"] == pytest.approx(1.0)
+    assert res["reg x2"][ALL]["frechet2"] > 0 and res["reg x2"][ALL]["frechet2"] != res["reg x2"][ALL]["frechet"]
     rows = compare.set_rows({"result": res}, "reg x2")
     assert rows[ALL]["fd_ratio"] == pytest.approx(s["reg x2"]["fd_ratio"][ALL], abs=1e-3)
+    assert rows[ALL]["fd2_ratio"] == pytest.approx(s["reg x2"]["fd2_ratio"][ALL], abs=1e-3)
     table = compare.table([("x2", rows)])
-    assert "| setA | 2 |" in table and "| all | 4 |" in table
+    assert "| setA | 2 |" in table and "| all | 4 |" in table and "x2: FD2 / gray" in table
+    assert "FD2/gray mean" in study_table(s)
     assert len(BINS) == col.card.bins.shape[0]
+
+
+def test_without_the_second_judges_weights_the_study_reports_lite0_alone(tmp_path, monkeypatch):
+    from engine.colorizer import Colorizer
+    from trainer.metrics import LiteProbe
+    make_test_model(tmp_path)
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
+    monkeypatch.setattr(LiteProbe, "available", staticmethod(lambda variant: variant == 0))
+    res = score_candidates(Colorizer(), _photos(), [Candidate("reg x2", Decoding("regression", reg_gain=2.0))],
+                           log=lambda m: None)
+    assert "frechet" in res["reg x2"][ALL] and "frechet2" not in res["reg x2"][ALL]
+    s = summarise(res)
+    assert "fd2_ratio_mean" not in s["reg x2"] and "FD2" not in study_table(s)
+    assert "FD2" not in compare.table([("x2", compare.set_rows({"result": res}, "reg x2"))])
 
 
 def _study(label, groups, truth, noise, seed):
@@ -113,6 +133,7 @@ def test_study_evidence_round_trips_for_the_bootstrap(tmp_path, monkeypatch):
     keep: dict = {}
     score_candidates(Colorizer(), photos, cands, log=lambda m: None, keep=keep)
     assert keep["feat/truth"].shape == (6, 1280) and keep["psnr/reg x2"].shape == (6,)
+    assert keep["feat2/truth"].shape == (6, 1280)
     path = tmp_path / "run" / "decoding" / "validation.npz"
     path.parent.mkdir(parents=True)
     save_evidence(path, photos, keep, "reg x2")
@@ -124,6 +145,15 @@ def test_study_evidence_round_trips_for_the_bootstrap(tmp_path, monkeypatch):
         load(f"{path}:x3")
     assert main([f"{path}:reg x1", str(path), "--boot", "20", "--out", str(tmp_path / "sig.md")]) == 0
     assert "mean of groups" in (tmp_path / "sig.md").read_text()
+    second = load(str(path), judge=2)  # the second judge's features of the same decoding
+    assert np.allclose(second.feats, keep["feat2/reg x2"].astype(np.float64))
+    assert not np.allclose(second.feats, s.feats) and np.allclose(second.truth, keep["feat2/truth"])
+    assert main([f"{path}:reg x1", str(path), "--boot", "20", "--judge", "2", "--out", str(tmp_path / "sig2.md")]) == 0
+    assert "Lite2" in (tmp_path / "sig2.md").read_text()
+    del keep["feat2/truth"]
+    save_evidence(path, photos, keep, "reg x2")
+    with pytest.raises(ValueError, match="no Lite2 features"):
+        load(str(path), judge=2)
     assert main([str(tmp_path / "missing.npz"), str(path)]) == 2
 
 

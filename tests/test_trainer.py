@@ -58,6 +58,19 @@ def test_lite0_classifies_the_cat_as_class_285():
     assert int(logits.argmax()) == 285  # Egyptian cat
 
 
+def test_the_second_judge_is_lite2_with_its_own_weights_and_sees_the_same_photos():
+    from skimage.data import chelsea, coffee
+    from trainer.lite0 import EfficientNetLite0
+    from trainer.metrics import LiteProbe
+    assert EfficientNetLite0().feature_blocks == EfficientNetLite0.FEATURE_BLOCKS  # the U-Net's taps
+    second = LiteProbe(2)  # Lite2's published weights load only into Lite2's stages
+    assert sum(p.numel() for p in second.net.parameters()) > 1.25 * sum(  # 6.1M against 4.7M
+        p.numel() for p in LiteProbe(0).net.parameters())
+    feats, top1 = second([chelsea(), coffee()])
+    assert feats.shape == (2, 1280) and list(top1) == [285, 967]  # Egyptian cat, espresso
+    assert LiteProbe.available(2) and not LiteProbe.available(7)
+
+
 def test_shipped_bins_are_the_reachable_gamut_cells():
     assert TABLE.shape == (262, 2) and np.all(TABLE % 10 == 0)
     coarse = B.gamut_bins(levels=48)  # a coarse sRGB sampling reaches a subset of the cells

@@ -5,7 +5,8 @@
 Each JSON is what `python -m trainer.decoding_study` wrote (validation.json or eval.json); the method
 is the row to take ("card" in eval files; a candidate's label such as "annealed T=0.38" in validation
 files; default: the file's chosen one). Prints a markdown table per set (PSNR - gray, colourfulness /
-true, FD / gray, mean a*/b* cast) and, with --card, stores it in the card's metrics["per_set"].
+true, FD / gray, FD2 / gray on the second judge where the studies have it, mean a*/b* cast) and, with --card,
+stores it in the card's metrics["per_set"].
 """
 from __future__ import annotations
 
@@ -30,21 +31,28 @@ def set_rows(study: dict, method: str) -> dict[str, dict]:
                   "colourfulness_ratio": round(r["colourfulness"] / max(r["colourfulness_true"], 1e-9), 3),
                   "fd_ratio": round(r["frechet"] / max(g["frechet"], 1e-9), 3),
                   "cast": round(metrics.row_cast(r), 2)}
+        if "frechet2" in r and "frechet2" in g:  # the second judge (Lite2 features), in studies that have it
+            out[s]["fd2_ratio"] = round(r["frechet2"] / max(g["frechet2"], 1e-9), 3)
     return out
 
 
 def table(columns: list[tuple[str, dict[str, dict]]]) -> str:
-    """Markdown: one row per set, for each column-label the four measures."""
+    """Markdown: one row per set, for each column-label the four measures (five when every study has the second
+    judge's FD2)."""
     sets = list(columns[0][1])
+    two = all("fd2_ratio" in r for _, rows in columns for r in rows.values())
+    n = 4 + two
     head = "| set | photos | " + " | ".join(
-        f"{lab}: PSNR - gray | {lab}: colourfulness / true | {lab}: FD / gray | {lab}: cast" for lab, _ in columns) + " |"
-    lines = [head, "|---|---|" + "---|" * (4 * len(columns))]
+        f"{lab}: PSNR - gray | {lab}: colourfulness / true | {lab}: FD / gray | " +
+        (f"{lab}: FD2 / gray | " if two else "") + f"{lab}: cast" for lab, _ in columns) + " |"
+    lines = [head, "|---|---|" + "---|" * (n * len(columns))]
     for s in sets:
         cells = []
         for _, rows in columns:
             r = rows.get(s)
-            cells += ["n/a"] * 4 if r is None else [f"{r['psnr_minus_gray']:+.2f} dB", f"{r['colourfulness_ratio']:.2f}",
-                                                    f"{r['fd_ratio']:.2f}x", f"{r['cast']:.1f}"]
+            cells += ["n/a"] * n if r is None else (
+                [f"{r['psnr_minus_gray']:+.2f} dB", f"{r['colourfulness_ratio']:.2f}", f"{r['fd_ratio']:.2f}x"] +
+                ([f"{r['fd2_ratio']:.2f}x"] if two else []) + [f"{r['cast']:.1f}"])
         lines.append(f"| {s} | {columns[0][1][s]['images']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

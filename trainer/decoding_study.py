@@ -116,10 +116,12 @@ class _Scores:
 
 def score_candidates(colorizer, photos: list[Photo], candidates: list[Candidate], log=print,
                      keep: dict | None = None, size: int | None = None) -> dict:
-    """Per method and group: psnr, colourfulness, colourfulness_true, frechet, mean a/b and the truth's.
+    """Per method and group: psnr, colourfulness, colourfulness_true, frechet, mean a/b and the truth's, and
+    frechet2 (the second judge's, Lite2 features) when its weights are installed.
 
     `keep`, when given, receives the per-photo evidence for trainer/significance.py: each method's Lite0
-    features (N x 1280 float16, under "feat/<label>", the truth's under "feat/truth") and PSNR ("psnr/<label>").
+    features (N x 1280 float16, under "feat/<label>", the truth's under "feat/truth"; Lite2's under "feat2/...")
+    and PSNR ("psnr/<label>").
     `size`: the working long side (default: the card's).
     """
     bins = np.asarray(colorizer.card.bins, np.float32)
@@ -142,29 +144,31 @@ def score_candidates(colorizer, photos: list[Photo], candidates: list[Candidate]
                 annealed(pred.prob, bins, t, shape)
             ab = decode(ab_cls, pred.ab_reg, pred.prob, c.decoding)
             scores[c.label].add(np.asarray(colorizer.finish(job, ab[0]).rgb), p.rgb)
-    log("Lite0 features")
-    probe = metrics.Lite0Probe()
-    tf, _ = probe(truth.views)
-    if keep is not None:
-        keep["feat/truth"] = tf.astype(np.float16)
+    judges = [(0, "frechet", "feat")] + ([(2, "frechet2", "feat2")] if metrics.LiteProbe.available(2) else [])
     groups = list(dict.fromkeys(p.dataset for p in photos)) + [ALL]
-    result: dict[str, dict[str, dict]] = {}
-    for label, sc in [("gray", gray)] + list(scores.items()):
-        feats, _ = probe(sc.views)
+    labelled = [("gray", gray)] + list(scores.items())
+    result: dict[str, dict[str, dict]] = {label: {} for label, _ in labelled}
+    for variant, key, feat_key in judges:
+        log(f"Lite{variant} features")
+        probe = metrics.LiteProbe(variant)
+        tf, _ = probe(truth.views)
         if keep is not None:
-            keep[f"feat/{label}"] = feats.astype(np.float16)
-            keep[f"psnr/{label}"] = np.asarray(sc.psnr, np.float32)
-        result[label] = {}
-        for g in groups:
-            idx = np.array([i for i, p in enumerate(photos) if g in (ALL, p.dataset)])
-            ab, ab_t = np.asarray(sc.ab)[idx], np.asarray(truth.ab)[idx]
-            result[label][g] = {
-                "images": int(len(idx)), "psnr": float(np.mean(np.take(sc.psnr, idx))),
-                "colourfulness": float(np.mean(np.take(sc.colour, idx))),
-                "colourfulness_true": float(np.mean(np.take(truth.colour, idx))),
-                "frechet": metrics.frechet_distance(feats[idx], tf[idx]),
-                "mean_a": float(ab[:, 0].mean()), "mean_b": float(ab[:, 1].mean()),
-                "mean_a_true": float(ab_t[:, 0].mean()), "mean_b_true": float(ab_t[:, 1].mean())}
+            keep[f"{feat_key}/truth"] = tf.astype(np.float16)
+        for label, sc in labelled:
+            feats, _ = probe(sc.views)
+            if keep is not None:
+                keep[f"{feat_key}/{label}"] = feats.astype(np.float16)
+                keep[f"psnr/{label}"] = np.asarray(sc.psnr, np.float32)
+            for g in groups:
+                idx = np.array([i for i, p in enumerate(photos) if g in (ALL, p.dataset)])
+                ab, ab_t = np.asarray(sc.ab)[idx], np.asarray(truth.ab)[idx]
+                row = result[label].setdefault(g, {
+                    "images": int(len(idx)), "psnr": float(np.mean(np.take(sc.psnr, idx))),
+                    "colourfulness": float(np.mean(np.take(sc.colour, idx))),
+                    "colourfulness_true": float(np.mean(np.take(truth.colour, idx))),
+                    "mean_a": float(ab[:, 0].mean()), "mean_b": float(ab[:, 1].mean()),
+                    "mean_a_true": float(ab_t[:, 0].mean()), "mean_b_true": float(ab_t[:, 1].mean())})
+                row[key] = metrics.frechet_distance(feats[idx], tf[idx])
     return result
 
 
@@ -182,6 +186,10 @@ def summarise(result: dict) -> dict[str, dict]:
             "colourfulness_ratio": a["colourfulness"] / max(a["colourfulness_true"], 1e-9),
             "psnr_minus_gray": a["psnr"] - gray[ALL]["psnr"],
             "cast": metrics.row_cast(a)}
+        if "frechet2" in a:  # the second judge's, reported beside (the rule chooses on Lite0's)
+            r2 = {g: rows[g]["frechet2"] / max(gray[g]["frechet2"], 1e-9) for g in groups + [ALL]}
+            out[label].update(fd2_ratio=r2, fd2_ratio_mean=float(np.mean([r2[g] for g in groups])),
+                              fd2_ratio_max=float(max(r2[g] for g in groups)))
     return out
 
 
@@ -197,12 +205,15 @@ def choose(summary: dict[str, dict], labels: list[str]) -> str:
 
 
 def table(summary: dict[str, dict]) -> str:
-    groups = [g for g in next(iter(summary.values()))["fd_ratio"] if g != ALL]
-    head = "| method | FD/gray mean | FD/gray max | colourfulness/true | PSNR - gray (dB) | cast | " + \
-        " | ".join(groups) + " |"
-    lines = [head, "|" + "---|" * (6 + len(groups))]
+    first = next(iter(summary.values()))
+    groups = [g for g in first["fd_ratio"] if g != ALL]
+    two = "fd2_ratio_mean" in first
+    head = "| method | FD/gray mean | FD/gray max | " + ("FD2/gray mean | FD2/gray max | " if two else "") + \
+        "colourfulness/true | PSNR - gray (dB) | cast | " + " | ".join(groups) + " |"
+    lines = [head, "|" + "---|" * (6 + 2 * two + len(groups))]
     for lab, s in summary.items():
-        lines.append(f"| {lab} | {s['fd_ratio_mean']:.3f} | {s['fd_ratio_max']:.3f} | "
+        lines.append(f"| {lab} | {s['fd_ratio_mean']:.3f} | {s['fd_ratio_max']:.3f} | " +
+                     (f"{s['fd2_ratio_mean']:.3f} | {s['fd2_ratio_max']:.3f} | " if two else "") +
                      f"{s['colourfulness_ratio']:.2f} | {s['psnr_minus_gray']:+.2f} | {s['cast']:.1f} | " +
                      " | ".join(f"{s['fd_ratio'][g]:.2f}" for g in groups) + " |")
     return "\n".join(lines)
@@ -216,8 +227,9 @@ def card_decoding(study: dict) -> dict:
                                 f"photos, {per_group} per group",
             "rule": "lowest mean over groups of FD/FD(gray) with colourfulness >= 0.7 of true and PSNR >= gray; "
                     "within 0.005 of the lowest, the most colourful",
-            "study": {k: {kk: v[kk] for kk in ("fd_ratio_mean", "fd_ratio_max", "colourfulness_ratio",
-                                               "psnr_minus_gray", "cast")} for k, v in study["summary"].items()}}
+            "study": {k: {kk: v[kk] for kk in ("fd_ratio_mean", "fd_ratio_max", "fd2_ratio_mean", "fd2_ratio_max",
+                                               "colourfulness_ratio", "psnr_minus_gray", "cast") if kk in v}
+                      for k, v in study["summary"].items()}}
 
 
 def save_evidence(path: Path, photos: list[Photo], keep: dict, chosen: str) -> None:
@@ -282,7 +294,8 @@ def main(argv=None) -> int:
     # Per-photo features, so that two studies of the same photos can be compared for significance.
     save_evidence(out / ("eval.npz" if a.eval else "validation.npz"), photos, keep, best)
     md = f"# Decoding study: {col.card.name} on {'eval' if a.eval else 'the validation split'}\n\n" + \
-        f"{len(photos)} photos; FD = Frechet distance on Lite0 features, per group, as a ratio to gray's.\n\n" + \
+        f"{len(photos)} photos; FD = Frechet distance on Lite0 features, per group, as a ratio to gray's; FD2 the " \
+        f"same on Lite2's (the second judge, reported, not chosen on).\n\n" + \
         table(summary) + f"\n\nChosen: **{best}** ({time.time() - t0:.0f} s)\n"
     write_atomic(out / ("eval.md" if a.eval else "validation.md"), md)
     study = {"model": col.card.name, "photos": len(photos), "per_group": None if a.eval else a.per_group,

@@ -131,7 +131,7 @@ def evaluate_variants(photos, datasets: dict, n: int = 8, model: str | None = No
         acc["hs"].append(float(np.mean(errs)))
         acc["hsmax"].append(float(np.max(errs)))
     log("EfficientNet-Lite0 features")
-    probe = metrics.Lite0Probe()
+    probe = metrics.LiteProbe()
     truth, _ = probe(views["truth"])
 
     def fd(images) -> float:

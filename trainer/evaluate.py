@@ -141,7 +141,7 @@ def evaluate(folders=None, model: str | None = None, provider: str | None = None
             sweep[("Levin 2004", n)] = [r[j] for r in results]
 
     log("EfficientNet-Lite0 features")
-    probe = metrics.Lite0Probe()
+    probe = metrics.LiteProbe()
     report = EvalReport(model=colorizer.card.name, provider=str(colorizer.provider), size=size,
                         datasets=datasets)
     true_probe = probe(truth.views)

@@ -3,8 +3,8 @@
 Written here instead of taken from timm because timm needs torchvision, whose PyPI wheels only
 work beside the 5.5 GB CUDA build of torch; this keeps the trainer on the 190 MB CPU wheel.
 Lite0 is EfficientNet-B0 without squeeze-excitation, with ReLU6 and a fixed 32-channel stem.
-`stages` builds the deeper Lite variants on the same blocks (trainer/perceptual.py: Lite1), `weights_path(1)`
-finds their weights.
+`stages` builds the wider and deeper Lite variants on the same blocks (LITE_STAGES: Lite1 for trainer/perceptual.py,
+Lite2 for the metrics' second judge), `weights_path(k)` finds their weights.
 """
 from __future__ import annotations
 
@@ -17,6 +17,15 @@ from torch import nn
 # (expand ratio, kernel, stride, out channels, repeats) per stage, as published for Lite0.
 STAGES = [(1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3),
           (6, 5, 1, 112, 3), (6, 5, 2, 192, 4), (6, 3, 1, 320, 1)]
+# Lite1 (depth x1.1) and Lite2 (width x1.1, depth x1.2), as their published weights' shapes give them; the Lite models
+# keep the stem, the first and the last stage's repeats, and the 1280-wide head fixed.
+LITE_STAGES = {
+    0: STAGES,
+    1: [(1, 3, 1, 16, 1), (6, 3, 2, 24, 3), (6, 5, 2, 40, 3), (6, 3, 2, 80, 4),
+        (6, 5, 1, 112, 4), (6, 5, 2, 192, 5), (6, 3, 1, 320, 1)],
+    2: [(1, 3, 1, 16, 1), (6, 3, 2, 24, 3), (6, 5, 2, 48, 3), (6, 3, 2, 88, 4),
+        (6, 5, 1, 120, 4), (6, 5, 2, 208, 5), (6, 3, 1, 352, 1)],
+}
 # Input normalisation the weights were trained with (pixels in [0, 1]).
 MEAN = (0.498, 0.498, 0.498)
 STD = (0.502, 0.502, 0.502)
@@ -56,9 +65,10 @@ class MBConv(nn.Module):
 class EfficientNetLite0(nn.Module):
     """Classifier; `features()` returns the maps at strides 2, 4, 8, 16 and 32 for a U-Net."""
 
-    # Block index after which each stride's last feature map is produced.
+    # Lite0's block index after which each stride's last feature map is produced, and its channels.
     FEATURE_BLOCKS = (0, 2, 4, 10, 15)
     FEATURE_CHANNELS = (16, 24, 40, 112, 320)
+    _STRIDE_ENDS = (0, 1, 2, 4, 6)  # the stages that end strides 2, 4, 8, 16 and 32
 
     def __init__(self, num_classes: int = 1000, stages=STAGES):
         super().__init__()
@@ -70,7 +80,9 @@ class EfficientNetLite0(nn.Module):
                 blocks.append(MBConv(cin, cout, expand, k, stride if i == 0 else 1))
                 cin = cout
         self._blocks = nn.ModuleList(blocks)
-        self._conv_head = nn.Conv2d(320, 1280, 1, bias=False)
+        ends = [sum(st[4] for st in stages[:i + 1]) - 1 for i in range(len(stages))]
+        self.feature_blocks = tuple(ends[i] for i in self._STRIDE_ENDS)
+        self._conv_head = nn.Conv2d(cin, 1280, 1, bias=False)
         self._bn1 = _bn(1280)
         self._fc = nn.Linear(1280, num_classes)
         self.act = nn.ReLU6(inplace=True)
@@ -86,7 +98,7 @@ class EfficientNetLite0(nn.Module):
         feats = []
         for i, block in enumerate(self._blocks):
             x = block(x)
-            if i in self.FEATURE_BLOCKS:
+            if i in self.feature_blocks:
                 feats.append(x)
         return feats
 

@@ -1,4 +1,4 @@
-"""Image-quality metrics for colorization: PSNR, SSIM, colourfulness, cast, Frechet feature distance, Lite0 probe."""
+"""Image-quality metrics for colorization: PSNR, SSIM, colourfulness, cast, Frechet feature distance, Lite probes."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -107,21 +107,36 @@ def trace_sqrt_product(ac: np.ndarray, bc: np.ndarray) -> float:
 
 
 def probe_view(rgb: np.ndarray) -> np.ndarray:
-    """HxWx3 uint8 -> the 224x224x3 uint8 view Lite0Probe scores (squashed, area-averaged)."""
+    """HxWx3 uint8 -> the 224x224x3 uint8 view LiteProbe scores (squashed, area-averaged)."""
     return cv2.resize(rgb, (PROBE_SIDE, PROBE_SIDE), interpolation=cv2.INTER_AREA)
 
 
-class Lite0Probe:
-    """ImageNet EfficientNet-Lite0 as a feature extractor and classifier for output-vs-truth checks."""
+class LiteProbe:
+    """An ImageNet EfficientNet-Lite as a feature extractor and classifier for output-vs-truth checks.
 
-    def __init__(self, batch: int = 32):
+    Variant 0 (Lite0) is the judge every choice is made by. Variant 2 (Lite2: wider, deeper, trained apart) is a
+    second judge no model of ours trains on (the encoder starts from Lite0, the perceptual loss uses Lite1), so a
+    gain that shows on Lite0's features alone is a gain at the judge, not in the photos. Both see the same view.
+    """
+
+    def __init__(self, variant: int = 0, batch: int = 32):
         import torch
 
-        from trainer.lite0 import EfficientNetLite0, load_pretrained
+        from trainer.lite0 import LITE_STAGES, EfficientNetLite0, load_pretrained, weights_path
 
         self._torch = torch
         self.batch = batch
-        self.net = load_pretrained(EfficientNetLite0()).eval()
+        self.variant = variant
+        self.net = load_pretrained(EfficientNetLite0(stages=LITE_STAGES[variant]), weights_path(variant)).eval()
+
+    @staticmethod
+    def available(variant: int) -> bool:
+        """Whether the variant's weights are installed (or carried): the second judge is in the train extra."""
+        from trainer.lite0 import weights_path
+        try:
+            return bool(weights_path(variant))
+        except RuntimeError:
+            return False
 
     def __call__(self, images: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """images: HxWx3 uint8 RGB of any size (squashed to 224x224, both sides alike).

@@ -14,11 +14,8 @@ import torch
 from torch import nn
 
 from trainer.gpu_data import _M, _WHITE
-from trainer.lite0 import EfficientNetLite0, load_pretrained, normalize, weights_path
+from trainer.lite0 import LITE_STAGES, EfficientNetLite0, load_pretrained, normalize, weights_path
 
-# Lite1: Lite0's stages with depth x1.1, first and last stage kept (fixed stem and head, as the Lite models do).
-LITE1_STAGES = [(1, 3, 1, 16, 1), (6, 3, 2, 24, 3), (6, 5, 2, 40, 3), (6, 3, 2, 80, 4),
-                (6, 5, 1, 112, 4), (6, 5, 2, 192, 5), (6, 3, 1, 320, 1)]
 TAPS = (3, 6, 10)  # the last block at strides 4 and 8, and the first stage at stride 16
 _M_INV = torch.linalg.inv(_M)  # linear sRGB <- XYZ, once rather than per step
 
@@ -37,7 +34,7 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
 class PerceptualLoss(nn.Module):
     def __init__(self, weights: str | None = None):
         super().__init__()
-        net = load_pretrained(EfficientNetLite0(stages=LITE1_STAGES), weights or weights_path(1))
+        net = load_pretrained(EfficientNetLite0(stages=LITE_STAGES[1]), weights or weights_path(1))
         self.stem = nn.Sequential(net._conv_stem, net._bn0, nn.ReLU6())
         self.blocks = nn.ModuleList(net._blocks[:TAPS[-1] + 1])
         self.eval().requires_grad_(False)

@@ -169,7 +169,7 @@ def compare(card, int8_path: Path, photos, log=print) -> dict:
         finally:
             for k, v in env.items():
                 os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
-    probe = metrics.Lite0Probe()
+    probe = metrics.LiteProbe()
     truth = probe([metrics.probe_view(p.rgb) for p in photos])
     for how in res:
         res[how]["frechet"] = metrics.frechet_distance(probe(res[how].pop("views"))[0], truth[0])

@@ -3,6 +3,7 @@
     python -m trainer.significance runs/old/decoding/validation.npz runs/new/decoding/validation.npz
     python -m trainer.significance OLD.npz:"regression x1.25" NEW.npz --boot 2000 --out runs/sig.md
     python -m trainer.significance OLD_FULL_STUDY.npz NEW.npz --equal-colour   # against OLD's best at NEW's colour
+    python -m trainer.significance OLD.npz NEW.npz --judge 2   # on the second judge's (Lite2) features
 
 Each .npz is what `python -m trainer.decoding_study` wrote beside its .json (per-photo Lite0 features of every
 decoding, gray and the truth); the method after ':' is the decoding to take (default: the study's choice,
@@ -75,19 +76,23 @@ def colour(spec: str) -> float:
     return study["summary"][_split(spec)[1] or study["chosen"]]["colourfulness_ratio"]
 
 
-def load(spec: str) -> Study:
-    """'PATH.npz[:METHOD]' -> Study; a missing file or method is one line (ValueError)."""
+def load(spec: str, judge: int = 0) -> Study:
+    """'PATH.npz[:METHOD]' -> Study on the judge's features (0: Lite0's, 2: the second judge's, Lite2); a missing
+    file, method or judge is one line (ValueError)."""
     path, method = _split(spec)
     if not Path(path).is_file():
         raise ValueError(f"{path}: no such study evidence (run trainer.decoding_study, which writes it)")
     z = np.load(path, allow_pickle=False)
     method = method or str(z["chosen"])
-    if f"feat/{method}" not in z:
-        known = sorted(k[5:] for k in z.files if k.startswith("feat/"))
+    key = "feat" if judge == 0 else f"feat{judge}"
+    if f"{key}/truth" not in z:
+        raise ValueError(f"{path}: no Lite{judge} features (the study ran without that judge's weights)")
+    if f"{key}/{method}" not in z:
+        known = sorted(k.split("/", 1)[1] for k in z.files if k.startswith(f"{key}/"))
         raise ValueError(f"{path}: no decoding {method!r} (it has {', '.join(known)})")
     f32 = lambda k: z[k].astype(np.float64)  # noqa: E731
     return Study(f"{Path(path).parent.parent.name}:{method}", method, z["names"], z["groups"],
-                 f32(f"feat/{method}"), f32("feat/gray"), f32("feat/truth"))
+                 f32(f"{key}/{method}"), f32(f"{key}/gray"), f32(f"{key}/truth"))
 
 
 @dataclass
@@ -148,13 +153,17 @@ def main(argv=None) -> int:
     ap.add_argument("--boot", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", help="also write the table here (markdown)")
+    ap.add_argument("--judge", type=int, choices=(0, 2), default=0,
+                    help="whose features: 0 Lite0 (the rule's), 2 Lite2 (the second judge, no model trains on it)")
     ap.add_argument("--equal-colour", action="store_true",
                     help="compare with the old study's best decoding at least as colourful as the new one's")
     a = ap.parse_args(argv)
     try:
         old_spec = best_at_colour(a.old, a.new) if a.equal_colour else a.old
-        old, new = load(old_spec), load(a.new)
+        old, new = load(old_spec, a.judge), load(a.new, a.judge)
         md = report(compare(old, new, a.boot, a.seed), old.label, new.label)
+        if a.judge:
+            md = f"On the second judge's features (Lite{a.judge}).\n\n" + md
         if a.equal_colour:
             md += (f"\nAt equal colourfulness: old {old.method} at {colour(old_spec):.2f} of true (its closest to real "
                    f"photos at least that colourful), new {new.method} at {colour(a.new):.2f}.\n")

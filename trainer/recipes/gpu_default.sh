@@ -7,14 +7,18 @@
 #
 # Packs: carry the photos' own bytes, gzipped (a tar of photos this small is ~30% headers and padding; the recipe
 # unpacks a .gz pack). A model trained on all 29.5k re-encoded to WebP quality 35 at short side 128 got worse on
-# the JPEGs it is used on (docs/gpu-run-2026-11-30.md). A third of them per call is ~50 MiB:
-#   for k in 0 1 2; do python -m trainer.pack ../shared/data/train/*.tar -o .pack/orig-$k.tar --original \
-#       --parts 3 --part $k --max-mb 80 && gzip -9 .pack/orig-$k.tar; done
+# the JPEGs it is used on (docs/gpu-run-2026-11-30.md). A quarter of them per call is 37-39 MiB (a third, 50-51 MiB,
+# leaves no room beside the start's 13 MiB and the code's 3 under the 64 MiB a call carries):
+#   for k in 0 1 2 3; do python -m trainer.pack ../shared/data/train/*.tar -o .pack/orig-$k.tar --original \
+#       --parts 4 --part $k --max-mb 80 && gzip -9 .pack/orig-$k.tar; done
 # Start from the shipped model in fp16 with BatchNorm calibrated to train (13.6 MB):
 #   python -m trainer.from_onnx resources/models/tinta-base.onnx .pack/init.pt --unfold ../shared/data/train --half
 # and make one call per part (move resources/models and docs' pictures out of the tree for it), each carrying its
 # pack and the weights to start from: the last call's, joined by `python -m trainer.slim --join` (INIT=...):
 #   PACK=.pack/orig-0.tar.gz INIT=.pack/init.pt SCENE=false BATCH=256 DEADLINE_S=560 bash trainer/recipes/gpu_default.sh
+# What a call carries, before it starts (tracked and untracked files plus the carried ones; 64 MiB at most):
+#   (git ls-files; git ls-files -o --exclude-standard; echo .pack/orig-0.tar.gz .pack/init.pt | tr ' ' '\n') |
+#       xargs du -cb | tail -1
 # DEADLINE_S: seconds from the start by which every stage must have ended (each is cut, and saves, to fit).
 set -u -o pipefail
 T0=$(date +%s)
