@@ -221,6 +221,9 @@ def test_evaluate_end_to_end_with_the_test_model(tmp_path, monkeypatch):
     assert gray.colourfulness_true == model.colourfulness_true
     assert 5 < gray.psnr < 60 and 0 < gray.ssim <= 1 and gray.frechet >= 0 and 0 <= gray.top1 <= 1
     assert report.row("gray", "setB").frechet is None  # one photo: no covariance
+    # the second judge scores the same outputs on Lite2's features
+    assert gray.frechet2 >= 0 and model.frechet2 != pytest.approx(model.frechet)
+    assert report.row("gray", "setB").frechet2 is None
     # Gray has no chroma, so its cast is the length of the true photos' mean ab.
     truth_ab = np.mean([metrics.mean_ab(cv2.cvtColor(cv2.imread(str(f)), cv2.COLOR_BGR2RGB))
                         for d in ("setA", "setB") for f in sorted((tmp_path / "photos" / d).iterdir())], 0)
@@ -253,6 +256,10 @@ def test_evaluate_end_to_end_with_the_test_model(tmp_path, monkeypatch):
     assert set(card["hint_error_before_propagation"]) == {"1", "5"}
     assert card["eval_set"] == {"setA": "setA", "setB": "setB"}  # no absolute path of this machine
     assert set(card["goals"]["frechet_vs_gray_every_set"]["value"]) == {"setA"}  # setB: one photo, no FD
+    second = card["goals"]["frechet_vs_gray_second_judge_every_set"]
+    assert second["value"]["setA"] == pytest.approx(report.row("model", "setA").frechet2 / report.row(
+        "gray", "setA").frechet2, abs=1e-3) and second["met"] == (second["value"]["setA"] < 1)
+    assert "| Frechet (Lite2) |" in md
     casts = card["goals"]["cast_ab_every_set"]
     assert set(casts["value"]) == {"setA", "setB"} and casts["met"] == (max(casts["value"].values()) <= 3)
     assert "| Cast (ab) |" in md

@@ -25,6 +25,7 @@ class Row:
     frechet: float | None          # Lite0 pooled-feature Frechet distance, outputs vs true photos
     top1: float                    # share of photos whose Lite0 top-1 class equals the true photo's
     cast: float | None = None      # ab distance of the set's mean a*/b* from the true photos' (metrics.cast)
+    frechet2: float | None = None  # the same Frechet distance on the second judge's features (Lite2), if installed
 
 
 @dataclass
@@ -99,12 +100,12 @@ def rows_table(rows: list[Row]) -> str:
     if len({r.dataset for r in rows} - {ALL}) == 1:
         rows = [r for r in rows if r.dataset != ALL]  # one dataset: the pooled rows would repeat it
     head = ("| Dataset | Method | Photos | PSNR (dB) | SSIM | Colourfulness | Colourfulness (true) "
-            "| Cast (ab) | Frechet (Lite0) | Top-1 agreement |")
-    out = [head, "|" + "---|" * 10]
+            "| Cast (ab) | Frechet (Lite0) | Frechet (Lite2) | Top-1 agreement |")
+    out = [head, "|" + "---|" * 11]
     for r in rows:
         out.append(f"| {r.dataset} | {r.method} | {r.images} | {_fmt(r.psnr, 2)} | {_fmt(r.ssim, 4)} "
                    f"| {_fmt(r.colourfulness, 1)} | {_fmt(r.colourfulness_true, 1)} | {_fmt(r.cast, 1)} "
-                   f"| {_fmt(r.frechet, 2)} | {_fmt(r.top1, 3)} |")
+                   f"| {_fmt(r.frechet, 2)} | {_fmt(r.frechet2, 2)} | {_fmt(r.top1, 3)} |")
     return "\n".join(out)
 
 

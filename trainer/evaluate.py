@@ -56,9 +56,11 @@ class _Scores:
         self.views.append(metrics.probe_view(output))
 
 
-def _rows(method: str, photos: list[Photo], sc: _Scores, truth: _Scores, probe, true_probe) -> list[Row]:
+def _rows(method: str, photos: list[Photo], sc: _Scores, truth: _Scores, probe, true_probe,
+          second=None, true_second=None) -> list[Row]:
     feats, top1 = probe(sc.views)
     true_feats, true_top1 = true_probe
+    feats2 = None if second is None else second(sc.views)[0]
     rows = []
     for ds in list(dict.fromkeys(p.dataset for p in photos)) + [ALL]:
         idx = np.array([i for i, p in enumerate(photos) if ds in (ALL, p.dataset)])
@@ -69,7 +71,9 @@ def _rows(method: str, photos: list[Photo], sc: _Scores, truth: _Scores, probe, 
             colourfulness_true=float(np.mean(np.take(truth.colourfulness, idx))),
             frechet=metrics.frechet_distance(feats[idx], true_feats[idx]) if len(idx) >= 2 else None,
             top1=float(np.mean(top1[idx] == true_top1[idx])),
-            cast=metrics.cast([sc.ab[i] for i in idx], [truth.ab[i] for i in idx])))
+            cast=metrics.cast([sc.ab[i] for i in idx], [truth.ab[i] for i in idx]),
+            frechet2=metrics.frechet_distance(feats2[idx], true_second[idx])
+            if feats2 is not None and len(idx) >= 2 else None))
     return rows
 
 
@@ -142,11 +146,14 @@ def evaluate(folders=None, model: str | None = None, provider: str | None = None
 
     log("EfficientNet-Lite0 features")
     probe = metrics.LiteProbe()
+    # The second judge, which no model of ours trains on (trainer/metrics.py), where its weights are installed.
+    second = metrics.LiteProbe(2) if metrics.LiteProbe.available(2) else None
     report = EvalReport(model=colorizer.card.name, provider=str(colorizer.provider), size=size,
                         datasets=datasets)
     true_probe = probe(truth.views)
+    true_second = None if second is None else second(truth.views)[0]
     for method, sc in scores.items():
-        report.rows += _rows(method, photos, sc, truth, probe, true_probe)
+        report.rows += _rows(method, photos, sc, truth, probe, true_probe, second, true_second)
     order = list(datasets) + [ALL]
     report.rows.sort(key=lambda r: order.index(r.dataset))  # stable: methods keep their order
     report.sweep = _sweep_points(sweep, photos)
@@ -177,7 +184,9 @@ NOTES = [
     "Frechet distance: EfficientNet-Lite0 (ImageNet) pooled 1280-d features, images squashed to "
     "224x224; with fewer photos than dimensions the covariances are rank-deficient, so the value is "
     "only comparable between rows of the same run. Top-1: share of photos whose predicted ImageNet "
-    "class on the output equals that on the true photo.",
+    "class on the output equals that on the true photo. Frechet (Lite2): the same on EfficientNet-Lite2's "
+    "features, a second judge no model here trains on (the encoder starts from Lite0, the perceptual loss "
+    "uses Lite1); settings are chosen on Lite0's.",
     "Hints: simulated clicks at Gaussian-distributed positions (sigma = size/4 around the centre), "
     "each a 3x3 patch on the model's working grid coloured with the mean true colour under it "
     "(Zhang et al. 2017 protocol); sets are nested and fixed per photo; Levin gets the same hints. "

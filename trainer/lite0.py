@@ -139,10 +139,10 @@ def load_pretrained(model: EfficientNetLite0, path: str | None = None) -> Effici
     own = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
     if list(own) != list(sd):
         missing = sorted(set(own) ^ set(sd))[:5]
-        raise RuntimeError(f"EfficientNet-Lite0 weights do not match the architecture: {missing}")
+        raise RuntimeError(f"EfficientNet-Lite weights do not match the architecture: {missing}")
     for k in own:
         if own[k].shape != sd[k].shape:
-            raise RuntimeError(f"EfficientNet-Lite0 weight {k}: {tuple(sd[k].shape)} != {tuple(own[k].shape)}")
+            raise RuntimeError(f"EfficientNet-Lite weight {k}: {tuple(sd[k].shape)} != {tuple(own[k].shape)}")
     model.load_state_dict(sd, strict=False)
     return model
 
