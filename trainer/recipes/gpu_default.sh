@@ -8,7 +8,7 @@
 # Packs: carry the photos' own bytes, gzipped (a tar of photos this small is ~30% headers and padding; the recipe
 # unpacks a .gz pack). A model trained on all 29.5k re-encoded to WebP quality 35 at short side 128 got worse on
 # the JPEGs it is used on (docs/gpu-run-2026-11-30.md). A quarter of them per call is 37-39 MiB (a third, 50-51 MiB,
-# leaves no room beside the start's 13 MiB and the code's 3 under the 64 MiB a call carries):
+# leaves no room beside the start's 13 MiB and the code's 2 under the 64 MiB a call carries):
 #   for k in 0 1 2 3; do python -m trainer.pack ../shared/data/train/*.tar -o .pack/orig-$k.tar --original \
 #       --parts 4 --part $k --max-mb 80 && gzip -9 .pack/orig-$k.tar; done
 # Start from the shipped model in fp16 with BatchNorm calibrated to train (13.6 MB):
