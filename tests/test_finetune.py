@@ -143,6 +143,22 @@ def test_slim_parts_rejoin_to_a_checkpoint_that_loads_weights_only(tmp_path):
     assert not (tmp_path / "out" / "base.pt").exists()
 
 
+def test_slim_half_carries_matrices_in_fp16_and_a_start_loads_them(tmp_path):
+    from torch import nn
+    from trainer.slim import join, slim
+    net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))
+    ck = {"model": net.state_dict(), "state": {"step": 3}, "config": {}, "model_config": {}}
+    torch.save(ck, tmp_path / "last.pt")
+    full = sum(p.stat().st_size for p in slim(tmp_path / "last.pt", tmp_path / "f" / "base.pt"))
+    half = sum(p.stat().st_size for p in slim(tmp_path / "last.pt", tmp_path / "h" / "base.pt", half=True))
+    back = torch.load(join(tmp_path / "h" / "base.pt"), weights_only=True)["model"]
+    assert back["0.weight"].dtype == torch.float16 and back["1.running_var"].dtype == torch.float32
+    assert back["1.num_batches_tracked"].dtype == torch.int64 and half < full
+    again = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))
+    again.load_state_dict(back)  # a start casts them back
+    assert torch.allclose(again[0].weight, net[0].weight, atol=1e-3) and again[0].weight.dtype == torch.float32
+
+
 def test_a_committed_delta_resumes_on_its_base_and_adds_up_its_runs(tmp_path, exported, monkeypatch):
     from trainer import train as T
     from trainer.slim import delta

@@ -78,7 +78,8 @@ if [ ! -f "$WORK/base/last.pt" ]; then  # the device-resident batches failed bef
         python3 -m trainer.train "${common[@]}" "${base[@]}" --in_memory true --minutes "$left"
     echo "base (CPU loader) exit $?"
 fi
-python3 -m trainer.slim "$WORK/base/last.pt" "$OUT/base.pt" || echo "slim base failed"
+# fp16 matrices: the next call carries these weights beside a quarter of the photos (27 MB in fp32 would not fit)
+python3 -m trainer.slim "$WORK/base/last.pt" "$OUT/base.pt" --half || echo "slim base failed"
 if [ "$DEADLINE_S" != "0" ]; then  # the stage's own start-up (decoding, prior) takes about a minute
     VAE_MIN=$(python3 -c "
 v = min($VAE_MIN, ($DEADLINE_S - ($(date +%s) - $T0) - 80) / 60)
