@@ -1,4 +1,5 @@
 """The decoding study (trainer/decoding_study.py) and the per-set comparison (trainer/compare.py)."""
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -239,6 +240,9 @@ def test_a_two_size_candidate_is_scored_on_the_scale_ensembles_own_answer(tmp_pa
     labels = {c.label: c.decoding for c in default_candidates(0.38)}
     assert labels["regression x1.75 knee 40, two sizes"].scales == (TWO_SIZES,)
     assert labels["regression x1.75 knee 40"].scales == ()
+    # every gain of the two-size curve is scored at one size too
+    assert {lab.removesuffix(", two sizes") for lab in labels if lab.endswith(", two sizes")} <= set(labels)
+    assert labels["regression x2 knee 40"] == dataclasses.replace(labels["regression x2 knee 40, two sizes"], scales=())
 
 
 def test_compare_rows_per_set_against_gray_with_the_sets_cast():

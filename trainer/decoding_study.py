@@ -64,6 +64,9 @@ def default_candidates(card_temperature: float) -> list[Candidate]:
     # (docs/decoding-tinta-base.md).
     reg += [Decoding("regression", reg_gain=2.0, chroma_knee=k) for k in (40.0, 60.0)]
     c += [Candidate(f"{label(d)}, two sizes", dataclasses.replace(d, scales=(TWO_SIZES,))) for d in reg]
+    # ... and the two stronger gains at one size too: since the renderer keeps the network's chroma as it is
+    # (2026-12-01), one size scores as well as two at the same gain on Lite0 and better on Lite2.
+    c += [Candidate(label(d), d) for d in reg[-2:]]
     return c
 
 
