@@ -320,3 +320,26 @@ def test_variants_side_by_side_keep_each_render_on_its_core(vae, monkeypatch):
     other = np.abs(vae.variants(img, 1, seed=got[1].seed)[0].result.rgb.astype(int) - got[2].result.rgb.astype(int))
     assert other.max() > 1  # another seed is another variant, which the tolerance above does not let through
     assert alone.rgb.shape == got[0].result.rgb.shape
+
+
+def test_variant_evaluation_scores_samples_on_both_judges(models, tmp_path):
+    from pathlib import Path
+
+    from trainer.eval_photos import photo_from_rgb
+    from trainer.eval_variants import evaluate_variants
+
+    rng = np.random.default_rng(3)
+    g = gradient_image(48, 64).astype(int)[..., None]
+    photos = [photo_from_rgb(np.clip(g + rng.integers(-40, 40, (48, 64, 3)), 0, 255).astype(np.uint8), "setA",
+                             tmp_path / "setA" / f"p{i}.png") for i in range(3)]
+    rep = evaluate_variants(photos, {"setA": Path(tmp_path / "setA")}, n=2, model="tiny-vae", size=64)
+    assert rep.frechet2_base > 0 and rep.frechet2_samples > 0 and rep.frechet2_base != pytest.approx(rep.frechet_base)
+    goals = rep.goals()
+    assert goals["samples' Frechet within 15% of base, second judge"] == (
+        rep.frechet2_samples <= 1.15 * rep.frechet2_base)
+    assert "| frechet2_samples |" in rep.to_markdown()
+    from dataclasses import replace
+    key = "samples' Frechet within 15% of base, second judge"
+    assert replace(rep, frechet2_base=100.0, frechet2_samples=114.0).goals()[key]
+    assert not replace(rep, frechet2_base=100.0, frechet2_samples=116.0).goals()[key]
+    assert key not in replace(rep, frechet2_base=None, frechet2_samples=None).goals()

@@ -51,11 +51,19 @@ class VariantReport:
     hint_error_samples_max: float = 0.0
     seconds: float = 0.0
     notes: list = field(default_factory=list)
+    # the same three on the second judge's features (Lite2, trainer/metrics.py), where its weights are installed
+    frechet2_base: float | None = None
+    frechet2_z0: float | None = None
+    frechet2_samples: float | None = None
 
     def goals(self) -> dict[str, bool]:
-        return {"diversity >= 10": self.diversity >= 10,
-                "best-of-N PSNR >= base + 1 dB": self.psnr_best_of_n >= self.psnr_base + 1.0,
-                "samples' Frechet within 15% of base": self.frechet_samples <= 1.15 * self.frechet_base}
+        out = {"diversity >= 10": self.diversity >= 10,
+               "best-of-N PSNR >= base + 1 dB": self.psnr_best_of_n >= self.psnr_base + 1.0,
+               "samples' Frechet within 15% of base": self.frechet_samples <= 1.15 * self.frechet_base}
+        if self.frechet2_samples is not None and self.frechet2_base is not None:
+            out["samples' Frechet within 15% of base, second judge"] = \
+                self.frechet2_samples <= 1.15 * self.frechet2_base
+        return out
 
     def to_markdown(self) -> str:
         d = asdict(self)
@@ -63,7 +71,7 @@ class VariantReport:
                  f"{self.images} photos, size {self.size or 'card default'}", "",
                  "| measure | value |", "|---|---|"]
         lines += [f"| {k} | {v:.3f} |" if isinstance(v, float) else f"| {k} | {v} |"
-                  for k, v in d.items() if k not in ("notes",)]
+                  for k, v in d.items() if k not in ("notes",) and v is not None]
         lines += ["", "Goals: " + ", ".join(f"{k}: {'met' if ok else 'NOT met'}" for k, ok in self.goals().items())]
         return "\n".join(lines + [""] + [f"- {n}" for n in self.notes]) + "\n"
 
@@ -130,20 +138,23 @@ def evaluate_variants(photos, datasets: dict, n: int = 8, model: str | None = No
                 for v in col.variants(p.gray, n, seed, hints=hints, size=size, spread=spread)]
         acc["hs"].append(float(np.mean(errs)))
         acc["hsmax"].append(float(np.max(errs)))
-    log("EfficientNet-Lite0 features")
-    probe = metrics.LiteProbe()
-    truth, _ = probe(views["truth"])
-
-    def fd(images) -> float:
-        return metrics.frechet_distance(probe(images)[0], truth)
-
+    judges = {}
+    for variant in (0, 2) if metrics.LiteProbe.available(2) else (0,):
+        log(f"EfficientNet-Lite{variant} features")
+        probe = metrics.LiteProbe(variant)
+        truth, _ = probe(views["truth"])
+        judges[variant] = [metrics.frechet_distance(probe(im)[0], truth) for im in
+                           [views["base"], views["z0"]] + views["samples"]]
+    fd = judges[0]
+    fd2 = judges.get(2, [None] * (2 + n))
     m = {k: float(np.mean(v)) for k, v in acc.items()}
     return VariantReport(
         model=col.card.name, sampler=sampler.card.name, samples=n, spread=spread, size=size, images=len(photos),
         diversity=m["div"], psnr_base=m["pb"], psnr_z0=m["pz"], psnr_sample_mean=m["pm"],
         psnr_best_of_n=m["pbest"], colourfulness_true=m["ct"], colourfulness_base=m["cb"],
-        colourfulness_z0=m["cz"], colourfulness_samples=m["cs"], frechet_base=fd(views["base"]),
-        frechet_z0=fd(views["z0"]), frechet_samples=float(np.mean([fd(s) for s in views["samples"]])),
+        colourfulness_z0=m["cz"], colourfulness_samples=m["cs"], frechet_base=fd[0],
+        frechet_z0=fd[1], frechet_samples=float(np.mean(fd[2:])), frechet2_base=fd2[0], frechet2_z0=fd2[1],
+        frechet2_samples=None if fd2[0] is None else float(np.mean(fd2[2:])),
         hint_error_base=m["hb"], hint_error_samples=m["hs"], hint_error_samples_max=m["hsmax"],
         seconds=time.perf_counter() - t0,
         notes=["Diversity and hint error are measured on the working-grid ab (CIE a*, b*) of each result.",
