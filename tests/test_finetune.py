@@ -372,3 +372,15 @@ def test_the_no_hint_check_tells_an_anchored_candidate_from_a_changed_one(tmp_pa
     same = no_hint_difference(str(tmp_path / "old.onnx"), str(tmp_path / "anchored.onnx"), photos, side=64)
     moved = no_hint_difference(str(tmp_path / "old.onnx"), str(tmp_path / "changed.onnx"), photos, side=64)
     assert max(same.values()) < 1e-3 < moved["ab_reg"]
+
+
+def test_group_balance_draws_small_groups_more_by_the_power_of_their_ratio():
+    from collections import Counter
+
+    from trainer.train import balance_groups
+    names = np.array(["big/1.jpg"] * 100 + ["mid/2.jpg"] * 25 + ["small/3.jpg"] * 4 + ["held/4.jpg"] * 3)
+    idx = np.arange(129)  # the held-out group's photos are not in the training indices: they stay out
+    drawn = Counter(names[balance_groups(idx, names, 0.5)])
+    assert drawn == {"big/1.jpg": 100, "mid/2.jpg": 50, "small/3.jpg": 20}
+    assert Counter(names[balance_groups(idx, names, 1.0)])["small/3.jpg"] == 100
+    assert len(balance_groups(idx, names, 1e-9)) == 129  # a negligible power draws each photo once

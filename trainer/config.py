@@ -30,6 +30,9 @@ class TrainConfig:
     seg_classes: int = 0
     seg_repeat: int = 1           # photos with a label map are drawn this many times per epoch, with or without
                                   # seg_classes (406 street frames among 29.5k photos: a batch of 16 is rarely labelled)
+    group_balance: float = 0.0   # >0: each photo group drawn (largest group's count / its count) ** this times per
+                                  # epoch (0.5: square-root balancing), so the small groups (193 BSDS scenes, ~320
+                                  # cities and interiors) weigh more against 9k imagenette photos; 0: as they come
     latent_dim: int = 0
     stem_hints: bool = True       # False: hints enter at the skips only, so the encoder runs once per photo in the
                                   # engine (trainer/model.py); a run from a shipped .onnx takes its card's setting

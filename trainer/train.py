@@ -151,6 +151,19 @@ def init_weights_from(model: TintaNet, path: str) -> None:
     model.load_state_dict(own, strict=True)
 
 
+def balance_groups(idx: np.ndarray, names: np.ndarray, power: float) -> np.ndarray:
+    """`idx` with each photo group's photos repeated round((largest group / group) ** power) times (at least once)."""
+    from trainer.split import group_of
+    groups = np.array([group_of(str(names[i])) for i in idx])
+    kinds, counts = np.unique(groups, return_counts=True)
+    most = counts.max()
+    parts = [idx]
+    for g, c in zip(kinds, counts):
+        times = max(1, int(round((most / c) ** power)))
+        parts += [idx[groups == g]] * (times - 1)
+    return np.concatenate(parts)
+
+
 def start_reads_hints(init_from: str) -> bool:
     """Whether the model a run starts from feeds hints to its stem (ModelConfig.stem_hints): a shipped .onnx's card,
     a delta's base card, a checkpoint's model config; True for ImageNet weights (nothing to go by)."""
@@ -317,7 +330,10 @@ class Trainer:
             if self.world > 1:
                 self.critic_net = torch.nn.parallel.DistributedDataParallel(
                     self.critic, device_ids=[self.device.index] if self.cuda else None)
-        if cfg.seg_repeat > 1:  # after the prior, which should see each photo once
+        if cfg.group_balance > 0:  # after the prior, which should see each photo once
+            self.train_idx = balance_groups(self.train_idx, self.ds.index.names, cfg.group_balance)
+            self._say(f"photo groups balanced (power {cfg.group_balance:g}): {len(self.train_idx)} draws per epoch")
+        if cfg.seg_repeat > 1:
             labelled = self.train_idx[self.ds.index.seg_file_id[self.train_idx] >= 0]
             self.train_idx = np.concatenate([self.train_idx] + [labelled] * (cfg.seg_repeat - 1))
             self._say(f"{len(labelled)} labelled photos drawn {cfg.seg_repeat}x per epoch")
