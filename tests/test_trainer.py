@@ -62,7 +62,7 @@ def test_the_second_judge_is_lite2_with_its_own_weights_and_sees_the_same_photos
     from skimage.data import chelsea, coffee
     from trainer.lite0 import EfficientNetLite0
     from trainer.metrics import LiteProbe
-    assert EfficientNetLite0().feature_blocks == EfficientNetLite0.FEATURE_BLOCKS  # the U-Net's taps
+    assert EfficientNetLite0().feature_blocks == (0, 2, 4, 10, 15)  # the U-Net's taps on Lite0
     second = LiteProbe(2)  # Lite2's published weights load only into Lite2's stages
     assert sum(p.numel() for p in second.net.parameters()) > 1.25 * sum(  # 6.1M against 4.7M
         p.numel() for p in LiteProbe(0).net.parameters())

@@ -147,11 +147,24 @@ def score_candidates(colorizer, photos: list[Photo], candidates: list[Candidate]
                 annealed(pred.prob, bins, t, shape)
             ab = decode(ab_cls, pred.ab_reg, pred.prob, c.decoding)
             scores[c.label].add(np.asarray(colorizer.finish(job, ab[0]).rgb), p.rgb)
-    judges = [(0, "frechet", "feat")] + ([(2, "frechet2", "feat2")] if metrics.LiteProbe.available(2) else [])
     groups = list(dict.fromkeys(p.dataset for p in photos)) + [ALL]
+    members = {g: np.array([i for i, p in enumerate(photos) if g in (ALL, p.dataset)]) for g in groups}
     labelled = [("gray", gray)] + list(scores.items())
-    result: dict[str, dict[str, dict]] = {label: {} for label, _ in labelled}
-    for variant, key, feat_key in judges:
+    result: dict[str, dict[str, dict]] = {}
+    for label, sc in labelled:
+        if keep is not None:
+            keep[f"psnr/{label}"] = np.asarray(sc.psnr, np.float32)
+        result[label] = {}
+        for g, idx in members.items():
+            ab, ab_t = np.asarray(sc.ab)[idx], np.asarray(truth.ab)[idx]
+            result[label][g] = {
+                "images": int(len(idx)), "psnr": float(np.mean(np.take(sc.psnr, idx))),
+                "colourfulness": float(np.mean(np.take(sc.colour, idx))),
+                "colourfulness_true": float(np.mean(np.take(truth.colour, idx))),
+                "mean_a": float(ab[:, 0].mean()), "mean_b": float(ab[:, 1].mean()),
+                "mean_a_true": float(ab_t[:, 0].mean()), "mean_b_true": float(ab_t[:, 1].mean())}
+    for variant in metrics.LiteProbe.judges():  # Lite0 ("frechet", "feat/"), then Lite2 ("frechet2", "feat2/")
+        key, feat_key = ("frechet", "feat") if variant == 0 else (f"frechet{variant}", f"feat{variant}")
         log(f"Lite{variant} features")
         probe = metrics.LiteProbe(variant)
         tf, _ = probe(truth.views)
@@ -161,17 +174,8 @@ def score_candidates(colorizer, photos: list[Photo], candidates: list[Candidate]
             feats, _ = probe(sc.views)
             if keep is not None:
                 keep[f"{feat_key}/{label}"] = feats.astype(np.float16)
-                keep[f"psnr/{label}"] = np.asarray(sc.psnr, np.float32)
-            for g in groups:
-                idx = np.array([i for i, p in enumerate(photos) if g in (ALL, p.dataset)])
-                ab, ab_t = np.asarray(sc.ab)[idx], np.asarray(truth.ab)[idx]
-                row = result[label].setdefault(g, {
-                    "images": int(len(idx)), "psnr": float(np.mean(np.take(sc.psnr, idx))),
-                    "colourfulness": float(np.mean(np.take(sc.colour, idx))),
-                    "colourfulness_true": float(np.mean(np.take(truth.colour, idx))),
-                    "mean_a": float(ab[:, 0].mean()), "mean_b": float(ab[:, 1].mean()),
-                    "mean_a_true": float(ab_t[:, 0].mean()), "mean_b_true": float(ab_t[:, 1].mean())})
-                row[key] = metrics.frechet_distance(feats[idx], tf[idx])
+            for g, idx in members.items():
+                result[label][g][key] = metrics.frechet_distance(feats[idx], tf[idx])
     return result
 
 

@@ -139,7 +139,7 @@ def evaluate_variants(photos, datasets: dict, n: int = 8, model: str | None = No
         acc["hs"].append(float(np.mean(errs)))
         acc["hsmax"].append(float(np.max(errs)))
     judges = {}
-    for variant in (0, 2) if metrics.LiteProbe.available(2) else (0,):
+    for variant in metrics.LiteProbe.judges():
         log(f"EfficientNet-Lite{variant} features")
         probe = metrics.LiteProbe(variant)
         truth, _ = probe(views["truth"])

@@ -147,7 +147,7 @@ def evaluate(folders=None, model: str | None = None, provider: str | None = None
     log("EfficientNet-Lite0 features")
     probe = metrics.LiteProbe()
     # The second judge, which no model of ours trains on (trainer/metrics.py), where its weights are installed.
-    second = metrics.LiteProbe(2) if metrics.LiteProbe.available(2) else None
+    second = metrics.LiteProbe(2) if 2 in metrics.LiteProbe.judges() else None
     report = EvalReport(model=colorizer.card.name, provider=str(colorizer.provider), size=size,
                         datasets=datasets)
     true_probe = probe(truth.views)

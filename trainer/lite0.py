@@ -65,9 +65,7 @@ class MBConv(nn.Module):
 class EfficientNetLite0(nn.Module):
     """Classifier; `features()` returns the maps at strides 2, 4, 8, 16 and 32 for a U-Net."""
 
-    # Lite0's block index after which each stride's last feature map is produced, and its channels.
-    FEATURE_BLOCKS = (0, 2, 4, 10, 15)
-    FEATURE_CHANNELS = (16, 24, 40, 112, 320)
+    FEATURE_CHANNELS = (16, 24, 40, 112, 320)  # Lite0's maps at strides 2..32 (the U-Net's skips)
     _STRIDE_ENDS = (0, 1, 2, 4, 6)  # the stages that end strides 2, 4, 8, 16 and 32
 
     def __init__(self, num_classes: int = 1000, stages=STAGES):
@@ -80,6 +78,7 @@ class EfficientNetLite0(nn.Module):
                 blocks.append(MBConv(cin, cout, expand, k, stride if i == 0 else 1))
                 cin = cout
         self._blocks = nn.ModuleList(blocks)
+        # the block after which each stride's last feature map is produced (Lite0: 0, 2, 4, 10, 15)
         ends = [sum(st[4] for st in stages[:i + 1]) - 1 for i in range(len(stages))]
         self.feature_blocks = tuple(ends[i] for i in self._STRIDE_ENDS)
         self._conv_head = nn.Conv2d(cin, 1280, 1, bias=False)

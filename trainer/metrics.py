@@ -130,6 +130,11 @@ class LiteProbe:
         self.net = load_pretrained(EfficientNetLite0(stages=LITE_STAGES[variant]), weights_path(variant)).eval()
 
     @staticmethod
+    def judges() -> tuple[int, ...]:
+        """The variants to score on: Lite0, and Lite2 where its weights are installed."""
+        return (0, 2) if LiteProbe.available(2) else (0,)
+
+    @staticmethod
     def available(variant: int) -> bool:
         """Whether the variant's weights are installed (or carried): the second judge is in the train extra."""
         from trainer.lite0 import weights_path
