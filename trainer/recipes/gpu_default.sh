@@ -36,7 +36,10 @@ SCENE=${SCENE:-true}  # the scene head's teacher needs the Lite0 weights (TINTA_
 # network (docs/history-tinta-base.md, Version 1.7: on 1.6's weights the hint results moved <= 0.02 dB); a start
 # whose stem reads no hints (1.7 on) stays so whatever this says
 STEM_HINTS=${STEM_HINTS:-false}
-LR=${LR:-2e-3}
+# From ImageNet 2e-3. From a trained start (INIT) far less: on the GPU 1.5e-3 at batch 256 undid the CPU fine-tunes'
+# gains and 3,000 steps did not win them back; on the CPU 5e-5 at batch 16 kept them and 3e-4 did not
+# (docs/gpu-run-2026-11-30.md). 2e-4 is 5e-5 scaled by the square root of 256 / 16.
+LR=${LR:-$( [ -n "$INIT" ] && echo 2e-4 || echo 2e-3 )}
 PROFILE=${PROFILE:-20}  # steps timed by phase, then as many profiled: base/profile.json and .txt in logs.tar
 CKPT=${CKPT:-1000}  # steps between checkpoints; each also validates (16-29 s on the H200 before the fix in train.py)
 DEADLINE_S=${DEADLINE_S:-0}  # 0: no deadline
