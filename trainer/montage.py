@@ -1,7 +1,10 @@
 """A side-by-side montage of photos colorized by several models (e.g. the old and the new default).
 
-    python -m trainer.montage ../shared/data/historical -o docs/historical-old-vs-new.jpg \
-        --model tinta-base-v0.1="old (v0.1)" --model tinta-base="new" [--height 150] [--per-row 2]
+    TINTA_MODELS_DIR=old python -m trainer.montage ../shared/data/historical -o docs/historical-v1-vs-1.7.jpg \
+        --model tinta-base-v1="version 1 (v0.1)" --model tinta-base="1.7 (this release)" [--height 150] [--per-row 2]
+
+`old/` holds an earlier release's card and ONNX file (e.g. from `git show a6a9559:resources/models/...`), with the
+card's "name" and "file" changed so that it does not shadow the shipped model.
 
 Each photo becomes one cell: the input as given, then each model's default colorization (what
 `tinta colorize` writes, toned-print detection included). Labels are drawn over the top row.
