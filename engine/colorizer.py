@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from . import contract, decoding, ensemble, propagate, render
+from . import contract, decoding, ensemble, levels, propagate, render
 from . import regions as _regions
 from . import uncertainty as uncertain
 from . import variants as sampling
@@ -64,8 +64,8 @@ class Chroma:
 @dataclass
 class Job:
     """One colorization's inputs: image (checked), L_full H x W and L_work h x w float32 L*, L_pad
-    Hp x Wp (multiples of the card's), hint tensors 1 x 2|1 x Hp x Wp or None, temperature, start time,
-    and the regions (engine/regions.py) composited over the result."""
+    Hp x Wp (multiples of the card's; the network's input, engine/levels.py), hint tensors 1 x 2|1 x Hp x Wp
+    or None, temperature, start time, and the regions (engine/regions.py) composited over the result."""
 
     image: np.ndarray
     L_full: np.ndarray
@@ -270,6 +270,9 @@ class Colorizer:
         hp, wp = math.ceil(h / m) * m, math.ceil(w / m) * m
         # Reflect padding keeps the border statistics natural; the pad is cropped off after.
         L_pad = np.pad(L_work, ((0, hp - h), (0, wp - w)), mode="reflect")
+        # A faded photo is shown to the network with its black and white points moved into the range of the
+        # training photos (the card's input_levels); the result keeps L_full, the photo's own luminance.
+        L_pad = levels.network_input(L_work, L_pad, self.card.input_levels)
         hint_ab = hint_mask = None
         if hints:
             check_inside(hints, (H, W))

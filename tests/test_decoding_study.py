@@ -255,3 +255,37 @@ def test_compare_rows_per_set_against_gray_with_the_sets_cast():
     r = set_rows(study, "card")["s"]
     assert r == {"images": 4, "psnr_minus_gray": 2.5, "colourfulness_ratio": 0.75, "fd_ratio": 0.5, "cast": 5.0}
     assert set_rows(study, "gray")["s"]["cast"] == round(float(np.hypot(1.0, 10.0)), 2)
+
+
+def test_an_aged_photo_keeps_its_true_chroma_on_the_aged_luminance():
+    from engine.color import luminance, srgb_to_lab
+    from trainer.aging import KINDS, age_gray, aged
+    p = _photos(1)[0]
+    for kind, (offset, gain) in KINDS.items():
+        old = aged(p, kind)
+        assert np.array_equal(old.gray, np.clip(offset + gain * p.gray.astype(np.float32) + 0.5, 0, 255)
+                              .astype(np.uint8)) and np.array_equal(old.gray, age_gray(p.gray, kind))
+        assert np.allclose(old.L, luminance(old.gray))
+        # the truth is the print a perfect colorization gives: the aged luminance with the true chroma
+        assert np.abs(luminance(old.rgb) - old.L).max() < 0.6
+        lab, lab0 = srgb_to_lab(old.rgb), srgb_to_lab(p.rgb)
+        assert np.abs(lab[..., 1:] - lab0[..., 1:]).mean() < 2.0  # the same chroma, but for gamut and rounding
+    assert aged(p, "faded").gray.min() >= 40 and aged(p, "dark").gray.max() <= 192
+
+
+def test_study_on_aged_prints_scores_the_aged_grays_and_writes_no_card(tmp_path, monkeypatch):
+    import json
+    from engine.colorizer import Colorizer
+    from trainer import decoding_study
+    from trainer.aging import age_gray
+    _tiny_study(tmp_path, monkeypatch)
+    seen = []
+    prepare = Colorizer.prepare
+    monkeypatch.setattr(Colorizer, "prepare",
+                        lambda self, img, **kw: seen.append(img.copy()) or prepare(self, img, **kw))
+    out = tmp_path / "aged"
+    assert decoding_study.main(["--aged", "washed", "--out", str(out), "--write-card"]) == 0
+    assert len(seen) == 4 and all(np.array_equal(s, age_gray(p.gray, "washed")) for s, p in zip(seen, _photos()))
+    study = json.loads((out / "validation.json").read_text())
+    assert study["aged"] == "washed" and "aged: washed" in (out / "validation.md").read_text()
+    assert "decoding" not in json.loads((tmp_path / "tiny.json").read_text())

@@ -2,6 +2,7 @@
 
     python -m trainer.decoding_study [--model NAME] [--per-group 40] [--out runs/decoding] [--write-card]
     python -m trainer.decoding_study --eval [FOLDERS...]     # report the card's choice on eval, choose nothing
+    python -m trainer.decoding_study --only card --aged faded    # the photos as faded prints (trainer/aging.py)
 
 Beside the .md and .json it writes the per-photo Lite0 features (.npz) that trainer/significance.py compares.
 
@@ -30,6 +31,7 @@ import numpy as np
 from engine.decoding import Decoding, decode
 from engine.io.atomic import write_atomic
 from trainer import metrics
+from trainer.aging import KINDS, aged
 from trainer.evaluate import Photo, find_photos, default_folders, photo_from_rgb
 
 TRAIN_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "train"
@@ -266,6 +268,8 @@ def main(argv=None) -> int:
     ap.add_argument("--only", action="append", default=[],
                     help="on validation: score only this candidate, or 'card' for the model's own decoding "
                          "(repeatable; for trainer.significance)")
+    ap.add_argument("--aged", choices=sorted(KINDS),
+                    help="score the photos as aged prints (trainer/aging.py); nothing is written into the card")
     a = ap.parse_args(argv)
     t0 = time.time()
     col = Colorizer(a.model)
@@ -291,7 +295,10 @@ def main(argv=None) -> int:
         elif "card" in a.also:  # the model's own decoding beside its whole curve, for trainer.significance
             cands.append(Candidate("card", col.card.decoding))
             a.write_card = False
-    log(f"{len(photos)} photos, {len(cands)} decodings, model {col.card.name}")
+    if a.aged:
+        photos = [aged(p, a.aged) for p in photos]
+        a.write_card = False  # decodings are chosen on the photos as they are
+    log(f"{len(photos)} photos{f' aged ({a.aged})' if a.aged else ''}, {len(cands)} decodings, model {col.card.name}")
     keep: dict = {}
     if a.size is not None:
         a.write_card = False  # a decoding chosen at another working size is not the card's
@@ -300,12 +307,14 @@ def main(argv=None) -> int:
     best = choose(summary, [c.label for c in cands]) if not a.eval else "card"
     # Per-photo features, so that two studies of the same photos can be compared for significance.
     save_evidence(out / ("eval.npz" if a.eval else "validation.npz"), photos, keep, best)
-    md = f"# Decoding study: {col.card.name} on {'eval' if a.eval else 'the validation split'}\n\n" + \
+    where = ('eval' if a.eval else 'the validation split') + (f', aged: {a.aged}' if a.aged else '')
+    md = f"# Decoding study: {col.card.name} on {where}\n\n" + \
         f"{len(photos)} photos; FD = Frechet distance on Lite0 features, per group, as a ratio to gray's; FD2 the " \
         f"same on Lite2's (the second judge, reported, not chosen on).\n\n" + \
         table(summary) + f"\n\nChosen: **{best}** ({time.time() - t0:.0f} s)\n"
     write_atomic(out / ("eval.md" if a.eval else "validation.md"), md)
     study = {"model": col.card.name, "photos": len(photos), "per_group": None if a.eval else a.per_group,
+             "aged": a.aged,
              "result": result, "summary": summary, "chosen": best,
              "candidates": {c.label: {**c.decoding.to_raw(), "temperature": c.temperature} for c in cands}}
     write_atomic(out / ("eval.json" if a.eval else "validation.json"), json.dumps(study, indent=1))
