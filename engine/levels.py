@@ -5,8 +5,8 @@ network learned from photos whose darkest 1% lies at L* 4 and brightest 1% at L*
 photos), and it colours a photo with lifted blacks or dull whites worse than the same photo with its full range
 (docs/decoding-tinta-base.md, "faded photos"). So before the network runs, a photo whose black point lies above
 `black` has it moved down to `black`, and one whose white point lies below `white` has it moved up to `white`: one
-affine map of L*. Photos already within (three quarters of the training photos on each side, for the shipped
-card's values) are left exactly as they are. Only the network's input changes: the output keeps the photo's own
+affine map of L*. Photos already within (60% of the training photos at each end, for the shipped card's values,
+trainer/input_levels.py) are left exactly as they are. Only the network's input changes: the output keeps the photo's own
 luminance, so the photo's look (its fading included) stays; the colours are chosen as for a photo of full range.
 
 Shapes: L_work h x w and L_pad Hp x Wp float32 L* 0..100.
@@ -38,7 +38,7 @@ class InputLevels:
     def from_raw(cls, raw: dict | None) -> "InputLevels | None":
         if raw is None:
             return None
-        if not isinstance(raw, dict):
+        if not isinstance(raw, dict) or "black" not in raw or "white" not in raw:
             raise ValueError('"input_levels" must be {"black": ..., "white": ...}')
         return cls(float(raw["black"]), float(raw["white"]), float(raw.get("max_gain", 3.0)))
 

@@ -97,7 +97,7 @@ def load_card(card_path: Path) -> ModelCard:
             files={str(role): (Path(card_path).parent / str(f["file"]), str(f["sha256"]).lower())
                    for role, f in files.items()},
             int8=None if int8 is None else (Path(card_path).parent / str(int8["file"]), str(int8["sha256"]).lower()))
-    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+    except (TypeError, ValueError, AttributeError) as exc:
         raise ModelError(f"{card_path}: model card has a malformed field ({exc})") from None
 
 
