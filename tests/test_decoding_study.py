@@ -289,3 +289,26 @@ def test_study_on_aged_prints_scores_the_aged_grays_and_writes_no_card(tmp_path,
     study = json.loads((out / "validation.json").read_text())
     assert study["aged"] == "washed" and "aged: washed" in (out / "validation.md").read_text()
     assert "decoding" not in json.loads((tmp_path / "tiny.json").read_text())
+
+
+def test_the_training_photos_points_are_measured_as_the_engine_measures_them_on_the_training_side(tmp_path):
+    from engine.levels import points
+    from tests.trainer_fixtures import write_shard
+    from trainer.data import ByteReader, decode_rgb, index_sources
+    from trainer.evaluate import photo_from_rgb
+    from trainer.input_levels import candidates, main, training_points
+    from trainer.split import validation_mask
+    write_shard(tmp_path / "s.tar", n=60)
+    pts = training_points([tmp_path / "s.tar"], photos=1000)
+    ix = index_sources([tmp_path / "s.tar"])
+    train = np.flatnonzero(~validation_mask(ix.names))
+    assert 0 < len(train) < 60 and len(pts) == len(train)  # every training-side photo, none of validation's
+    reader = ByteReader(ix.files)
+    want = sorted(points(photo_from_rgb(decode_rgb(reader.read(int(ix.file_id[i]), int(ix.offset[i]),
+                                                               int(ix.size[i]))), "", Path("x")).L) for i in train)
+    assert np.allclose(sorted(map(tuple, pts)), want)
+    c = candidates(pts, (60, 90))
+    assert c[90] == (pytest.approx(np.percentile(pts[:, 0], 90)), pytest.approx(np.percentile(pts[:, 1], 10)))
+    assert c[90][0] >= c[60][0] and c[90][1] <= c[60][1]  # a higher q leaves more photos alone
+    assert len(training_points([tmp_path / "s.tar"], photos=5)) == 5
+    assert main([str(tmp_path / "s.tar"), "--photos", "20"]) == 0
