@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from . import contract, decoding, ensemble, levels, propagate, render
+from . import contract, decoding, ensemble, levels, propagate, render, sharpness
 from . import regions as _regions
 from . import uncertainty as uncertain
 from . import variants as sampling
@@ -273,6 +273,8 @@ class Colorizer:
         # A faded photo is shown to the network with its black and white points moved into the range of the
         # training photos (the card's input_levels); the result keeps L_full, the photo's own luminance.
         L_pad = levels.network_input(L_work, L_pad, self.card.input_levels)
+        # A photo crisper than the training photos at this size is shown softened to theirs (input_sharpness).
+        L_pad = sharpness.network_input(L_work, L_pad, self.card.input_sharpness)
         hint_ab = hint_mask = None
         if hints:
             check_inside(hints, (H, W))

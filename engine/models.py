@@ -13,6 +13,7 @@ import numpy as np
 from . import contract
 from .decoding import Decoding
 from .levels import InputLevels
+from .sharpness import InputSharpness
 from .errors import ModelError
 
 ENV_DIRS = "TINTA_MODELS_DIR"
@@ -28,7 +29,8 @@ class ModelCard:
     `files` maps a role ("encoder", "decoder") to (path, sha256) for cards of multi-file models
     (the variant sampler); `path`/`sha256` then name one of them too. `int8` is (path, sha256) of the
     int8 copy the CPU runs (engine/precision.py), or None. `input_levels`: the black and white points the
-    network's input is moved to (engine/levels.py), or None to feed it the photo's luminance as it is.
+    network's input is moved to (engine/levels.py), or None to feed it the photo's luminance as it is;
+    `input_sharpness`: the most fine detail the network is shown (engine/sharpness.py), or None for no limit.
     """
 
     name: str
@@ -50,6 +52,7 @@ class ModelCard:
     decoding: Decoding = field(default_factory=Decoding, compare=False)
     int8: tuple | None = field(default=None, compare=False)
     input_levels: InputLevels | None = field(default=None, compare=False)
+    input_sharpness: InputSharpness | None = field(default=None, compare=False)
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -94,6 +97,7 @@ def load_card(card_path: Path) -> ModelCard:
             bins=bins_arr, training=dict(raw.get("training") or {}), metrics=dict(raw.get("metrics") or {}),
             licences=raw.get("licences"), raw=raw, decoding=Decoding.from_raw(raw.get("decoding")),
             input_levels=InputLevels.from_raw(raw.get("input_levels")),
+            input_sharpness=InputSharpness.from_raw(raw.get("input_sharpness")),
             files={str(role): (Path(card_path).parent / str(f["file"]), str(f["sha256"]).lower())
                    for role, f in files.items()},
             int8=None if int8 is None else (Path(card_path).parent / str(int8["file"]), str(int8["sha256"]).lower()))
