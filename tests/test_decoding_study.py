@@ -259,18 +259,23 @@ def test_compare_rows_per_set_against_gray_with_the_sets_cast():
 
 def test_an_aged_photo_keeps_its_true_chroma_on_the_aged_luminance():
     from engine.color import luminance, srgb_to_lab
-    from trainer.aging import KINDS, age_gray, aged
+    from trainer.aging import KINDS, LEVELS, age_gray, aged
     p = _photos(1)[0]
-    for kind, (offset, gain) in KINDS.items():
+    for kind in KINDS:
         old = aged(p, kind)
-        assert np.array_equal(old.gray, np.clip(offset + gain * p.gray.astype(np.float32) + 0.5, 0, 255)
-                              .astype(np.uint8)) and np.array_equal(old.gray, age_gray(p.gray, kind))
+        assert np.array_equal(old.gray, age_gray(p.gray, kind)) and not np.array_equal(old.gray, p.gray)
+        if kind in LEVELS:
+            offset, gain = LEVELS[kind]
+            assert np.array_equal(old.gray, np.clip(offset + gain * p.gray.astype(np.float32) + 0.5, 0, 255)
+                                  .astype(np.uint8))
         assert np.allclose(old.L, luminance(old.gray))
         # the truth is the print a perfect colorization gives: the aged luminance with the true chroma
         assert np.abs(luminance(old.rgb) - old.L).max() < 0.6
         lab, lab0 = srgb_to_lab(old.rgb), srgb_to_lab(p.rgb)
         assert np.abs(lab[..., 1:] - lab0[..., 1:]).mean() < 2.0  # the same chroma, but for gamut and rounding
     assert aged(p, "faded").gray.min() >= 40 and aged(p, "dark").gray.max() <= 192
+    from engine.sharpness import detail
+    assert detail(aged(p, "soft").L) < detail(p.L) - 0.1 and detail(aged(p, "crisp").L) > detail(p.L) + 0.05
 
 
 def test_study_on_aged_prints_scores_the_aged_grays_and_writes_no_card(tmp_path, monkeypatch):
@@ -312,3 +317,32 @@ def test_the_training_photos_points_are_measured_as_the_engine_measures_them_on_
     assert c[90][0] >= c[60][0] and c[90][1] <= c[60][1]  # a higher q leaves more photos alone
     assert len(training_points([tmp_path / "s.tar"], photos=5)) == 5
     assert main([str(tmp_path / "s.tar"), "--photos", "20"]) == 0
+
+
+def test_the_training_photos_detail_is_measured_as_the_engine_measures_it_at_the_working_size(tmp_path, capsys):
+    from engine.sharpness import detail
+    from tests.trainer_fixtures import write_shard
+    from trainer.data import ByteReader, decode_rgb, index_sources
+    from trainer.evaluate import photo_from_rgb
+    from trainer.input_sharpness import LEAST, MOST, candidates, main, training_detail, working
+    from trainer.split import validation_mask
+    write_shard(tmp_path / "s.tar", n=60)
+    d = training_detail([tmp_path / "s.tar"], 96, photos=1000)
+    ix = index_sources([tmp_path / "s.tar"])
+    train = np.flatnonzero(~validation_mask(ix.names))
+    assert 0 < len(train) < 60 and len(d) == len(train)  # every training-side photo, none of validation's
+    reader = ByteReader(ix.files)
+    want = []
+    for i in train:
+        L = photo_from_rgb(decode_rgb(reader.read(int(ix.file_id[i]), int(ix.offset[i]), int(ix.size[i]))), "",
+                           Path("x")).L
+        assert max(working(L, 96).shape) == 96
+        want.append(detail(working(L, 96)))
+    assert np.allclose(sorted(d), sorted(want))
+    assert not np.allclose(sorted(d), sorted(training_detail([tmp_path / "s.tar"], 48, photos=1000)))
+    c = candidates(d, LEAST + MOST)
+    assert c[90] == pytest.approx(np.percentile(d, 90)) and all(c[a] <= c[b] for a, b in zip(LEAST + MOST,
+                                                                                             (LEAST + MOST)[1:]))
+    assert len(training_detail([tmp_path / "s.tar"], 96, photos=5)) == 5
+    assert main([str(tmp_path / "s.tar"), "--photos", "20", "--size", "96"]) == 0
+    assert "| 90 |" in capsys.readouterr().out
