@@ -384,3 +384,55 @@ def test_group_balance_draws_small_groups_more_by_the_power_of_their_ratio():
     assert drawn == {"big/1.jpg": 100, "mid/2.jpg": 50, "small/3.jpg": 20}
     assert Counter(names[balance_groups(idx, names, 1.0)])["small/3.jpg"] == 100
     assert len(balance_groups(idx, names, 1e-9)) == 129  # a negligible power draws each photo once
+
+
+def test_detail_jitter_sharpens_or_softens_a_share_of_crops_as_the_engine_measures_them():
+    import cv2
+    from engine.sharpness import detail
+    from trainer.detail_jitter import blur, jitter_detail
+    rng = np.random.default_rng(0)
+    g = cv2.GaussianBlur(rng.normal(0, 1, (64, 64)).astype(np.float32), (0, 0), 1.0)
+    L = torch.from_numpy(np.clip(50 + 12 * g / g.std(), 0, 100)).view(1, 1, 64, 64).repeat(8, 1, 1, 1)
+    # the blur is OpenCV's (reflect-101 borders)
+    want = cv2.GaussianBlur(L[0, 0].numpy(), (7, 7), 1.0, borderType=cv2.BORDER_REFLECT_101)
+    assert np.allclose(blur(L)[0, 0].numpy(), want, atol=1e-3)
+    assert jitter_detail(L, 0.0) is L
+    crisp = jitter_detail(L, 1.0, 1.0, 1.0)
+    assert torch.allclose(crisp, (2 * L - blur(L)).clamp(0, 100))
+    assert detail(crisp[0, 0].numpy()) > detail(L[0, 0].numpy()) + 0.05
+    soft = jitter_detail(L, 1.0, -1.0, -1.0)
+    assert detail(soft[0, 0].numpy()) < detail(L[0, 0].numpy()) - 0.1
+    gen = torch.Generator().manual_seed(0)
+    mixed = jitter_detail(L.repeat(50, 1, 1, 1), 0.5, -1.0, 1.5, gen)
+    changed = (mixed != L.repeat(50, 1, 1, 1)).flatten(1).any(1).float().mean()
+    assert 0.35 < float(changed) < 0.65
+    assert mixed.min() >= 0 and mixed.max() <= 100
+
+
+def test_a_run_with_detail_jitter_feeds_the_network_the_jittered_luminance(tmp_path, exported, monkeypatch):
+    from trainer import train as T
+    from trainer.detail_jitter import jitter_detail
+    _, path = exported
+    monkeypatch.setattr(T, "ModelConfig", lambda **kw: ModelConfig(**{**kw, **SMALL}))
+    made, seen = [], []
+
+    def spy(L, share, lo, hi):
+        out = jitter_detail(L, share, lo, hi)
+        made.append((share, lo, hi, out, L))
+        return out
+
+    forward = T.TintaNet.forward
+
+    def watch(self, L, *a, **kw):
+        seen.append(L)
+        return forward(self, L, *a, **kw)
+
+    monkeypatch.setattr(T, "jitter_detail", spy)
+    monkeypatch.setattr(T.TintaNet, "forward", watch)
+    write_shard(tmp_path / "s.tar")
+    assert finetune(tmp_path, path, tmp_path / "ft", "--detail_jitter", "1", "--detail_lo", "0.5",
+                    "--detail_hi", "0.75") == 0
+    assert len(made) == 3 and all(m[:3] == (1.0, 0.5, 0.75) for m in made)
+    fed = [L for L in seen if L.requires_grad is False and L.shape[0] == 4]
+    for _, _, _, out, L in made:
+        assert not torch.equal(out, L) and any(f is out for f in fed)

@@ -23,6 +23,10 @@ class TrainConfig:
     device_data: bool = False     # photos decoded once into the training device's memory; crops, Lab and
                                   # hints made there (trainer/gpu_data.py); not with seg_classes
     prior_images: int = 2000
+    detail_jitter: float = 0.0    # >0: this share of crops shown to the network with its fine detail scaled by 1 + a,
+                                  # a ~ U(detail_lo, detail_hi) (trainer/detail_jitter.py); targets unchanged
+    detail_lo: float = -1.0
+    detail_hi: float = 1.5
     # model
     reg_head: bool = True
     class_head: bool = True

@@ -42,6 +42,7 @@ from trainer import losses
 from trainer.bins import default_bins_path, load_bins, nearest_bin, rebalance_weights, smoothed_prior
 from trainer.config import TrainConfig, is_frozen, parse_config
 from trainer.data import ColorDataset, worker_init, worker_context
+from trainer.detail_jitter import jitter_detail
 from trainer.lite0 import EfficientNetLite0, load_pretrained, normalize
 from trainer.model import ModelConfig, TintaNet, build_model
 from trainer.step_profile import StepProfiler
@@ -438,8 +439,10 @@ class Trainer:
         cfg = self.cfg
         L, ab = b["L"], b["ab"]
         temp = torch.tensor([0.38], device=self.device)
+        # Only the network's input is made crisper or softer; the losses put its chroma on the photo's own L.
+        L_in = jitter_detail(L, cfg.detail_jitter, cfg.detail_lo, cfg.detail_hi)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cuda):
-            out = self.net(L, b["hint_ab"], b["hint_mask"], temp, ab_true=ab if cfg.latent_dim else None)
+            out = self.net(L_in, b["hint_ab"], b["hint_mask"], temp, ab_true=ab if cfg.latent_dim else None)
         terms: dict[str, torch.Tensor] = {}
         if cfg.class_head:
             terms["cls"] = cfg.w_cls * losses.class_loss(out["logits"], ab, self.model.bins, self.class_w)

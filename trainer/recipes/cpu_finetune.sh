@@ -46,6 +46,7 @@ W_ADV=${W_ADV:-0}          # >0: a short adversarial stage, a patch critic on th
                            # 0.05 and 0.2 from 1.2 were level or worse on the decoding study
 W_PERC=${W_PERC:-5}        # the perceptual loss on Lite1 features (trainer/perceptual.py): 5 made tinta-base 1.3 from 1.2
 GROUP_BALANCE=${GROUP_BALANCE:-0}  # >0: small photo groups drawn more (--group_balance; 0.5: square-root balancing)
+DETAIL=${DETAIL:-0}        # >0: this share of crops shown crisper or softer (--detail_jitter, trainer/detail_jitter.py)
 INIT=$BASE
 [ -f "$DELTA" ] && INIT=$DELTA
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} PYTHONUNBUFFERED=1
@@ -53,7 +54,8 @@ python -m trainer.train --data "$DATA" --out "$OUT" --init_from "$INIT" \
     --freeze_encoder true --scene_head false --in_memory true --min_colourfulness 10 --workers 0 \
     --batch 16 --minutes "$MINUTES" --log_every 50 --ckpt_every 500 --val_images 256 --prior_images 4000 \
     --lr "$LR" --warmup 200 --unfreeze_blocks "$UNFREEZE" --seg_repeat 4 --reg_rebalance "$REG_REBALANCE" \
-    --w_adv "$W_ADV" --w_perc "$W_PERC" --group_balance "$GROUP_BALANCE"
+    --w_adv "$W_ADV" --w_perc "$W_PERC" --group_balance "$GROUP_BALANCE" \
+    --detail_jitter "$DETAIL"
 python -m trainer.slim --delta-from "$BASE" "$OUT/last.pt" "$DELTA"
 python -m trainer.export "$OUT/last.pt" --name tinta-base-candidate --out "$OUT/export"
 TINTA_MODELS_DIR="$OUT/export" python -m trainer.decoding_study --model tinta-base-candidate \
