@@ -128,3 +128,32 @@ def jpeg_quality_of(path) -> int | None:
         if sorted(np.clip((_JPEG_LUMA * scale + 50) // 100, 1, 255).tolist()) == table:
             return q
     return None
+
+
+def tiny_with_input_change(dirpath, monkeypatch, field: str, value: dict):
+    """The tiny model's Colorizer with its card's `field` (input_levels, input_sharpness) set to `value` and a
+    working long side of 128, found through TINTA_MODELS_DIR."""
+    from engine.colorizer import Colorizer
+
+    path = make_test_model(dirpath)
+    raw = json.loads(path.read_text())
+    raw[field] = value
+    raw["input_size_rule"]["default_long_side"] = 128
+    path.write_text(json.dumps(raw))
+    monkeypatch.setenv("TINTA_MODELS_DIR", str(dirpath))
+    return Colorizer("tiny")
+
+
+def assert_card_rejects(path: Path, field: str, bads) -> None:
+    """Each value in `bads` written as the card's `field` makes load_card fail with one line naming the card."""
+    import pytest
+
+    from engine.errors import ModelError
+    from engine.models import load_card
+
+    raw = json.loads(path.read_text())
+    for bad in bads:
+        raw[field] = bad
+        path.write_text(json.dumps(raw))
+        with pytest.raises(ModelError, match=path.name):
+            load_card(path)

@@ -5,10 +5,9 @@ import numpy as np
 import pytest
 
 from engine.color import luminance
-from engine.errors import ModelError
 from engine.levels import InputLevels, network_input, points
 from engine.models import load_card
-from tests.engine_fixtures import make_test_model, reference_ab
+from tests.engine_fixtures import assert_card_rejects, make_test_model, reference_ab, tiny_with_input_change
 
 LEVELS = InputLevels(black=10.0, white=85.0, max_gain=3.0)
 
@@ -61,23 +60,12 @@ def test_the_card_reads_input_levels_and_names_the_card_when_they_are_malformed(
     raw["input_levels"] = {"black": 10.8, "white": 84.9}
     path.write_text(json.dumps(raw))
     assert load_card(path).input_levels == InputLevels(10.8, 84.9, 3.0)
-    for bad in ({"black": 90, "white": 10}, {"white": 80}, [1, 2], {"black": 5, "white": 90, "max_gain": 0.5}):
-        raw["input_levels"] = bad
-        path.write_text(json.dumps(raw))
-        with pytest.raises(ModelError, match="tiny.json"):
-            load_card(path)
+    assert_card_rejects(path, "input_levels", ({"black": 90, "white": 10}, {"white": 80}, [1, 2],
+                                               {"black": 5, "white": 90, "max_gain": 0.5}))
 
 
 def test_the_colorizer_feeds_the_moved_luminance_and_keeps_the_photos_own(tmp_path, monkeypatch):
-    from engine.colorizer import Colorizer
-
-    path = make_test_model(tmp_path)
-    raw = json.loads(path.read_text())
-    raw["input_levels"] = {"black": 10.0, "white": 85.0}
-    raw["input_size_rule"]["default_long_side"] = 128
-    path.write_text(json.dumps(raw))
-    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
-    col = Colorizer("tiny")
+    col = tiny_with_input_change(tmp_path, monkeypatch, "input_levels", {"black": 10.0, "white": 85.0})
     faded = (np.linspace(110, 190, 96 * 128).reshape(96, 128) + 0.5).astype(np.uint8)  # L* about 46-77
     job = col.prepare(faded)
     h, w = job.L_work.shape

@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 
 from engine.color import luminance
-from engine.errors import ModelError
 from engine.models import load_card
 from engine.sharpness import InputSharpness, blur_for, detail, network_input, sharpen_for
-from tests.engine_fixtures import make_test_model, reference_ab
+from tests.engine_fixtures import assert_card_rejects, make_test_model, reference_ab, tiny_with_input_change
 
 SHARP = InputSharpness(least=0.35, most=0.5)
 
@@ -86,25 +85,13 @@ def test_the_card_reads_input_sharpness_and_names_the_card_when_it_is_malformed(
     raw["input_sharpness"] = {"least": 0.3, "most": 0.5, "max_sigma": 1.5}
     path.write_text(json.dumps(raw))
     assert load_card(path).input_sharpness == InputSharpness(0.3, 0.5, 1.5, 3.0)
-    for bad in ({"least": 0.6, "most": 0.4}, {"max_sigma": 1}, [0.3, 0.5], {"most": 1.5}, {"most": "crisp"},
-                {"least": 0.3, "max_amount": 0},
-                {"most": 0.5, "max_sigma": 0}):
-        raw["input_sharpness"] = bad
-        path.write_text(json.dumps(raw))
-        with pytest.raises(ModelError, match="tiny.json"):
-            load_card(path)
+    assert_card_rejects(path, "input_sharpness", ({"least": 0.6, "most": 0.4}, {"max_sigma": 1}, [0.3, 0.5],
+                                                  {"most": 1.5}, {"most": "crisp"}, {"least": 0.3, "max_amount": 0},
+                                                  {"most": 0.5, "max_sigma": 0}))
 
 
 def test_the_colorizer_feeds_the_softened_luminance_and_keeps_the_photos_own(tmp_path, monkeypatch):
-    from engine.colorizer import Colorizer
-
-    path = make_test_model(tmp_path)
-    raw = json.loads(path.read_text())
-    raw["input_sharpness"] = {"most": 0.4}
-    raw["input_size_rule"]["default_long_side"] = 128
-    path.write_text(json.dumps(raw))
-    monkeypatch.setenv("TINTA_MODELS_DIR", str(tmp_path))
-    col = Colorizer("tiny")
+    col = tiny_with_input_change(tmp_path, monkeypatch, "input_sharpness", {"most": 0.4})
     L = _texture(0.0)
     gray = (np.clip(L * 2.55, 0, 255) + 0.5).astype(np.uint8)
     job = col.prepare(gray)

@@ -23,8 +23,9 @@ TRAIN_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "train"
 CANDIDATES = (60, 75, 90)
 
 
-def training_points(sources, photos: int = 3000, seed: int = 0) -> np.ndarray:
-    """N x 2 float: (black point, white point) of up to `photos` training-side photos drawn at random."""
+def training_luminances(sources, photos: int = 3000, seed: int = 0):
+    """The L* (H x W float32, trainer.eval_photos) of up to `photos` training-side photos drawn at random, one by
+    one; unreadable ones are skipped."""
     from trainer.data import ByteReader, decode_rgb, index_sources
     from trainer.split import validation_mask
 
@@ -32,11 +33,15 @@ def training_points(sources, photos: int = 3000, seed: int = 0) -> np.ndarray:
     reader = ByteReader(ix.files)
     train = np.flatnonzero(~validation_mask(ix.names))
     pick = np.random.default_rng(seed).choice(train, min(photos, len(train)), replace=False)
-    out = []
     for i in pick:
         rgb = decode_rgb(reader.read(int(ix.file_id[i]), int(ix.offset[i]), int(ix.size[i])))
         if rgb is not None:
-            out.append(points(photo_from_rgb(rgb, "", Path(str(ix.names[i]))).L))
+            yield photo_from_rgb(rgb, "", Path(str(ix.names[i]))).L
+
+
+def training_points(sources, photos: int = 3000, seed: int = 0) -> np.ndarray:
+    """N x 2 float: (black point, white point) of up to `photos` training-side photos drawn at random."""
+    out = [points(L) for L in training_luminances(sources, photos, seed)]
     return np.asarray(out, np.float64).reshape(-1, 2)
 
 

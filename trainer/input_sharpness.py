@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import cv2
 import numpy as np
 
 from engine.sharpness import detail
-from trainer.eval_photos import photo_from_rgb
+from trainer.input_levels import TRAIN_ROOT, training_luminances
 
-TRAIN_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "train"
 MOST = (60, 75, 90)
 LEAST = (10, 25, 40)
 
@@ -35,19 +33,7 @@ def working(L: np.ndarray, size: int) -> np.ndarray:
 
 def training_detail(sources, size: int, photos: int = 3000, seed: int = 0) -> np.ndarray:
     """Detail at working size `size` of up to `photos` training-side photos drawn at random (float64)."""
-    from trainer.data import ByteReader, decode_rgb, index_sources
-    from trainer.split import validation_mask
-
-    ix = index_sources(sources)
-    reader = ByteReader(ix.files)
-    train = np.flatnonzero(~validation_mask(ix.names))
-    pick = np.random.default_rng(seed).choice(train, min(photos, len(train)), replace=False)
-    out = []
-    for i in pick:
-        rgb = decode_rgb(reader.read(int(ix.file_id[i]), int(ix.offset[i]), int(ix.size[i])))
-        if rgb is not None:
-            out.append(detail(working(photo_from_rgb(rgb, "", Path(str(ix.names[i]))).L, size)))
-    return np.asarray(out, np.float64)
+    return np.asarray([detail(working(L, size)) for L in training_luminances(sources, photos, seed)], np.float64)
 
 
 def candidates(d: np.ndarray, qs=MOST) -> dict[int, float]:
