@@ -47,6 +47,8 @@ LR=${LR:-$( [ -n "$INIT" ] && echo 2e-4 || echo 2e-3 )}
 PROFILE=${PROFILE:-20}  # steps timed by phase, then as many profiled: base/profile.json and .txt in logs.tar
 CKPT=${CKPT:-1000}  # steps between checkpoints; each also validates (16-29 s on the H200 before the fix in train.py)
 DEADLINE_S=${DEADLINE_S:-0}  # 0: no deadline
+DETAIL=${DETAIL:-0.5}  # share of crops shown crisper or softer (trainer/detail_jitter.py): users' photos are crisper
+# than the 144-px training JPEGs; on a CPU fine-tune 0.5 kept crisp photos' colour (docs/cpu-finetune-tinta-base.md)
 export PYTHONUNBUFFERED=1
 mkdir -p "$OUT" "$WORK"
 if [[ "$PACK" == *.gz ]]; then  # unpacked where the run works, not beside the carried copy
@@ -64,7 +66,7 @@ PY
 # fed the H200 only 1.7k crops/s. Near-gray photos are dropped. The log's crops_per_s tells the rate.
 common=(--data "$PACK" --batch "$BATCH" --workers "$WORKERS" --crop 128 --log_every 25 --ckpt_every "$CKPT"
         --prior_images 4000 --val_images 512 --min_colourfulness 10 --seg_classes "$SEG" --scene_head "$SCENE"
-        --stem_hints "$STEM_HINTS")
+        --stem_hints "$STEM_HINTS" --detail_jitter "$DETAIL")
 base=(--out "$WORK/base" --lr "$LR" $( [ -n "$INIT" ] && echo --init_from "$INIT" --warmup 100 || echo --warmup 300 ))
 # The stage's limit leaves room for its start-up (decoding, prior: ~1 minute); SIGTERM from `timeout` makes the
 # trainer save the steps done and end (a device call's limit once cut a run that had not saved).
