@@ -240,12 +240,7 @@ class Colorizer:
 
     def working_shape(self, shape: tuple[int, int], size: int | None = None) -> tuple[int, int]:
         """(h, w) with long side `size` (card default if None) and the aspect ratio of `shape` (H, W)."""
-        size = int(size or self.card.default_long_side)
-        if size < 1:
-            raise ValueError("size must be positive")
-        H, W = shape[:2]
-        scale = size / max(H, W)
-        return max(1, round(H * scale)), max(1, round(W * scale))
+        return contract.working_shape(shape, int(size or self.card.default_long_side))
 
     def colorize(self, image: np.ndarray, hints: list[Hint] | None = None, size: int | None = None,
                  vividness: float = 1.0, regions=()) -> ColorizeResult:
@@ -273,7 +268,8 @@ class Colorizer:
         # A faded photo is shown to the network with its black and white points moved into the range of the
         # training photos (the card's input_levels); the result keeps L_full, the photo's own luminance.
         L_pad = levels.network_input(L_work, L_pad, self.card.input_levels)
-        # A photo crisper than the training photos at this size is shown softened to theirs (input_sharpness).
+        # A photo softer (or crisper) than the training photos at this size is shown with its fine detail brought
+        # within theirs (the card's input_sharpness); the result keeps L_full too.
         L_pad = sharpness.network_input(L_work, L_pad, self.card.input_sharpness)
         hint_ab = hint_mask = None
         if hints:

@@ -25,6 +25,15 @@ DEFAULT_TEMPERATURE = 0.38
 DEFAULT_LONG_SIDE = 512
 
 
+def working_shape(shape: tuple[int, int], size: int) -> tuple[int, int]:
+    """(h, w) with long side `size` and the aspect ratio of `shape` (H, W): the network's working grid."""
+    if size < 1:
+        raise ValueError("size must be positive")
+    H, W = shape[:2]
+    scale = size / max(H, W)
+    return max(1, round(H * scale)), max(1, round(W * scale))
+
+
 def temperature_for(vividness: float, base: float = DEFAULT_TEMPERATURE) -> float:
     """Vividness 1 is the card's temperature; 2 halves it (more saturated), 0.5 doubles it."""
     if vividness <= 0:

@@ -30,7 +30,8 @@ class ModelCard:
     (the variant sampler); `path`/`sha256` then name one of them too. `int8` is (path, sha256) of the
     int8 copy the CPU runs (engine/precision.py), or None. `input_levels`: the black and white points the
     network's input is moved to (engine/levels.py), or None to feed it the photo's luminance as it is;
-    `input_sharpness`: the most fine detail the network is shown (engine/sharpness.py), or None for no limit.
+    `input_sharpness`: the least and most fine detail the network is shown (engine/sharpness.py), or None to
+    feed it the photo's detail as it is.
     """
 
     name: str

@@ -1,16 +1,14 @@
-"""What the network sees of a photo crisper or softer than the training photos: its finest detail brought to theirs.
+"""What the network sees of a photo softer or crisper than the training photos: its finest detail brought to theirs.
 
-The network learned from photos of short side 144, many of them upscaled by the training's scale jitter, so at its
-working size they carry little detail at the scale of one or two pixels. A photo scanned at a few hundred pixels or
-more and reduced to the working size is crisper than that, and the network colours such a photo paler and with more
-of a cast (docs/decoding-tinta-base.md, "Crisp photos"). So before the network runs, a photo whose `detail` (below)
-lies above the card's `most` is blurred just enough to bring it there. Photos within (most of the training photos,
-trainer/input_sharpness.py) are left exactly as they are, and only the network's input changes: the output keeps
-the photo's own full-resolution luminance, so none of its detail is lost.
-
-The other way, a softly focused print or a small scan enlarged to the working size carries less fine detail than
-any training photo, and the network paints it over-coloured and with a cast. A photo whose detail lies below the
-card's `least` is shown with an unsharp mask just strong enough to bring it there.
+The network learned from photos of short side 144, many of them enlarged by the training's scale jitter, so at its
+working size they carry little detail at the scale of one or two pixels. A softly focused print, or a small scan
+enlarged to the working size, carries even less, and the network paints it over-coloured and with a cast. A photo
+whose `detail` (below) lies below the card's `least` is shown to the network with an unsharp mask just strong
+enough to bring it there. The other way, a photo whose detail lies above the card's `most` is blurred just enough
+to bring it down (a photo scanned large and reduced is crisper than any training photo; the shipped card sets no
+`most`: docs/decoding-tinta-base.md, "Soft and crisp photos"). Photos within are left exactly as they are, and
+only the network's input changes: the output keeps the photo's own full-resolution luminance, so no detail is lost
+or added in the result.
 
 Shapes: L_work h x w and L_pad Hp x Wp float32 L* 0..100.
 """
@@ -107,11 +105,10 @@ def network_input(L_work: np.ndarray, L_pad: np.ndarray, sharpness: InputSharpne
     padding."""
     if sharpness is None:
         return L_pad
+    d = detail(L_work)  # once: most photos are within, and this runs on every stroke
+    if sharpness.least <= d <= sharpness.most:
+        return L_pad
     L = np.asarray(L_pad, np.float32)
-    sigma = blur_for(L_work, sharpness)
-    if sigma > 0.0:
-        return _blur(L, sigma)
-    amount = sharpen_for(L_work, sharpness)
-    if amount > 0.0:
-        return _sharpen(L, amount)
-    return L_pad
+    if d > sharpness.most:
+        return _blur(L, blur_for(L_work, sharpness))
+    return _sharpen(L, sharpen_for(L_work, sharpness))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-FINE = 1.0  # pixels, as engine/sharpness.py's fine scale
+from engine.sharpness import FINE  # the fine scale the engine measures detail at
 
 
 def _gauss(sigma: float, device, dtype) -> torch.Tensor:

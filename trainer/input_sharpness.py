@@ -17,6 +17,7 @@ import sys
 import cv2
 import numpy as np
 
+from engine.contract import working_shape
 from engine.sharpness import detail
 from trainer.input_levels import TRAIN_ROOT, training_luminances
 
@@ -26,9 +27,8 @@ LEAST = (10, 25, 40)
 
 def working(L: np.ndarray, size: int) -> np.ndarray:
     """L reduced (or enlarged) to long side `size` as engine.colorizer.prepare does."""
-    H, W = L.shape
-    s = size / max(H, W)
-    return cv2.resize(L, (max(1, round(W * s)), max(1, round(H * s))), interpolation=cv2.INTER_AREA)
+    h, w = working_shape(L.shape, size)
+    return cv2.resize(L, (w, h), interpolation=cv2.INTER_AREA)
 
 
 def training_detail(sources, size: int, photos: int = 3000, seed: int = 0) -> np.ndarray:
