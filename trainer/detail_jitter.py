@@ -1,4 +1,4 @@
-"""Training crops shown to the network crisper or softer than they are, so that it colours photos of any sharpness alike.
+"""Training crops shown to the network crisper or softer than they are, so it colours photos of any sharpness alike.
 
 The training photos are JPEGs of short side 144, enlarged further by the scale jitter, so the network learned
 from soft images, and photos scanned larger and reduced to the working size, like the evaluation and historical
