@@ -165,6 +165,28 @@ def test_export_parity_and_dynamic_shapes(tmp_path):
     assert card["training"]["before_this_run"] == totals and card["training"]["steps"] == 10
 
 
+def test_an_export_can_take_the_shipped_cards_input_handling(tmp_path):
+    from engine.models import load_card
+    from trainer.export import build_card, export_onnx, inherit_inputs
+    net = build_model(ModelConfig(pretrained=False, decoder_channels=(32, 24, 16, 8)), TABLE).eval()
+    export_onnx(net, tmp_path / "m.onnx")
+    shipped = json.loads((ROOT / "resources/models/tinta-base.json").read_text())
+    plain = load_card(_written(tmp_path, build_card(net, tmp_path / "m.onnx", "m", {}, False)))
+    assert plain.input_levels is None and plain.input_sharpness is None
+    card = inherit_inputs(build_card(net, tmp_path / "m.onnx", "m", {}, False), shipped, "tinta-base 1.9")
+    got, want = load_card(_written(tmp_path, card)), load_card(ROOT / "resources/models/tinta-base.json")
+    assert got.input_levels == want.input_levels and got.input_sharpness == want.input_sharpness
+    assert got.input_sharpness is not None and card["input_levels"]["inherited_from"] == "tinta-base 1.9"
+    # a source without them leaves the card without them
+    assert "input_sharpness" not in inherit_inputs(build_card(net, tmp_path / "m.onnx", "m", {}, False), {}, "x")
+
+
+def _written(d, card):
+    from trainer.export import write_card
+    write_card(card, d / "m.json")
+    return d / "m.json"
+
+
 def _train(args, cwd=ROOT):
     from trainer.train import main
     assert main(args) == 0

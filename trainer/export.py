@@ -1,6 +1,8 @@
 """Export a trained TintaNet to ONNX with its model card, and check torch and onnxruntime agree.
 
     python -m trainer.export runs/base/last.pt --name tinta-base --out resources/models [--default]
+    python -m trainer.export runs/cpu_ft/last.pt --name tinta-base-candidate --out runs/cpu_ft/export \
+        --inputs-from resources/models/tinta-base.json    # a fine-tune, judged with its base's input handling
 """
 from __future__ import annotations
 
@@ -139,6 +141,20 @@ def build_card(net: TintaNet, onnx_path: Path, name: str, ck: dict, default: boo
     }
 
 
+# What the engine does to a photo before the network sees it (engine/levels.py, engine/sharpness.py). A fine-tune
+# of a shipped model is compared with it on the same inputs, so its card takes these over; without them a faded
+# or soft photo would reach the candidate untouched and the comparison would measure the input handling too.
+INPUT_FIELDS = ("input_levels", "input_sharpness")
+
+
+def inherit_inputs(card: dict, source: dict, source_name: str) -> dict:
+    """`card` with `source`'s input handling (INPUT_FIELDS it has), each marked with where it came from."""
+    for k in INPUT_FIELDS:
+        if k in source:
+            card[k] = {**source[k], "inherited_from": source_name}
+    return card
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("checkpoint")
@@ -148,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--version", default="1")
     ap.add_argument("--long-side", type=int, default=TRAINING_LONG_SIDE,
                     help=f"the card's default working size (default {TRAINING_LONG_SIDE}, the training scale)")
+    ap.add_argument("--inputs-from", metavar="CARD", help="take this card's input levels and input sharpness")
     a = ap.parse_args(argv)
     net, ck = load_checkpoint(a.checkpoint)
     out = Path(a.out)
@@ -157,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     diffs = parity(net, onnx_path)
     card = build_card(net, onnx_path, a.name, ck, a.default, a.version, a.long_side)
     card["parity_max_abs_diff"] = diffs
+    if a.inputs_from:
+        src = json.loads(Path(a.inputs_from).read_text())
+        inherit_inputs(card, src, f"{src.get('name')} {src.get('version')}")
     write_card(card, out / f"{a.name}.json")
     print(f"wrote {onnx_path} ({onnx_path.stat().st_size / 1e6:.1f} MB), parity {diffs}")
     worst = max(diffs["ab"], diffs["ab_reg"])
