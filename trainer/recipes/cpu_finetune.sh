@@ -57,7 +57,9 @@ python -m trainer.train --data "$DATA" --out "$OUT" --init_from "$INIT" \
     --w_adv "$W_ADV" --w_perc "$W_PERC" --group_balance "$GROUP_BALANCE" \
     --detail_jitter "$DETAIL"
 python -m trainer.slim --delta-from "$BASE" "$OUT/last.pt" "$DELTA"
-python -m trainer.export "$OUT/last.pt" --name tinta-base-candidate --out "$OUT/export"
+# the candidate sees what the shipped model sees: the shipped card's input levels and sharpness (trainer/export.py)
+python -m trainer.export "$OUT/last.pt" --name tinta-base-candidate --out "$OUT/export" \
+    --inputs-from "${BASE%.onnx}.json"
 TINTA_MODELS_DIR="$OUT/export" python -m trainer.decoding_study --model tinta-base-candidate \
     --out "$OUT/decoding" --write-card
 # The shipped model on the same photos with its own decoding, and a paired bootstrap of the two (trainer/significance.py):
