@@ -10,6 +10,8 @@
 # recipe's 40-step smoke run, MINUTES=1: 0.623 vs 0.629 and closer at equal colourfulness too; 300 steps more from
 # it, at 5e-5 or 2e-5, came out more colourful and further from real photos, 0.642 and 0.637; so did two more
 # 40-step runs from 1.5 with other seeds, 0.650 and 0.634 against 1.6's 0.610: runs scatter, so score each one).
+# tinta-base 2.0 came from 1.9 with half of the crops shown crisper or softer (DETAIL=0.5, now the default): two
+# runs, 2,468 + 3,000 steps, 96 minutes (docs/cpu-finetune-tinta-base.md, 2026-12-02).
 # It starts from the committed delta trainer/checkpoints/tinta-base-cpu.pt when there is one (the shipped ONNX
 # file with what was trained so far on top; trainer/slim.py), else from the shipped ONNX file itself (weights
 # recovered by trainer/from_onnx.py).
@@ -46,7 +48,8 @@ W_ADV=${W_ADV:-0}          # >0: a short adversarial stage, a patch critic on th
                            # 0.05 and 0.2 from 1.2 were level or worse on the decoding study
 W_PERC=${W_PERC:-5}        # the perceptual loss on Lite1 features (trainer/perceptual.py): 5 made tinta-base 1.3 from 1.2
 GROUP_BALANCE=${GROUP_BALANCE:-0}  # >0: small photo groups drawn more (--group_balance; 0.5: square-root balancing)
-DETAIL=${DETAIL:-0}        # >0: this share of crops shown crisper or softer (--detail_jitter, trainer/detail_jitter.py)
+DETAIL=${DETAIL:-0.5}      # share of crops shown crisper or softer (--detail_jitter, trainer/detail_jitter.py):
+                           # 0.5 made tinta-base 2.0 from 1.9 (two runs, 38 + 58 minutes); 0 turns it off
 INIT=$BASE
 [ -f "$DELTA" ] && INIT=$DELTA
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} PYTHONUNBUFFERED=1
