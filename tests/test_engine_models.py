@@ -98,3 +98,18 @@ def test_sessions_are_cached_per_model_and_provider(models):
 def test_session_uses_physical_cores():
     n = providers.physical_cores()
     assert 1 <= n <= (__import__("os").cpu_count() or 1)
+
+
+def test_the_shipped_sampler_was_trained_on_the_shipped_default():
+    """A new default without a retrained tinta-vae would give variants another model's colours: the sampler's
+    encoder is the default network it was trained on (trainer/variant_head.py), so a release of a new default
+    file retrains (or, for the same weights, re-checks and re-exports) the sampler."""
+    from pathlib import Path
+
+    from engine.models import file_sha256
+    shipped = Path(__file__).resolve().parents[1] / "resources" / "models"
+    base = json.loads((shipped / "tinta-base.json").read_text())
+    sampler = json.loads((shipped / f"{base['variants_model']}.json").read_text())
+    assert file_sha256(shipped / base["file"]) == base["sha256"]
+    assert sampler["base_model"]["sha256"] == base["sha256"]
+    assert sampler["base_model"]["version"] == base["version"]
