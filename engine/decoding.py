@@ -6,11 +6,14 @@ invents a colour; the regression head is accurate on average but pale. Modes:
   annealed    the class head's annealed mean at the card's temperature (the network's own `ab` output)
   regression  the regression head's chroma times `reg_gain`; with `chroma_knee` k > 0 the gain grows with the
               pixel's own chroma c: 1 + (reg_gain - 1) * c / (c + k), so colour is added where the head already
-              sees colour and near-gray guesses stay near gray
+              sees colour and near-gray guesses stay near gray; with `chroma_lift` d > 0 the gain falls with it
+              instead: reg_gain + d / (c + lift_knee), so every pixel's chroma is lifted by about d along the head's
+              own hue (less below c ~ lift_knee, so gray stays gray) where a flat gain lifts a colour the head is
+              already sure of (skin, sky) in proportion and over-colours it
   blend       per pixel w * annealed + (1 - w) * the regression chroma as above, with w the class head's confidence
               (1 - normalised entropy of `prob`) mapped linearly from [conf_lo, conf_hi] onto [0, 1]
 
-Vividness v (the app's slider) divides the temperature by v, as before, and multiplies reg_gain by v.
+Vividness v (the app's slider) divides the temperature by v, as before, and multiplies the regression gain by v.
 `scales` (e.g. (2/3,)): the network also runs at these fractions of the working size and the heads' outputs are
 averaged before decoding (engine/ensemble.py); empty, the working size alone.
 Shapes: ab / ab_reg N x 2 x H x W, prob N x K x H/4 x W/4 (contract.PROB_STRIDE), float32.
@@ -32,6 +35,8 @@ class Decoding:
     conf_lo: float = 0.0
     conf_hi: float = 1.0
     chroma_knee: float = 0.0
+    chroma_lift: float = 0.0
+    lift_knee: float = 2.0
     scales: tuple[float, ...] = ()
 
     def __post_init__(self):
@@ -42,6 +47,9 @@ class Decoding:
             raise ValueError(f"decoding mode must be one of {', '.join(MODES)}, got {self.mode!r}")
         if not self.reg_gain > 0 or not self.conf_hi > self.conf_lo or not self.chroma_knee >= 0:
             raise ValueError(f"decoding needs reg_gain > 0, conf_hi > conf_lo and chroma_knee >= 0, got {self}")
+        if not self.chroma_lift >= 0 or not self.lift_knee > 0 or (self.chroma_lift and self.chroma_knee):
+            raise ValueError(f"decoding needs chroma_lift >= 0, lift_knee > 0 and not both a knee and a lift, "
+                             f"got {self}")
 
     @property
     def needs_regression(self) -> bool:
@@ -74,11 +82,14 @@ class Decoding:
             return cls()
         return cls(mode=str(raw.get("mode", "annealed")), reg_gain=float(raw.get("reg_gain", 1.0)),
                    conf_lo=float(raw.get("conf_lo", 0.0)), conf_hi=float(raw.get("conf_hi", 1.0)),
-                   chroma_knee=float(raw.get("chroma_knee", 0.0)), scales=tuple(raw.get("scales") or ()))
+                   chroma_knee=float(raw.get("chroma_knee", 0.0)), chroma_lift=float(raw.get("chroma_lift", 0.0)),
+                   lift_knee=float(raw.get("lift_knee", 2.0)), scales=tuple(raw.get("scales") or ()))
 
     def to_raw(self) -> dict:
         raw = {"mode": self.mode, "reg_gain": self.reg_gain, "conf_lo": self.conf_lo, "conf_hi": self.conf_hi,
                "chroma_knee": self.chroma_knee}
+        if self.chroma_lift:  # absent from cards without a lift, as before the fields existed
+            raw.update(chroma_lift=self.chroma_lift, lift_knee=self.lift_knee)
         if self.scales:  # absent from cards of one working size, as before the field existed
             raw["scales"] = list(self.scales)
         return raw
@@ -109,6 +120,10 @@ def decode(ab: np.ndarray, ab_reg: np.ndarray | None, prob: np.ndarray | None, d
     if dec.chroma_knee > 0:
         c = np.sqrt((ab_reg * ab_reg).sum(1, keepdims=True))
         gain = 1.0 + (gain - 1.0) * c / (c + np.float32(dec.chroma_knee))
+    elif dec.chroma_lift > 0:
+        c = np.sqrt((ab_reg * ab_reg).sum(1, keepdims=True))
+        lift = np.float32(dec.chroma_lift) / (c + np.float32(dec.lift_knee))
+        gain = np.float32(vividness) * (np.float32(dec.reg_gain) + lift)
     reg = ab_reg * gain
     if dec.mode == "regression" or prob is None or prob.shape[1] < 2:
         return reg.astype(np.float32, copy=False)

@@ -45,6 +45,24 @@ def test_a_chroma_knee_adds_colour_where_the_head_sees_colour_and_keeps_near_gra
     assert Decoding.from_raw(dec.to_raw()) == dec and Decoding.from_raw({"mode": "regression"}).chroma_knee == 0
 
 
+def test_a_chroma_lift_adds_about_the_same_chroma_to_pale_and_vivid_pixels_and_keeps_gray_gray():
+    reg = np.zeros((1, 2, 1, 4), np.float32)
+    reg[0, 1] = [0.0, 2.0, 10.0, 60.0]        # b* of a gray, a near-gray, a mid and a vivid pixel; a* = 0
+    dec = Decoding("regression", reg_gain=1.0, chroma_lift=8.0, lift_knee=2.0)
+    out = decode(None, reg, None, dec)
+    assert np.allclose(out[0, 1], [0.0, 2 + 8 * 2 / 4, 10 + 8 * 10 / 12, 60 + 8 * 60 / 62], atol=1e-4)
+    assert np.allclose(out[0, 0], 0)                                            # hue kept
+    # on top of a gain, and the vividness slider scales the whole of it
+    out = decode(None, reg, None, Decoding("regression", reg_gain=1.25, chroma_lift=8.0, lift_knee=2.0), 2.0)
+    assert np.allclose(out[0, 1, 0, 2], 2.0 * 10 * (1.25 + 8 / 12), atol=1e-4)
+    assert Decoding.from_raw(dec.to_raw()) == dec
+    assert "chroma_lift" not in Decoding("regression", reg_gain=1.5).to_raw()  # older cards' shape is kept
+    with pytest.raises(ValueError):
+        Decoding("regression", chroma_knee=10.0, chroma_lift=8.0)
+    with pytest.raises(ValueError):
+        Decoding("regression", chroma_lift=8.0, lift_knee=0.0)
+
+
 def test_blend_follows_the_class_head_where_confident_and_regression_where_not():
     ab, reg, k = _heads()
     prob = np.full((1, k, 2, 3), 1 / k, np.float32)

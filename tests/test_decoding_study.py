@@ -22,8 +22,8 @@ def test_annealed_mean_from_the_softmax_goes_from_mean_to_mode():
     assert annealed(prob, bins, 0.38, (4, 8)).shape == (1, 2, 4, 8)
 
 
-def _summary(fd, colour, psnr):
-    return {"fd_ratio_mean": fd, "colourfulness_ratio": colour, "psnr_minus_gray": psnr}
+def _summary(fd, colour, psnr, cast=1.0):
+    return {"fd_ratio_mean": fd, "colourfulness_ratio": colour, "psnr_minus_gray": psnr, "cast": cast}
 
 
 def test_choice_is_the_lowest_fd_among_colourful_enough_decodings_that_keep_psnr():
@@ -35,6 +35,9 @@ def test_choice_is_the_lowest_fd_among_colourful_enough_decodings_that_keep_psnr
     t = {"floor": _summary(0.634, 0.71, 2.3), "tied": _summary(0.636, 0.75, 2.1), "far": _summary(0.647, 0.87, 1.5)}
     assert choose(t, list(t)) == "tied"
     assert choose({**t, "tied": _summary(0.640, 0.75, 2.1)}, list(t)) == "floor"
+    # a decoding whose mean colour lies more than 3 ab from the truth's does not qualify, however close or colourful
+    c = {"cast": _summary(0.60, 0.9, 1.0, cast=3.4), "ok": _summary(0.62, 0.8, 1.0, cast=2.9)}
+    assert choose(c, list(c)) == "ok"
 
 
 def _photos(n=4):

@@ -11,8 +11,8 @@ gains, confidence blends (engine/decoding.py), and the regression decodings over
 also at 2/3 of the working size, the heads averaged: engine/ensemble.py). Each is rendered through the engine's own
 full-resolution path and scored per photo group against gray in the same run: PSNR, colourfulness,
 Frechet distance (Lite0 features) and the mean a*/b* cast. The choice is the lowest mean over groups of
-FD / FD(gray) among candidates whose pooled colourfulness is >= 0.7 of the true photos' and whose
-pooled PSNR is >= gray's (candidates within 0.005 of that lowest are tied, and the most colourful of them
+FD / FD(gray) among candidates whose pooled colourfulness is >= 0.7 of the true photos', whose
+pooled PSNR is >= gray's and whose pooled cast is <= 3 ab (candidates within 0.005 of that lowest are tied, and the most colourful of them
 wins); --write-card stores it as the card's "decoding" with the evidence.
 """
 from __future__ import annotations
@@ -37,6 +37,7 @@ from trainer.evaluate import Photo, find_photos, default_folders, photo_from_rgb
 TRAIN_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "train"
 ALL = "all"
 MIN_COLOURFULNESS = 0.7
+MAX_CAST = 3.0  # issue 10's bound on a set's mean a*/b* away from the truth's, pooled over the validation photos
 FD_TIE = 0.005  # mean FD/gray differences below this are ties, broken toward colour (choose)
 TWO_SIZES = 2 / 3  # 192 -> 128: the extra working size of the scale ensemble's candidates
 
@@ -69,12 +70,21 @@ def default_candidates(card_temperature: float) -> list[Candidate]:
     # ... and the two stronger gains at one size too: since the renderer keeps the network's chroma as it is
     # (2026-12-01), one size scores as well as two at the same gain on Lite0 and better on Lite2.
     c += [Candidate(label(d), d) for d in reg[-2:]]
+    # A lift of about d ab along the head's hue in place of (or on top of) a gain: a flat gain over-coloured faces
+    # and skies (2.0: faces 1.25 of true, cast 7.8), whose chroma the head already gets right. Explored on 2.0's
+    # validation photos on 2026-12-02 (docs/decoding-tinta-base.md); this grid spans that exploration's colourfulness.
+    lifts = ((1.0, 8.0, 5.0), (1.0, 8.0, 2.0), (1.0, 10.0, 2.5), (1.0, 12.0, 5.0), (1.15, 6.0, 3.0),
+             (1.15, 8.0, 3.0), (1.25, 5.0, 3.0), (1.1, 12.0, 5.0), (1.0, 12.0, 2.0))
+    c += [Candidate(label(d), d) for d in (Decoding("regression", reg_gain=g, chroma_lift=d, lift_knee=k)
+                                           for g, d, k in lifts)]
     return c
 
 
 def label(d: Decoding) -> str:
-    """A regression decoding's label in the study: 'regression x1.5' or 'regression x1.75 knee 40'."""
-    return f"regression x{d.reg_gain:g}" + (f" knee {d.chroma_knee:g}" if d.chroma_knee else "")
+    """A regression decoding's label in the study: 'regression x1.5', 'regression x1.75 knee 40' or
+    'regression x1 lift 8/(c+2)'."""
+    return f"regression x{d.reg_gain:g}" + (f" knee {d.chroma_knee:g}" if d.chroma_knee else "") + \
+        (f" lift {d.chroma_lift:g}/(c+{d.lift_knee:g})" if d.chroma_lift else "")
 
 
 def validation_photos(root: Path = TRAIN_ROOT, per_group: int = 40) -> list[Photo]:
@@ -203,8 +213,10 @@ def summarise(result: dict) -> dict[str, dict]:
 
 
 def choose(summary: dict[str, dict], labels: list[str]) -> str:
+    # A cast constraint since 2026-12-02: the tie below goes to the most colourful, and the most colourful lifts
+    # of that day's study put the pooled mean colour 3.6-3.9 ab from the truth's (docs/decoding-tinta-base.md).
     ok = [lab for lab in labels if summary[lab]["colourfulness_ratio"] >= MIN_COLOURFULNESS
-          and summary[lab]["psnr_minus_gray"] >= 0]
+          and summary[lab]["psnr_minus_gray"] >= 0 and summary[lab].get("cast", 0.0) <= MAX_CAST]
     pool = ok or labels  # none qualifies: still the best FD, reported as missing the constraint
     best = min(summary[lab]["fd_ratio_mean"] for lab in pool)
     # Within FD_TIE of the best the mean FD cannot tell decodings apart (480 photos); the lowest alone would pick
@@ -234,8 +246,8 @@ def card_decoding(study: dict) -> dict:
     per_group = study.get("per_group") or 40  # studies before the field was stored all used 40
     return {**raw, "chosen_on": f"validation split of the training sources (trainer/split.py), {study['photos']} "
                                 f"photos, {per_group} per group",
-            "rule": "lowest mean over groups of FD/FD(gray) with colourfulness >= 0.7 of true and PSNR >= gray; "
-                    "within 0.005 of the lowest, the most colourful",
+            "rule": "lowest mean over groups of FD/FD(gray) with colourfulness >= 0.7 of true, PSNR >= gray and "
+                    "cast <= 3; within 0.005 of the lowest, the most colourful",
             "study": {k: {kk: v[kk] for kk in ("fd_ratio_mean", "fd_ratio_max", "fd2_ratio_mean", "fd2_ratio_max",
                                                "colourfulness_ratio", "psnr_minus_gray", "cast") if kk in v}
                       for k, v in study["summary"].items()}}

@@ -322,6 +322,8 @@ def info_command(args) -> int:
     d = card.decoding
     print(f"  decoding: {d.mode}" + ("" if d.mode == "annealed" else f", regression gain {d.reg_gain:g}")
           + (f" growing with chroma (knee {d.chroma_knee:g})" if d.mode != "annealed" and d.chroma_knee else "")
+          + (f" + chroma lift {d.chroma_lift:g} / (c + {d.lift_knee:g})" if d.mode != "annealed" and d.chroma_lift
+             else "")
           + (f", confidence {d.conf_lo:g}-{d.conf_hi:g}" if d.mode == "blend" else ""))
     if colorizer._session is not None:
         runs = [o.name for o in colorizer._session.get_outputs()]
