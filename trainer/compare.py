@@ -1,6 +1,6 @@
 """Per-set comparison of two models' default output against gray, from decoding-study JSON files.
 
-    python -m trainer.compare OLD.json:LABEL NEW.json:LABEL [--method-old M] [--method-new M] [--card CARD.json]
+    python -m trainer.compare OLD.json:LABEL[:METHOD] NEW.json:LABEL[:METHOD] [--card CARD.json] [--split eval]
 
 Each JSON is what `python -m trainer.decoding_study` wrote (validation.json or eval.json); the method
 is the row to take ("card" in eval files; a candidate's label such as "annealed T=0.38" in validation
