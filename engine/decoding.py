@@ -109,6 +109,16 @@ def blend_weight(prob: np.ndarray, dec: Decoding, shape: tuple[int, int]) -> np.
     return np.stack([cv2.resize(m[0], (W, H), interpolation=cv2.INTER_LINEAR)[None] for m in w])
 
 
+def chroma_lift(ab_reg: np.ndarray, dec: Decoding, vividness: float = 1.0) -> np.ndarray:
+    """The lift part of a regression decoding, v * d * ab_reg / (|ab_reg| + k): N x 2 x H x W (zeros without a lift).
+    The variant sampler adds it to its samples (engine/variants.py), whose own part is reg_gain * ab_reg + offset."""
+    if not dec.chroma_lift > 0:
+        return np.zeros_like(ab_reg, np.float32)
+    c = np.sqrt((ab_reg * ab_reg).sum(1, keepdims=True))
+    scale = np.float32(vividness * dec.chroma_lift) / (c + np.float32(dec.lift_knee))
+    return (ab_reg * scale).astype(np.float32, copy=False)
+
+
 def decode(ab: np.ndarray, ab_reg: np.ndarray | None, prob: np.ndarray | None, dec: Decoding,
            vividness: float = 1.0) -> np.ndarray:
     """Chroma N x 2 x H x W from the network's outputs; `ab` is already the annealed mean at the
@@ -120,11 +130,9 @@ def decode(ab: np.ndarray, ab_reg: np.ndarray | None, prob: np.ndarray | None, d
     if dec.chroma_knee > 0:
         c = np.sqrt((ab_reg * ab_reg).sum(1, keepdims=True))
         gain = 1.0 + (gain - 1.0) * c / (c + np.float32(dec.chroma_knee))
-    elif dec.chroma_lift > 0:
-        c = np.sqrt((ab_reg * ab_reg).sum(1, keepdims=True))
-        lift = np.float32(dec.chroma_lift) / (c + np.float32(dec.lift_knee))
-        gain = np.float32(vividness) * (np.float32(dec.reg_gain) + lift)
     reg = ab_reg * gain
+    if dec.chroma_lift > 0:
+        reg = reg + chroma_lift(ab_reg, dec, vividness)
     if dec.mode == "regression" or prob is None or prob.shape[1] < 2:
         return reg.astype(np.float32, copy=False)
     w = blend_weight(prob, dec, ab.shape[2:])

@@ -13,7 +13,7 @@ from typing import Iterator
 
 import numpy as np
 
-from . import render
+from . import decoding, render
 from .errors import ModelError
 from .hints import Hint
 from .models import ModelCard, find_card, verify
@@ -157,6 +157,15 @@ def interpolate(z_a: np.ndarray, z_b: np.ndarray, t: float) -> np.ndarray:
     return ((math.sin((1 - t) * omega) * a + math.sin(t * omega) * b) / math.sin(omega)).astype(np.float32)
 
 
+def with_lift(ab: np.ndarray, feats: dict, dec: decoding.Decoding, vividness: float) -> np.ndarray:
+    """Samples (N x 2 x Hp x Wp) plus the default decoding's chroma lift from the same regression chroma, so a
+    sample whose offset is zero is the default's colours (the sampler learned reg_gain * ab_reg + offset without it:
+    docs/history-tinta-vae.md)."""
+    if not dec.chroma_lift > 0 or "ab_reg" not in feats:
+        return ab
+    return ab + decoding.chroma_lift(feats["ab_reg"], dec, vividness)
+
+
 def iter_decoded(colorizer, sampler: Sampler, source: Source, zs: np.ndarray, seeds: list[int],
                  spread: float) -> Iterator[Variant]:
     """Encode once, decode all of zs (N x D) in one batch, then render each variant at full
@@ -166,10 +175,11 @@ def iter_decoded(colorizer, sampler: Sampler, source: Source, zs: np.ndarray, se
         raise ValueError(f"at most {MAX_VARIANTS} variants at once, asked for {len(zs)}")
     job = colorizer.prepare(source.image, list(source.hints) or None, source.size, source.vividness, source.regions)
     feats = sampler.encode(job.L_pad[None, None], job.hint_ab, job.hint_mask)
-    ab = sampler.decode(feats, zs, job.temperature)
+    ab = with_lift(sampler.decode(feats, zs, job.temperature), feats, colorizer.card.decoding, source.vividness)
     plain = None
     if colorizer.needs_plain(job):  # protect regions keep each variant's own colours without the hints
-        plain = sampler.decode(sampler.encode(job.L_pad[None, None], None, None), zs, job.temperature)
+        bare = sampler.encode(job.L_pad[None, None], None, None)
+        plain = with_lift(sampler.decode(bare, zs, job.temperature), bare, colorizer.card.decoding, source.vividness)
 
     def finish(i: int):
         return colorizer.finish(job, ab[i], None, None if plain is None else plain[i])

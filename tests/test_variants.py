@@ -247,6 +247,28 @@ def test_shipped_samples_respect_hints():
         assert err(rendered) < 6
 
 
+@pytest.mark.shipped_model
+def test_a_sample_with_no_offset_is_the_shipped_default_with_its_chroma_lift(monkeypatch):
+    """The sampler learned reg_gain x ab_reg + offset(z); the default's decoding may add a chroma lift on top, which
+    every sample gets too (engine/variants.py), so a zero offset gives the default's own colours at any vividness."""
+    from engine.colorizer import Colorizer
+    from engine.variants import Sampler
+
+    col = Colorizer()
+    dec = col.card.decoding
+    if not col.card.raw.get("variants") or dec.mode != "regression" or dec.chroma_knee:
+        pytest.skip("the shipped default is not a regression decoding the sampler's x gain + offset can match")
+    sampler = col.variant_sampler()
+    monkeypatch.setattr(Sampler, "decode", lambda self, feats, z, t: np.repeat(
+        feats["ab_reg"] * np.float32(dec.reg_gain * col.card.default_temperature / t), len(np.atleast_2d(z)), 0))
+    img = gradient_image(96, 128)
+    for vividness in (1.0, 1.5):
+        default = col.colorize(img, size=128, vividness=vividness)
+        for v in col.variants(img, 2, 3, size=128, vividness=vividness):
+            assert np.abs(v.result.ab_work - default.ab_work).max() < 1e-3
+    assert sampler is not None
+
+
 def test_protect_region_keeps_each_variants_own_colours(vae):
     """The variant network reacts to hints everywhere; under a protect region each variant keeps the colours it
     has without them (its own z, decoded again without hints)."""
