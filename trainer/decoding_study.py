@@ -7,7 +7,8 @@
 Beside the .md and .json it writes the per-photo Lite0 features (.npz) that trainer/significance.py compares.
 
 Candidates: the class head's annealed mean at several temperatures, the regression head at several
-gains, confidence blends (engine/decoding.py), and the regression decodings over two working sizes (the network
+gains (flat, growing with its chroma, or with a chroma lift), confidence blends (engine/decoding.py), and the
+regression decodings over two working sizes (the network
 also at 2/3 of the working size, the heads averaged: engine/ensemble.py). Each is rendered through the engine's own
 full-resolution path and scored per photo group against gray in the same run: PSNR, colourfulness,
 Frechet distance (Lite0 features) and the mean a*/b* cast. The choice is the lowest mean over groups of
