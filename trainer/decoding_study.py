@@ -13,8 +13,8 @@ also at 2/3 of the working size, the heads averaged: engine/ensemble.py). Each i
 full-resolution path and scored per photo group against gray in the same run: PSNR, colourfulness,
 Frechet distance (Lite0 features) and the mean a*/b* cast. The choice is the lowest mean over groups of
 FD / FD(gray) among candidates whose pooled colourfulness is >= 0.7 of the true photos', whose
-pooled PSNR is >= gray's and whose pooled cast is <= 3 ab (candidates within 0.005 of that lowest are tied, and the most colourful of them
-wins); --write-card stores it as the card's "decoding" with the evidence.
+pooled PSNR is >= gray's and whose pooled cast is <= 3 ab (candidates within 0.005 of that lowest are tied,
+and the most colourful of them wins); --write-card stores it as the card's "decoding" with the evidence.
 """
 from __future__ import annotations
 
