@@ -113,3 +113,7 @@ def test_the_shipped_sampler_was_trained_on_the_shipped_default():
     assert file_sha256(shipped / base["file"]) == base["sha256"]
     assert sampler["base_model"]["sha256"] == base["sha256"]
     assert sampler["base_model"]["version"] == base["version"]
+    # Samples get the default's chroma lift on top of the sampler's own gain (engine/variants.py): only with equal
+    # gains is a zero-offset sample the default's colours.
+    if base.get("decoding", {}).get("chroma_lift"):
+        assert sampler["training"]["config"]["reg_gain"] == base["decoding"]["reg_gain"]
