@@ -217,7 +217,7 @@ def choose(summary: dict[str, dict], labels: list[str]) -> str:
     # A cast constraint since 2026-12-02: the tie below goes to the most colourful, and the most colourful lifts
     # of that day's study put the pooled mean colour 3.6-3.9 ab from the truth's (docs/decoding-tinta-base.md).
     ok = [lab for lab in labels if summary[lab]["colourfulness_ratio"] >= MIN_COLOURFULNESS
-          and summary[lab]["psnr_minus_gray"] >= 0 and summary[lab].get("cast", 0.0) <= MAX_CAST]
+          and summary[lab]["psnr_minus_gray"] >= 0 and summary[lab]["cast"] <= MAX_CAST]
     pool = ok or labels  # none qualifies: still the best FD, reported as missing the constraint
     best = min(summary[lab]["fd_ratio_mean"] for lab in pool)
     # Within FD_TIE of the best the mean FD cannot tell decodings apart (480 photos); the lowest alone would pick
