@@ -293,3 +293,18 @@ def test_pack_can_keep_each_photos_own_bytes(shard, folder, tmp_path):
     assert any(name in own for name in got)
     halves = next(n for n in got if n.startswith("trip/halves."))
     assert seg.shape == cv2.imdecode(np.frombuffer(got[halves], np.uint8), 1).shape[:2]  # not resized
+
+
+def test_fit_frames_the_whole_short_side(tmp_path):
+    a = np.full((144, 200, 3), 120, np.uint8)
+    a[:12], a[-12:] = (220, 20, 20), (20, 20, 220)  # red rows at the top, blue at the bottom (RGB)
+    cv2.imwrite(str(tmp_path / "stripes.png"), a[..., ::-1])
+    fitted = ColorDataset([tmp_path / "stripes.png"], crop=64, scale=(1.0, 1.0), fit=True, hint_prob=0.0)
+    zoomed = ColorDataset([tmp_path / "stripes.png"], crop=64, scale=(1.0, 1.0), hint_prob=0.0)
+    for i in range(8):
+        fitted.set_epoch(i), zoomed.set_epoch(i)
+        f, z = fitted[0]["rgb"], zoomed[0]["rgb"]
+        assert f.shape == (3, 64, 64) and float(f[0, 0].min()) > 0.6 and float(f[2, -1].min()) > 0.6
+        assert not (float(z[0, 0].mean()) > 0.6 and float(z[2, -1].mean()) > 0.6)  # 64 of 144 rows: never both
+    with pytest.raises(ValueError, match="scale range"):
+        ColorDataset([tmp_path / "stripes.png"], crop=64, scale=(0.9, 1.2))

@@ -165,3 +165,23 @@ def test_device_batches_train_the_segmentation_head_on_the_photos_that_have_maps
     rows = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
     seg = [r["seg"] for r in rows if r["kind"] == "train"]
     assert len(seg) == 4 and all(np.isfinite(seg)) and max(seg) > 0
+
+
+def _stripes():
+    """144 x 200: red rows at the top, blue at the bottom, gray between; a crop holding the whole short side shows both."""
+    a = np.full((144, 200, 3), 120, np.uint8)
+    a[:12] = (220, 20, 20)
+    a[-12:] = (20, 20, 220)
+    return a
+
+
+def test_fit_frames_the_whole_short_side():
+    bank = PhotoBank([_stripes()], "cpu", canvas=256)
+    idx = torch.zeros(16, dtype=torch.long)
+    fitted = bank.crops(idx, 64, scale=(1.0, 1.0), gen=torch.Generator().manual_seed(0), fit=True)
+    assert bool((fitted[:, 0, 0] > 0.6).all()) and bool((fitted[:, 2, -1] > 0.6).all())  # red top row, blue bottom
+    zoomed = bank.crops(idx, 64, scale=(1.0, 1.0), gen=torch.Generator().manual_seed(0))
+    both = (zoomed[:, 0, 0].mean(1) > 0.6) & (zoomed[:, 2, -1].mean(1) > 0.6)
+    assert not bool(both.any())  # 64 of 144 rows: never both stripes
+    with pytest.raises(ValueError, match="scale range"):
+        bank.crops(idx, 64, scale=(0.8, 1.0), fit=True)

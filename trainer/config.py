@@ -16,6 +16,8 @@ class TrainConfig:
     crop: int = 128              # a multiple of 32
     scale_min: float = 1.0
     scale_max: float = 1.6
+    scale_fit: bool = False       # True: scale 1 brings the short side to the crop, down as well as up, so crops frame
+                                  # a photo as the engine's working size does (trainer.data.base_factor)
     hint_prob: float = 0.5
     val_images: int = 256         # cap on the validation photos scored during training (the split is trainer/split.py)
     min_colourfulness: float = 0.0  # drop near-gray training photos (Hasler-Suesstrunk M below this; ~10 is near gray)

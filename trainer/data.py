@@ -166,16 +166,32 @@ def mean_chroma(rgb: np.ndarray, side: int = 64) -> float:
     return float(np.sqrt(lab[..., 1] ** 2 + lab[..., 2] ** 2).mean())
 
 
+def check_scale(scale) -> None:
+    """A crop's scale range multiplies the factor that fits the crop in the photo, so below 1 the crop would not fit."""
+    if not 1.0 <= float(scale[0]) <= float(scale[1]):
+        raise ValueError(f"scale range must satisfy 1 <= min <= max, got {tuple(scale)}")
+
+
+def base_factor(crop: int, short: float, fit: bool) -> float:
+    """The resize factor that a crop's U(scale) multiplies. Without `fit`, the photo as it is (1) or enlarged until
+    its short side holds the crop: on 144-pixel photos a 128 crop at scale 1.0-1.6 then sees 89-56% of the short side.
+    With `fit`, the short side is brought to the crop, down as well as up, so scale 1 frames the whole short side as
+    the engine does (it runs the network on the whole photo at 192 pixels' long side: a 3:2 photo's short side is
+    128)."""
+    return crop / short if fit else max(1.0, crop / short)
+
+
 class ColorDataset(Dataset):
     """Map-style dataset of colour crops; items are dicts of CHW float32 tensors (see __getitem__)."""
 
     def __init__(self, sources: list[str | Path], crop: int = 144, scale=(1.0, 1.5), hint_prob: float = 0.5,
                  hint_p: float = 1 / 8, max_hints: int = 64, gray_threshold: float = 3.0, seed: int = 0,
-                 train: bool = True, with_seg: bool = False):
+                 train: bool = True, with_seg: bool = False, fit: bool = False):
+        check_scale(scale)
         self.index = index_sources(sources)
         self.reader = ByteReader(self.index.files)
         self._cache: list | None = None
-        self.crop, self.scale = int(crop), (float(scale[0]), float(scale[1]))
+        self.crop, self.scale, self.fit = int(crop), (float(scale[0]), float(scale[1])), bool(fit)
         self.hint_prob, self.hint_p, self.max_hints = hint_prob, hint_p, max_hints
         self.gray_threshold, self.seed, self.train, self.with_seg = gray_threshold, seed, train, with_seg
         # Shared memory so set_epoch reaches persistent workers and skip counts add up across them
@@ -268,7 +284,7 @@ class ColorDataset(Dataset):
         """Rescale (short side >= crop), crop SxS and maybe flip; random in training, centred in eval."""
         h, w = rgb.shape[:2]
         s = self.crop
-        f = max(1.0, s / min(h, w)) * (rng.uniform(*self.scale) if self.train else 1.0)
+        f = base_factor(s, min(h, w), self.fit and self.train) * (rng.uniform(*self.scale) if self.train else 1.0)
         nh, nw = max(s, round(h * f)), max(s, round(w * f))
         if (nh, nw) != (h, w):
             interp = cv2.INTER_AREA if f < 1.0 else cv2.INTER_LINEAR

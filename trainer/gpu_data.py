@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from trainer.data import check_scale
 from trainer.hints_sim import PATCH_RANGE
 
 IGNORE = 255  # label of an unlabelled pixel (trainer/data.py)
@@ -68,20 +69,23 @@ class PhotoBank:
     def __len__(self) -> int:
         return len(self.sizes)
 
-    def crops(self, idx: torch.Tensor, crop: int, scale=(1.0, 1.6), gen: torch.Generator | None = None):
+    def crops(self, idx: torch.Tensor, crop: int, scale=(1.0, 1.6), gen: torch.Generator | None = None,
+              fit: bool = False):
         """[B,3,crop,crop] float 0..1: rescale so the short side >= crop (times U(scale)), crop at random,
         flip half; one grid_sample call for the batch (bilinear; crops are never smaller than the photo)."""
-        grid = self._grid(idx, crop, scale, gen)
+        grid = self._grid(idx, crop, scale, gen, fit)
         src = self.bank[idx].float() / 255.0
         return F.grid_sample(src, grid, mode="bilinear", padding_mode="border", align_corners=False).clamp(0, 1)
 
-    def _grid(self, idx: torch.Tensor, crop: int, scale, gen) -> torch.Tensor:
-        """The sampling grid [B,crop,crop,2] of a batch of random crops (see crops)."""
+    def _grid(self, idx: torch.Tensor, crop: int, scale, gen, fit: bool = False) -> torch.Tensor:
+        """The sampling grid [B,crop,crop,2] of a batch of random crops (see crops; `fit` as trainer.data.base_factor)."""
         dev = self.device
         hw = self.sizes[idx].float()
         b = len(idx)
         r = lambda: torch.rand(b, device=dev, generator=gen)  # noqa: E731
-        f = torch.clamp(crop / hw.min(1).values, min=1.0) * (scale[0] + (scale[1] - scale[0]) * r())
+        check_scale(scale)
+        fit_short = crop / hw.min(1).values
+        f = (fit_short if fit else fit_short.clamp(min=1.0)) * (scale[0] + (scale[1] - scale[0]) * r())
         side = crop / f                                      # crop side in source pixels
         cy = side / 2 + r() * (hw[:, 0] - side).clamp_min(0)
         cx = side / 2 + r() * (hw[:, 1] - side).clamp_min(0)
@@ -95,8 +99,8 @@ class PhotoBank:
         return F.affine_grid(theta, (b, 3, crop, crop), align_corners=False)
 
     def batch(self, idx: torch.Tensor, crop: int, scale=(1.0, 1.6), hint_prob: float = 0.5, p: float = 1 / 8,
-              max_hints: int = 64, gen: torch.Generator | None = None) -> dict[str, torch.Tensor]:
-        grid = self._grid(idx, crop, scale, gen)
+              max_hints: int = 64, gen: torch.Generator | None = None, fit: bool = False) -> dict[str, torch.Tensor]:
+        grid = self._grid(idx, crop, scale, gen, fit)
         src = self.bank[idx].float() / 255.0
         rgb = F.grid_sample(src, grid, mode="bilinear", padding_mode="border", align_corners=False).clamp(0, 1)
         lab = rgb_to_lab(rgb)

@@ -242,7 +242,8 @@ class Trainer:
         random.seed(cfg.seed)
         bins = torch.as_tensor(load_bins(default_bins_path()))
         self.ds = ColorDataset(cfg.data, crop=cfg.crop, scale=(cfg.scale_min, cfg.scale_max),
-                               hint_prob=cfg.hint_prob, seed=cfg.seed, train=True, with_seg=cfg.seg_classes > 0)
+                               hint_prob=cfg.hint_prob, seed=cfg.seed, train=True, with_seg=cfg.seg_classes > 0,
+                               fit=cfg.scale_fit)
         self.val_ds = ColorDataset(cfg.data, crop=cfg.crop, hint_prob=0.0, seed=cfg.seed, train=False)
         self.train_idx, self.val_idx = _split(self.ds.index.names, cfg.val_images, cfg.seed)
         # Photos held in memory: the prior and validation read them in this process. Loader workers start by
@@ -368,7 +369,8 @@ class Trainer:
         idx = list(self.sampler)
         for k in range(0, len(idx) - cfg.batch + 1, cfg.batch):
             i = torch.as_tensor(idx[k:k + cfg.batch], device=self.device)
-            yield self.bank.batch(i, cfg.crop, (cfg.scale_min, cfg.scale_max), cfg.hint_prob, gen=gen)
+            yield self.bank.batch(i, cfg.crop, (cfg.scale_min, cfg.scale_max), cfg.hint_prob, gen=gen,
+                                  fit=cfg.scale_fit)
 
     def _say(self, msg: str) -> None:
         if self.rank == 0:

@@ -50,6 +50,9 @@ W_PERC=${W_PERC:-5}        # the perceptual loss on Lite1 features (trainer/perc
 GROUP_BALANCE=${GROUP_BALANCE:-0}  # >0: small photo groups drawn more (--group_balance; 0.5: square-root balancing)
 DETAIL=${DETAIL:-0.5}      # share of crops shown crisper or softer (--detail_jitter, trainer/detail_jitter.py):
                            # 0.5 made tinta-base 2.0 from 1.9 (two runs, 38 + 58 minutes); 0 turns it off
+SCALE_FIT=${SCALE_FIT:-false}  # true: crops frame the photo as the engine's working size does (--scale_fit), at
+SCALE_MIN=${SCALE_MIN:-1.0}    # a zoom of U(SCALE_MIN, SCALE_MAX) on that; false: 128 crops of the 144-pixel
+SCALE_MAX=${SCALE_MAX:-1.6}    # photos zoomed 1-1.6x, as every run before 2026-12-02
 INIT=$BASE
 [ -f "$DELTA" ] && INIT=$DELTA
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} PYTHONUNBUFFERED=1
@@ -58,7 +61,7 @@ python -m trainer.train --data "$DATA" --out "$OUT" --init_from "$INIT" \
     --batch 16 --minutes "$MINUTES" --log_every 50 --ckpt_every 500 --val_images 256 --prior_images 4000 \
     --lr "$LR" --warmup 200 --unfreeze_blocks "$UNFREEZE" --seg_repeat 4 --reg_rebalance "$REG_REBALANCE" \
     --w_adv "$W_ADV" --w_perc "$W_PERC" --group_balance "$GROUP_BALANCE" \
-    --detail_jitter "$DETAIL"
+    --detail_jitter "$DETAIL" --scale_fit "$SCALE_FIT" --scale_min "$SCALE_MIN" --scale_max "$SCALE_MAX"
 python -m trainer.slim --delta-from "$BASE" "$OUT/last.pt" "$DELTA"
 # the candidate sees what the shipped model sees: the shipped card's input levels and sharpness (trainer/export.py)
 python -m trainer.export "$OUT/last.pt" --name tinta-base-candidate --out "$OUT/export" \
