@@ -42,3 +42,11 @@ def test_paired_differences_are_taken_photo_by_photo():
     assert mixed["low"] < mixed["mean"] < mixed["high"] and 0 < mixed["share_above"] < 1
     with pytest.raises(ValueError, match="same photos"):
         paired(old, old[:3])
+
+
+def test_by_group_means_each_groups_own_photos():
+    from trainer.hint_study import by_group
+
+    photos = ["cities/a.jpg", "faces/b.jpg", "cities/c.jpg"]
+    got = by_group(photos, {5: [-1.0, 2.0, 0.0], 10: [1.0, 4.0, 3.0]})
+    assert got == {"cities": {5: -0.5, 10: 2.0}, "faces": {5: 2.0, 10: 4.0}}
