@@ -89,6 +89,17 @@ def test_the_global_gain_follows_the_hints_chroma_magnitude_not_their_hue():
     assert propagate.global_gain(x[:, :1], 1.2 * x[:, :1], w[:1]) < 1.15    # one pixel is weak evidence (1.1)
 
 
+def test_a_recolour_says_nothing_about_the_photos_saturation():
+    """A gray dab, or a vivid one of another hue, changes what it covers, not how vivid the rest of the photo is."""
+    from engine import propagate
+    x = np.stack([np.full(300, 18.0), np.full(300, 12.0)])  # a red-orange coat at 300 hinted pixels
+    w = np.ones(300)
+    assert propagate.global_gain(x, np.zeros_like(x), w) == pytest.approx(1.0)           # painted gray
+    assert propagate.global_gain(x, np.stack([-x[1], x[0]]) * 3.0, w) == pytest.approx(1.0)  # vivid, at right angles
+    assert propagate.global_gain(x, np.stack([x[0], -x[1]]) * 2.0, w) > 1.0  # a hue 67 degrees off has some say
+    assert propagate.global_gain(x, 1.4 * x, w) == pytest.approx(1.4, abs=0.01)          # its own hue: full say
+
+
 def test_a_hint_scales_the_chroma_beyond_an_edge_it_does_not_cross(blind):
     """What the local spreading stops at an edge, the global gain still reaches, as a scale of the model's chroma."""
     from engine import propagate
