@@ -49,6 +49,9 @@ CKPT=${CKPT:-1000}  # steps between checkpoints; each also validates (16-29 s on
 DEADLINE_S=${DEADLINE_S:-0}  # 0: no deadline
 DETAIL=${DETAIL:-0.5}  # share of crops shown crisper or softer (trainer/detail_jitter.py): users' photos are crisper
 # than the 144-px training JPEGs; on a CPU fine-tune 0.5 kept crisp photos' colour (docs/cpu-finetune-tinta-base.md)
+SCALE_FIT=${SCALE_FIT:-false}  # true: crops framed as the engine frames a photo (--scale_fit, zoom SCALE_MIN-MAX on
+SCALE_MIN=${SCALE_MIN:-1.0}    # that); a CPU fine-tune of the last blocks so framed was further on Lite0, closer on
+SCALE_MAX=${SCALE_MAX:-1.6}    # Lite2 (docs/cpu-finetune-tinta-base.md, 2026-12-02): untested over the whole encoder
 export PYTHONUNBUFFERED=1
 mkdir -p "$OUT" "$WORK"
 if [[ "$PACK" == *.gz ]]; then  # unpacked where the run works, not beside the carried copy
@@ -66,7 +69,8 @@ PY
 # fed the H200 only 1.7k crops/s. Near-gray photos are dropped. The log's crops_per_s tells the rate.
 common=(--data "$PACK" --batch "$BATCH" --workers "$WORKERS" --crop 128 --log_every 25 --ckpt_every "$CKPT"
         --prior_images 4000 --val_images 512 --min_colourfulness 10 --seg_classes "$SEG" --scene_head "$SCENE"
-        --stem_hints "$STEM_HINTS" --detail_jitter "$DETAIL")
+        --stem_hints "$STEM_HINTS" --detail_jitter "$DETAIL" --scale_fit "$SCALE_FIT" --scale_min "$SCALE_MIN"
+        --scale_max "$SCALE_MAX")
 base=(--out "$WORK/base" --lr "$LR" $( [ -n "$INIT" ] && echo --init_from "$INIT" --warmup 100 || echo --warmup 300 ))
 # The stage's limit leaves room for its start-up (decoding, prior: ~1 minute); SIGTERM from `timeout` makes the
 # trainer save the steps done and end (a device call's limit once cut a run that had not saved).
