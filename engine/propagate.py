@@ -85,6 +85,10 @@ GAIN_AGREEMENT = 1.0  # 0: every hinted pixel has its full say, as before 2026-1
 # +0.68/+0.51) and break the rule. LOCAL_WEIGHT 0 is the engine before this field.
 # Re-checked with the field on (same photos): SIGMA_L 1.5 or 3, HINT_WEIGHT 200, decay 0.08 or 0.12 move no count by
 # more than 0.07 dB (sigma 3: +0.04 at 5 hints, -0.07 at 100), so the other settings stay.
+# With the hue-agreeing gain (2026-12-02, later; 120 photos): a pull that falls off at max(SIGMA_L, k x the local 3 x 3
+# std of L*), as Levin et al.'s affinity does, so that colour crosses texture, lost at 5 hints and more: k 0.5
+# +1.43/+0.89/+0.84/+0.45/+0.30 dB over Levin, k 1 +1.47/+0.86/+0.72/-0.12/-0.44, against +1.36/+0.92/+0.90/+0.61/
+# +0.47 without it; it helped cities and streets at one hint only. Not kept.
 LOCAL_WEIGHT = 1.0
 LOCAL_DECAY = 0.1
 
