@@ -217,10 +217,13 @@ class Colorizer:
         return Prediction(ab, out.get("ab_reg"), out.get("prob"), out.get("ab"))
 
     def forget_encoded(self) -> None:
-        """Drop the encoder answers kept for recent photos (engine/split.py), as if no photo had been seen."""
+        """Drop the encoder answers kept for recent photos (engine/split.py, and the variant sampler's), as if no photo
+        had been seen."""
         if self._session is not None:
             with self._encoded_lock:
                 self._encoded.clear()
+        if self._sampler is not None:
+            self._sampler.forget_encoded()
 
     def _encode(self, encoder, L: np.ndarray) -> dict[str, np.ndarray]:
         """The encoder part's outputs for L (N x 1 x H x W float32), kept for the last ENCODED_KEEP inputs: every

@@ -6,7 +6,10 @@ z ~ N(0, spread^2 I) from their own seed, so `seed` alone reproduces one; varian
 """
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -26,6 +29,10 @@ MAX_VARIANTS = 64  # one decoder batch holds N copies of the stride-4 maps
 # Below this many pixels the variants render side by side, one per core (a 500 x 500 photo: 8 variants 1.66-1.93x
 # one colorization, against 2.24x when each is split into bands instead).
 SIDE_BY_SIDE_PIXELS = 1 << 18
+# The encoder's answers kept, by input: a photo's next set of variants, "more like this", a re-render of one variant
+# and the reference matcher ask again for the same photo and hints, and the encoder (the default network again) is
+# about 30% of a set of 8 (docs/history-speed.md). Two: a set with hints and its protect regions' plain answer.
+ENCODED_KEEP = 2
 
 
 @dataclass(frozen=True)
@@ -72,20 +79,44 @@ class Sampler:
             raise ModelError(f"{card.card_path}: ONNX Runtime cannot load the variant model ({str(exc)[:120]})") \
                 from None
         self._enc_out = [o.name for o in self._enc.get_outputs()]
+        self._encoded: OrderedDict = OrderedDict()
+        self._encoded_lock = threading.Lock()
         self._dec_in = [i.name for i in self._dec.get_inputs()]
         if "z" not in self._dec_in or [o.name for o in self._dec.get_outputs()][:1] != ["ab"]:
             raise ModelError(f"{card.files['decoder'][0]}: decoder lacks the z input or the ab output")
 
     def encode(self, L: np.ndarray, hint_ab: np.ndarray | None, hint_mask: np.ndarray | None) -> dict:
-        """L 1 x 1 x Hp x Wp float32 (L* 0..100; hints alike, or None) -> the decoder's feature feeds."""
+        """L 1 x 1 x Hp x Wp float32 (L* 0..100; hints alike, or None) -> the decoder's feature feeds (a new dict of
+        read-only arrays, shared with the answer kept for the next call with the same inputs)."""
         _, _, h, w = L.shape
         hint_ab = np.zeros((1, 2, h, w), np.float32) if hint_ab is None else hint_ab
         hint_mask = np.zeros((1, 1, h, w), np.float32) if hint_mask is None else hint_mask
         feeds = {"L": np.ascontiguousarray(L, np.float32), "hint_ab": np.ascontiguousarray(hint_ab, np.float32),
                  "hint_mask": np.ascontiguousarray(hint_mask, np.float32)}
+        digest = hashlib.blake2b(digest_size=16)
+        for a in feeds.values():
+            digest.update(repr(a.shape).encode())
+            digest.update(a.data)
+        key = digest.digest()
+        with self._encoded_lock:
+            hit = self._encoded.get(key)
+            if hit is not None:
+                self._encoded.move_to_end(key)
+                return dict(hit)
         feats = dict(zip(self._enc_out, self._enc.run(self._enc_out, feeds)))
-        feats["L"] = feeds["L"]
-        return feats
+        feats["L"] = feeds["L"].copy()  # the caller's own array may come through ascontiguousarray unchanged
+        for a in feats.values():
+            a.flags.writeable = False  # kept for the next call: a write would change its answer
+        with self._encoded_lock:
+            self._encoded[key] = feats
+            while len(self._encoded) > ENCODED_KEEP:
+                self._encoded.popitem(last=False)
+        return dict(feats)
+
+    def forget_encoded(self) -> None:
+        """Drop the encoder answers kept (ENCODED_KEEP), as if no photo had been seen."""
+        with self._encoded_lock:
+            self._encoded.clear()
 
     def decode(self, feats: dict, z: np.ndarray, temperature: float) -> np.ndarray:
         """z N x D float32 -> ab N x 2 x Hp x Wp float32, one decoder run for all N."""

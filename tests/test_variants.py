@@ -365,3 +365,32 @@ def test_variant_evaluation_scores_samples_on_both_judges(models, tmp_path):
     assert replace(rep, frechet2_base=100.0, frechet2_samples=114.0).goals()[key]
     assert not replace(rep, frechet2_base=100.0, frechet2_samples=116.0).goals()[key]
     assert key not in replace(rep, frechet2_base=None, frechet2_samples=None).goals()
+
+
+def test_the_sampler_encodes_a_photo_once_for_its_next_sets(vae):
+    """A second set, "more like this" and a re-render reuse the encoder's answer; new hints or a new photo do not."""
+    from engine.hints import Hint
+
+    img = gradient_image(80, 112)
+    vae.forget_encoded()
+    sampler = vae.variant_sampler()
+    runs = []
+    real = sampler._enc.run
+    sampler._enc = type("Counting", (), {"run": lambda self, *a: runs.append(1) or real(*a),
+                                         "get_outputs": lambda self: []})()
+    first = vae.variants(img, 3, seed=5)
+    again = vae.variants(img, 3, seed=5)
+    near = vae.more_like(first[1], n=2, seed=1)
+    assert len(runs) == 1 and len(near) == 2
+    for x, y in zip(first, again):
+        np.testing.assert_array_equal(x.result.rgb, y.result.rgb)
+    hinted = vae.variants(img, 2, seed=5, hints=[Hint(30, 40, "#c04020", 2)])
+    assert len(runs) == 2 and not np.array_equal(hinted[0].result.rgb, first[0].result.rgb)
+    vae.variants(gradient_image(80, 112)[::-1].copy(), 1, seed=5)
+    assert len(runs) == 3
+    vae.forget_encoded()
+    vae.variants(img, 1, seed=5)
+    assert len(runs) == 4
+    feats = sampler.encode(np.zeros((1, 1, 32, 32), np.float32), None, None)
+    with pytest.raises(ValueError, match="read-only"):
+        feats[sampler._enc_out[0]][...] = 0
