@@ -48,9 +48,9 @@ INIT_INTERP = cv2.INTER_NEAREST
 # Re-measured with tinta-base 1.6 (two working sizes, x2 knee 40; same 60 photos): 0.8-1.25 +1.13/+0.51/+0.72/+0.28/
 # +0.21, 0.7-1.25 +1.25/+0.65/+0.82/+0.36/+0.29, 0.6-1.25 (and 0.5, 0.4) +1.26/+0.74/+0.85/+0.40/+0.33; the
 # narrow range stays for the same reason, and is above Levin at every count there too.
-# Since 2026-12-02 (later; with tinta-base 2.1) a hinted pixel has a say in the gain only as far as its hue agrees with the model's
-# there (GAIN_AGREEMENT: the cosine of the angle between the two chroma vectors, from 0 at a right angle, and none below
-# 4 ab of chroma, where a hue means nothing). A gray dab or a dab of another hue is a recolour and says nothing about
+# Since 2026-12-02 (later; with tinta-base 2.1) a hinted pixel has a say in the gain only as far as its hue agrees
+# with the model's there (GAIN_AGREEMENT: the cosine of the angle between the two chroma vectors, from 0 at a right
+# angle, and none below 4 ab of chroma, where a hue means nothing). A gray dab or a dab of another hue is a recolour and says nothing about
 # how vivid the rest of the photo should be, so it no longer pales the photo (a gray coat: x0.8 before), and the
 # range could widen for the hints that do agree. On the validation split (trainer/hint_study.py, 120 photos, over
 # Levin at 1/5/10/50/100 hints): 0.8-1.25 without agreement (shipped until then) +1.23/+0.71/+0.72/+0.53/+0.43 dB,

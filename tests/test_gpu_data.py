@@ -168,7 +168,7 @@ def test_device_batches_train_the_segmentation_head_on_the_photos_that_have_maps
 
 
 def _stripes():
-    """144 x 200: red rows at the top, blue at the bottom, gray between; a crop holding the whole short side shows both."""
+    """144 x 200: red rows at the top, blue at the bottom, gray between; a crop of the whole short side shows both."""
     a = np.full((144, 200, 3), 120, np.uint8)
     a[:12] = (220, 20, 20)
     a[-12:] = (20, 20, 220)

@@ -78,7 +78,7 @@ class PhotoBank:
         return F.grid_sample(src, grid, mode="bilinear", padding_mode="border", align_corners=False).clamp(0, 1)
 
     def _grid(self, idx: torch.Tensor, crop: int, scale, gen, fit: bool = False) -> torch.Tensor:
-        """The sampling grid [B,crop,crop,2] of a batch of random crops (see crops; `fit` as trainer.data.base_factor)."""
+        """The sampling grid [B,crop,crop,2] of a batch of random crops (see crops; `fit`: trainer.data.base_factor)."""
         dev = self.device
         hw = self.sizes[idx].float()
         b = len(idx)

@@ -86,7 +86,8 @@ def levin_means(cases: list[dict]) -> dict[int, float]:
 def by_group(photos: list[str], diff: dict[int, list[float]]) -> dict[str, dict[int, float]]:
     """Mean per-photo differences (count -> one per photo, in `photos` order) for each photo group ('<group>/...').
     The split mixes groups whose hint scores differ a lot (validation, 2.1 at 10 hints with the gain before
-    2026-12-02: houses +1.2 dB over Levin, cities -0.6), and the evaluation sets resemble some groups more than others."""
+    2026-12-02: houses +1.2 dB over Levin, cities -0.6), and the evaluation sets resemble some groups more than
+    others."""
     groups: dict[str, list[int]] = {}
     for i, name in enumerate(photos):
         groups.setdefault(name.split("/", 1)[0], []).append(i)
