@@ -50,9 +50,9 @@ INIT_INTERP = cv2.INTER_NEAREST
 # narrow range stays for the same reason, and is above Levin at every count there too.
 # Since 2026-12-02 (later; with tinta-base 2.1) a hinted pixel has a say in the gain only as far as its hue agrees
 # with the model's there (GAIN_AGREEMENT: the cosine of the angle between the two chroma vectors, from 0 at a right
-# angle, and none below 4 ab of chroma, where a hue means nothing). A gray dab or a dab of another hue is a recolour and says nothing about
-# how vivid the rest of the photo should be, so it no longer pales the photo (a gray coat: x0.8 before), and the
-# range could widen for the hints that do agree. On the validation split (trainer/hint_study.py, 120 photos, over
+# angle, and none below 4 ab of chroma, where a hue means nothing). A gray dab or a dab of another hue is a
+# recolour and says nothing about how vivid the rest of the photo should be, so it no longer pales the photo (a gray
+# coat: x0.8 before), and the range could widen for the hints that do agree. On the validation split (trainer/hint_study.py, 120 photos, over
 # Levin at 1/5/10/50/100 hints): 0.8-1.25 without agreement (shipped until then) +1.23/+0.71/+0.72/+0.53/+0.43 dB,
 # with it +1.20/+0.71/+0.71/+0.53/+0.43; 0.6-1.5 +1.36/+0.92/+0.90/+0.61/+0.47 (paired with the shipped: +0.13/+0.21/
 # +0.18/+0.08/+0.04 dB, above in 96-100% of draws); 0.5-2 +1.36/+0.93/+0.91/+0.61/+0.47; 0.6-1.5 without agreement
