@@ -48,12 +48,12 @@ INIT_INTERP = cv2.INTER_NEAREST
 # Re-measured with tinta-base 1.6 (two working sizes, x2 knee 40; same 60 photos): 0.8-1.25 +1.13/+0.51/+0.72/+0.28/
 # +0.21, 0.7-1.25 +1.25/+0.65/+0.82/+0.36/+0.29, 0.6-1.25 (and 0.5, 0.4) +1.26/+0.74/+0.85/+0.40/+0.33; the
 # narrow range stays for the same reason, and is above Levin at every count there too.
-# Since 2026-12-02 (later; with tinta-base 2.1) a hinted pixel has a say in the gain only as far as its hue agrees
-# with the model's there (GAIN_AGREEMENT: the cosine of the angle between the two chroma vectors, from 0 at a right
-# angle, and none below 4 ab of chroma, where a hue means nothing). A gray dab or a dab of another hue is a
-# recolour and says nothing about how vivid the rest of the photo should be, so it no longer pales the photo (a gray
-# coat: x0.8 before), and the range could widen for the hints that do agree. On the validation split (trainer/hint_study.py, 120 photos, over
-# Levin at 1/5/10/50/100 hints): 0.8-1.25 without agreement (shipped until then) +1.23/+0.71/+0.72/+0.53/+0.43 dB,
+# Since 2026-12-02 (later; with tinta-base 2.1) a hinted pixel has a say in the gain only as far as its hue agrees with
+# the model's there (GAIN_AGREEMENT: the cosine of the angle between the two chroma vectors, from 0 at a right angle,
+# and none below 4 ab of chroma, where a hue means nothing). A gray dab or a dab of another hue is a recolour and says
+# nothing about how vivid the rest of the photo should be, so it no longer pales the photo (a gray coat: x0.8 before),
+# and the range could widen for the hints that do agree. On the validation split (trainer/hint_study.py, 120 photos,
+# over Levin at 1/5/10/50/100 hints): 0.8-1.25 without agreement (shipped until then) +1.23/+0.71/+0.72/+0.53/+0.43 dB,
 # with it +1.20/+0.71/+0.71/+0.53/+0.43; 0.6-1.5 +1.36/+0.92/+0.90/+0.61/+0.47 (paired with the shipped: +0.13/+0.21/
 # +0.18/+0.08/+0.04 dB, above in 96-100% of draws); 0.5-2 +1.36/+0.93/+0.91/+0.61/+0.47; 0.6-1.5 without agreement
 # +1.39/+0.93/+0.91/+0.61/+0.48, which a gray dab would pale by 40%. Each connected stroke counted as one piece of
@@ -61,8 +61,8 @@ INIT_INTERP = cv2.INTER_NEAREST
 # +1.15/+0.85/+0.86, +1.01/+0.79/+0.82, +0.88/+0.70/+0.77 at 1/5/10 hints. What remains is that one stroke of the
 # model's own hue, much more (or less) vivid, scales the photo's chroma by up to x1.5 (x0.6): the stroke says the
 # model's saturation is off, and a few hints are the only evidence of that there is. Around the pick (same photos):
-# GAIN_PRIOR 0.5 +0.05/+0.01/+0.01 dB at 1/5/10 hints, 2 -0.08/-0.03/-0.01; ranges 0.5-1.5 and 0.6-1.75 within 0.01.
-# The prior stays at 1: a weaker one lets a single small dab move the whole photo more, for 0.05 dB at one hint.
+# GAIN_PRIOR 0.5 +0.05/+0.01/+0.01 dB at 1/5/10 hints, 2 -0.08/-0.03/-0.01; ranges 0.5-1.5 and 0.6-1.75 within 0.01. The
+# prior stays at 1: a weaker one lets a single small dab move the whole photo more, for 0.05 dB at one hint.
 GAIN_PRIOR = 1.0
 GAIN_RANGE = (0.6, 1.5)
 GAIN_AGREEMENT = 1.0  # 0: every hinted pixel has its full say, as before 2026-12-02
