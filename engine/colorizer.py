@@ -1,12 +1,10 @@
 """Colorizer: luminance in, network at a working size, edge-aware chroma upsampling, sRGB out."""
 from __future__ import annotations
 
-import hashlib
 import math
 import threading
 import time
 import warnings
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import cv2
@@ -19,6 +17,7 @@ from . import variants as sampling
 from .color import luminance
 from .errors import ModelError, ProviderError
 from .hints import Hint, check_inside, hints_to_inputs
+from .kept import Kept
 from . import precision as _precision
 from . import pruning
 from .split import SplitWarning
@@ -150,8 +149,7 @@ class Colorizer:
         if "ab" not in self._outputs:
             raise ModelError(f"{path}: model has no 'ab' output")
         self._fast = {o.name for o in self._session.get_outputs()}
-        self._encoded: OrderedDict[tuple, dict] = OrderedDict()
-        self._encoded_lock = threading.Lock()
+        self._encoded = Kept(ENCODED_KEEP)
 
     def _session_for(self, names) -> "object":
         """The cut-down session when it computes `names`, else the whole graph's, opened on first need."""
@@ -220,25 +218,19 @@ class Colorizer:
         """Drop the encoder answers kept for recent photos (engine/split.py, and the variant sampler's), as if no photo
         had been seen."""
         if self._session is not None:
-            with self._encoded_lock:
-                self._encoded.clear()
+            self._encoded.clear()
         if self._sampler is not None:
             self._sampler.forget_encoded()
 
     def _encode(self, encoder, L: np.ndarray) -> dict[str, np.ndarray]:
         """The encoder part's outputs for L (N x 1 x H x W float32), kept for the last ENCODED_KEEP inputs: every
         stroke on a photo asks again for the same L at each working size."""
-        key = (L.shape, hashlib.blake2b(np.ascontiguousarray(L), digest_size=16).digest())
-        with self._encoded_lock:
-            hit = self._encoded.get(key)
-            if hit is not None:
-                self._encoded.move_to_end(key)
-                return hit
+        key = Kept.key(L)
+        hit = self._encoded.get(key)
+        if hit is not None:
+            return hit
         out = dict(zip((o.name for o in encoder.get_outputs()), encoder.run(None, {"L": L})))
-        with self._encoded_lock:
-            self._encoded[key] = out
-            while len(self._encoded) > ENCODED_KEEP:
-                self._encoded.popitem(last=False)
+        self._encoded.put(key, out)
         return out
 
     def working_shape(self, shape: tuple[int, int], size: int | None = None) -> tuple[int, int]:

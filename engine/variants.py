@@ -6,10 +6,7 @@ z ~ N(0, spread^2 I) from their own seed, so `seed` alone reproduces one; varian
 """
 from __future__ import annotations
 
-import hashlib
 import math
-import threading
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -19,6 +16,7 @@ import numpy as np
 from . import decoding, render
 from .errors import ModelError
 from .hints import Hint
+from .kept import Kept
 from .models import ModelCard, find_card, verify
 from .providers import physical_cores, session_for
 
@@ -79,8 +77,7 @@ class Sampler:
             raise ModelError(f"{card.card_path}: ONNX Runtime cannot load the variant model ({str(exc)[:120]})") \
                 from None
         self._enc_out = [o.name for o in self._enc.get_outputs()]
-        self._encoded: OrderedDict = OrderedDict()
-        self._encoded_lock = threading.Lock()
+        self._encoded = Kept(ENCODED_KEEP)
         self._dec_in = [i.name for i in self._dec.get_inputs()]
         if "z" not in self._dec_in or [o.name for o in self._dec.get_outputs()][:1] != ["ab"]:
             raise ModelError(f"{card.files['decoder'][0]}: decoder lacks the z input or the ab output")
@@ -93,30 +90,20 @@ class Sampler:
         hint_mask = np.zeros((1, 1, h, w), np.float32) if hint_mask is None else hint_mask
         feeds = {"L": np.ascontiguousarray(L, np.float32), "hint_ab": np.ascontiguousarray(hint_ab, np.float32),
                  "hint_mask": np.ascontiguousarray(hint_mask, np.float32)}
-        digest = hashlib.blake2b(digest_size=16)
-        for a in feeds.values():
-            digest.update(repr(a.shape).encode())
-            digest.update(a.data)
-        key = digest.digest()
-        with self._encoded_lock:
-            hit = self._encoded.get(key)
-            if hit is not None:
-                self._encoded.move_to_end(key)
-                return dict(hit)
+        key = Kept.key(*feeds.values())
+        hit = self._encoded.get(key)
+        if hit is not None:
+            return dict(hit)
         feats = dict(zip(self._enc_out, self._enc.run(self._enc_out, feeds)))
         feats["L"] = feeds["L"].copy()  # the caller's own array may come through ascontiguousarray unchanged
         for a in feats.values():
             a.flags.writeable = False  # kept for the next call: a write would change its answer
-        with self._encoded_lock:
-            self._encoded[key] = feats
-            while len(self._encoded) > ENCODED_KEEP:
-                self._encoded.popitem(last=False)
+        self._encoded.put(key, feats)
         return dict(feats)
 
     def forget_encoded(self) -> None:
         """Drop the encoder answers kept (ENCODED_KEEP), as if no photo had been seen."""
-        with self._encoded_lock:
-            self._encoded.clear()
+        self._encoded.clear()
 
     def decode(self, feats: dict, z: np.ndarray, temperature: float) -> np.ndarray:
         """z N x D float32 -> ab N x 2 x Hp x Wp float32, one decoder run for all N."""
