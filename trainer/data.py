@@ -217,7 +217,7 @@ class ColorDataset(Dataset):
             self._cache[int(i)] = got
             if got is not None:
                 col[int(i)] = colourfulness(_shrunk(got[0], 96))
-            if log and k % 5000 == 0:
+            if log and k and k % 5000 == 0:  # progress, not a count of 0 before the first photo
                 log(f"decoded {k} photos")
         return col
 
