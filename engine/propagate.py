@@ -91,6 +91,21 @@ GAIN_AGREEMENT = 1.0  # 0: every hinted pixel has its full say, as before 2026-1
 # +0.47 without it; it helped cities and streets at one hint only. Not kept.
 LOCAL_WEIGHT = 1.0
 LOCAL_DECAY = 0.1
+# Where the network gave no colour, the hints' own colours reach farther (2026-12-02, evening): LOCAL_DECAY
+# times 1 + REACH_GRAY (1 - chroma / GRAY_CHROMA), so 1.1 long sides where the network's chroma is 0 and LOCAL_DECAY
+# from GRAY_CHROMA up. A region the model left gray has no colour of its own to keep, and a dab there fills it along
+# luminance as Levin et al.'s solve would; a region it coloured stays as the rule above says (the no-edge tests pass
+# unchanged, their models give colour). Chosen on the validation split, within a bound on how far one recolour dab
+# tints a photo (trainer/hint_reach.py, 48 photos, one opposite-hue dab at the centre, mean ab change beyond 0.4 long
+# sides; bound: at most 10% above the shipped 8.57, most of which is the network's own answer to the dab). Over the
+# shipped settings (trainer/hint_study.py, 120 photos, at 1/2/5/10/20/50/100 hints): REACH_GRAY 10 with GRAY_CHROMA 20
+# +0.11/+0.20/+0.26/+0.24/+0.12/+0.04/-0.02 dB (above in 100% of 1,000 paired draws up to 20 hints), far change 9.29;
+# 5/30 +0.10/+0.18/+0.26/+0.26 at 1/2/5/10 (9.27); 3/20 +0.04/+0.07/+0.13/+0.14 (8.78); 20/20 +0.14/+0.26/+0.28/
+# +0.25 (9.62) and 10/30 +0.15/+0.27/+0.31/+0.28 (9.92) break the bound. A uniform LOCAL_DECAY buys as much per unit
+# of far change (0.2: +0.04/+0.06/+0.12/+0.11, 8.75; 0.3: +0.08/+0.15/+0.23/+0.17, 9.18) but tints a coloured
+# region as far as a gray one, which the no-edge tests forbid. REACH_GRAY 0 is the engine before.
+REACH_GRAY = 10.0
+GRAY_CHROMA = 20.0
 
 _SHIFTS = ((0, 1), (1, 0), (1, 1), (1, -1))  # each undirected 8-neighbour edge once
 _TINY = np.float32(1e-30)
@@ -161,19 +176,34 @@ class _Operator:
         return out
 
 
+def _screening(op: _Operator, decay: list, side: int) -> np.ndarray:
+    """mu = 1 / (decay x side)^2 per channel: C x 1 when every decay is one number, else C x P, where an h x w
+    decay map screens each pixel by its own reach (the border keeps the pixel's neighbour's, never 0: a 0 on the
+    diagonal would make the preconditioner divide by it)."""
+    if all(np.ndim(d) == 0 for d in decay):
+        return (1.0 / (np.asarray(decay, np.float32) * np.float32(side)) ** 2)[:, None]
+    mu = np.empty((len(decay), op.size), np.float32)
+    for c, d in enumerate(decay):
+        m = np.broadcast_to(1.0 / (np.asarray(d, np.float32) * np.float32(side)) ** 2, (op.h, op.w))
+        mu[c] = np.pad(m, 1, mode="edge").reshape(-1)
+    return mu
+
+
 def spread(L: np.ndarray, residual: np.ndarray, confidence: np.ndarray, init: np.ndarray | None = None,
            iterations: int | None = None, decay=None) -> np.ndarray:
     """Solve (Lap + mu I + lambda diag(c)) u = lambda c r by Jacobi-preconditioned conjugate gradients.
 
     L: h x w float32 L*; residual: h x w x C; confidence: h x w in [0, 1] (hint coverage). Returns h x w x C.
-    decay: DECAY (None), or one per channel; mu = 1 / (decay * long side)^2. The channels are independent
-    systems solved together (one block-diagonal system, so one set of steps serves them all).
+    decay: DECAY (None), or one per channel, each a number or an h x w map; mu = 1 / (decay * long side)^2. The
+    channels are independent systems solved together (one block-diagonal system, so one set of steps serves them
+    all).
     """
     h, w = L.shape
     op = _Operator(_edge_weights(L.astype(np.float32)))
     C = residual.shape[2]
-    decay = np.broadcast_to(np.asarray(DECAY if decay is None else decay, np.float32), (C,))
-    mu = (1.0 / (decay * np.float32(max(h, w))) ** 2).astype(np.float32)[:, None]
+    if decay is None:
+        decay = DECAY
+    mu = _screening(op, list(decay) if isinstance(decay, (list, tuple)) else [decay] * C, max(h, w))
     lam = op.flat(HINT_WEIGHT * confidence.astype(np.float32)[None])
     diag = op.degree + mu + lam                                   # C x P
     inv_diag = 1.0 / diag
@@ -232,6 +262,13 @@ def _resize(a: np.ndarray, size: tuple[int, int], interpolation: int) -> np.ndar
     return np.concatenate([p.reshape(size[1], size[0], -1) for p in parts], axis=2)
 
 
+def _gray_reach(ab: np.ndarray) -> np.ndarray:
+    """2 x h x w chroma -> h x w multiple of LOCAL_DECAY: 1 where the network gives a colour (chroma >= GRAY_CHROMA),
+    rising linearly to 1 + REACH_GRAY where it gives none."""
+    chroma = np.sqrt(ab[0] * ab[0] + ab[1] * ab[1])
+    return (1.0 + REACH_GRAY * np.clip(1.0 - chroma / np.float32(GRAY_CHROMA), 0.0, 1.0)).astype(np.float32)
+
+
 def follow_hints(L_work: np.ndarray, ab_work: np.ndarray, hint_ab: np.ndarray, hint_mask: np.ndarray) -> np.ndarray:
     """Correct ab_work (2 x h x w) so it meets the hints (hint_ab 2 x h x w, hint_mask h x w, working grid)."""
     if not hint_mask.any():
@@ -250,6 +287,7 @@ def follow_hints(L_work: np.ndarray, ab_work: np.ndarray, hint_ab: np.ndarray, h
     if LOCAL_WEIGHT > 0:
         values += [hint_ab, np.ones((1, h, w), np.float32)]
         decay += [LOCAL_DECAY] * 3
+    far = _gray_reach(ab_work) if LOCAL_WEIGHT > 0 and REACH_GRAY > 0 else None  # h x w, 1 where it has a colour
     stack = np.concatenate(values).transpose(1, 2, 0) * hint_mask[..., None]
     cover = cv2.resize(hint_mask.astype(np.float32), (gw, gh), interpolation=area)
     vals_g = _resize(stack.astype(np.float32), (gw, gh), area) / np.maximum(cover, 1e-6)[..., None]
@@ -260,10 +298,15 @@ def follow_hints(L_work: np.ndarray, ab_work: np.ndarray, hint_ab: np.ndarray, h
     ch, cw = max(2, gh // 4), max(2, gw // 4)
     c_cover = cv2.resize(cover, (cw, ch), interpolation=area)
     c_vals = _resize(vals_g * cover[..., None], (cw, ch), area) / np.maximum(c_cover, 1e-6)[..., None]
+    decay_g, decay_c = decay, decay
+    if far is not None:
+        far_g = cv2.resize(far, (gw, gh), interpolation=area)
+        decay_g = decay[:2] + [LOCAL_DECAY * far_g] * 3
+        decay_c = decay[:2] + [LOCAL_DECAY * cv2.resize(far_g, (cw, ch), interpolation=area)] * 3
     coarse = spread(cv2.resize(Lg, (cw, ch), interpolation=area), c_vals, np.clip(c_cover * 16.0, 0.0, 1.0),
-                    decay=decay)
+                    decay=decay_c)
     init = _resize(coarse, (gw, gh), INIT_INTERP)
-    u = spread(Lg, vals_g, conf, init=init, iterations=FINE_ITERATIONS, decay=decay)
+    u = spread(Lg, vals_g, conf, init=init, iterations=FINE_ITERATIONS, decay=decay_g)
     up = _resize(u, (w, h), cv2.INTER_LINEAR).transpose(2, 0, 1)
     out = ab_work + up[:2]
     if LOCAL_WEIGHT > 0:

@@ -205,3 +205,45 @@ def test_edge_weights_hold_no_subnormal_floats():
     tiny = np.finfo(np.float32).tiny
     assert not ((weights > 0) & (weights < tiny)).any()
     assert (weights > 0).sum() > weights.size // 2          # the flat parts still pull
+
+
+def test_hints_reach_farther_where_the_network_gave_no_colour(monkeypatch):
+    """A dab fills a region the model left gray farther than one it coloured (engine/propagate.py, REACH_GRAY); the
+    coloured region keeps exactly the reach it had."""
+    from engine import propagate
+    L = np.full((64, 256), 50, np.float32)
+    mask = np.zeros((64, 256), np.float32)
+    mask[30:35, 4:9] = 1
+    hint_ab = np.zeros((2, 64, 256), np.float32)
+    hint_ab[1][mask > 0] = -40
+    gray = np.zeros((2, 64, 256), np.float32)
+    vivid = gray.copy()
+    vivid[0] = 30  # a hue at right angles to the hint's, so the global gain leaves it alone
+
+    def far_off_hint(ab_work, reach):
+        """How far from the hint's colour the answer is, half a photo away."""
+        monkeypatch.setattr(propagate, "REACH_GRAY", reach)
+        out = propagate.follow_hints(L, ab_work, hint_ab, mask)
+        return float(np.hypot(out[0], out[1] + 40)[:, 120:136].mean())
+
+    assert propagate.REACH_GRAY > 0
+    assert far_off_hint(gray, propagate.REACH_GRAY) < 0.5 * far_off_hint(gray, 0.0)  # 0.7 and 5.5 ab
+    assert far_off_hint(vivid, propagate.REACH_GRAY) == pytest.approx(far_off_hint(vivid, 0.0), abs=1e-4)
+
+
+def test_spread_takes_a_decay_map_per_pixel():
+    """A decay map screens each pixel by its own reach: a constant map is that number, and a longer reach on one
+    side carries the value farther there."""
+    from engine import propagate
+    L = np.full((32, 96), 50, np.float32)
+    conf = np.zeros((32, 96), np.float32)
+    conf[14:18, 46:50] = 1
+    values = np.zeros((32, 96, 1), np.float32)
+    values[14:18, 46:50] = 10
+    scalar = propagate.spread(L, values, conf, iterations=2000, decay=[0.05])
+    np.testing.assert_allclose(propagate.spread(L, values, conf, iterations=2000, decay=[np.full((32, 96), 0.05)]),
+                               scalar, atol=1e-3)
+    sided = np.full((32, 96), 0.05, np.float32)
+    sided[:, 48:] = 0.5
+    u = propagate.spread(L, values, conf, iterations=2000, decay=[sided])[16, :, 0]
+    assert u[80] > 3 * u[15] and u[15] == pytest.approx(scalar[16, 15, 0], rel=0.5)

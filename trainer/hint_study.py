@@ -24,7 +24,8 @@ from trainer import metrics
 from trainer.eval_photos import Photo, sample_hints
 
 SETTINGS = ("GRID_SIDE", "SIGMA_L", "DECAY", "HINT_WEIGHT", "ITERATIONS", "FINE_ITERATIONS", "GAIN_PRIOR",
-            "GAIN_AGREEMENT", "GAIN_RANGE", "LOCAL_WEIGHT", "LOCAL_DECAY", "INIT_INTERP")
+            "GAIN_AGREEMENT", "GAIN_RANGE", "LOCAL_WEIGHT", "LOCAL_DECAY", "REACH_GRAY",
+            "GRAY_CHROMA", "INIT_INTERP")
 COUNTS = (1, 5, 10, 50, 100)
 
 
