@@ -18,11 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import propagate
 from engine.color import lab_to_srgb
 from engine.hints import Hint
 from engine.io.atomic import write_atomic
-from trainer.hint_study import SETTINGS
+from trainer.hint_study import propagation_settings
 
 DAB_CHROMA = 25.0   # ab: an opposite hue at least this vivid
 FAR = 0.4           # long sides: "far from the dab"
@@ -47,36 +46,30 @@ def opposite_dab(L_work: np.ndarray, ab_work: np.ndarray, full_shape: tuple[int,
 def prepare(colorizer, photos) -> list[dict]:
     """Per photo: the dabbed job, the network's answer to it, the undabbed chroma, and the distance map."""
     cases = []
+    def answer(job):
+        return colorizer.predict(job.L_pad[None, None], job.hint_ab, job.hint_mask, job.temperature).ab[0]
+
     for p in photos:
-        plain = colorizer.colorize(p.gray)
         job0 = colorizer.prepare(p.gray)
-        dab = opposite_dab(job0.L_work, plain.ab_work, p.gray.shape[:2])
+        plain = colorizer.chroma(job0, answer(job0)).ab_work   # what the photo shows without the dab
+        dab = opposite_dab(job0.L_work, plain, p.gray.shape[:2])
         job = colorizer.prepare(p.gray, hints=[dab])
-        ab = colorizer.predict(job.L_pad[None, None], job.hint_ab, job.hint_mask, job.temperature).ab[0]
+        ab = answer(job)
         h, w = job.L_work.shape
         yy, xx = np.mgrid[0:h, 0:w]
         dist = np.hypot(yy - h // 2, xx - w // 2) / max(h, w)
-        cases.append({"job": job, "ab": ab, "plain": plain.ab_work, "dist": dist})
+        cases.append({"job": job, "ab": ab, "plain": plain, "dist": dist})
     return cases
 
 
 def measure(colorizer, cases: list[dict], settings: dict | None = None) -> dict[str, float]:
     """Mean ab change far from and near the dab, over the cases, with engine.propagate's settings replaced."""
-    unknown = set(settings or {}) - set(SETTINGS)
-    if unknown:
-        raise ValueError(f"unknown propagation settings: {', '.join(sorted(unknown))}")
-    saved = {k: getattr(propagate, k) for k in SETTINGS}
     far, near = [], []
-    try:
-        for k, v in (settings or {}).items():
-            setattr(propagate, k, type(saved[k])(v))
+    with propagation_settings(settings):
         for c in cases:
             change = np.hypot(*(colorizer.chroma(c["job"], c["ab"]).ab_work - c["plain"]))
             far.append(float(change[c["dist"] > FAR].mean()))
             near.append(float(change[c["dist"] < NEAR].mean()))
-    finally:
-        for k, v in saved.items():
-            setattr(propagate, k, v)
     return {"far": float(np.mean(far)), "near": float(np.mean(near)), "far_per_photo": far}
 
 

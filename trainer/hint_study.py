@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +25,7 @@ from trainer import metrics
 from trainer.eval_photos import Photo, sample_hints
 
 SETTINGS = ("GRID_SIDE", "SIGMA_L", "DECAY", "HINT_WEIGHT", "ITERATIONS", "FINE_ITERATIONS", "GAIN_PRIOR",
-            "GAIN_AGREEMENT", "GAIN_RANGE", "LOCAL_WEIGHT", "LOCAL_DECAY", "REACH_GRAY",
-            "GRAY_CHROMA", "INIT_INTERP")
+            "GAIN_AGREEMENT", "GAIN_RANGE", "LOCAL_WEIGHT", "LOCAL_DECAY", "REACH_GRAY", "GRAY_CHROMA", "INIT_INTERP")
 COUNTS = (1, 5, 10, 50, 100)
 
 
@@ -46,9 +46,9 @@ def prepare(colorizer, photos: list[Photo], counts=COUNTS, levin: bool = True) -
     return cases
 
 
-def score_photos(colorizer, cases: list[dict], settings: dict | None = None) -> dict[int, list[float]]:
-    """PSNR per photo (in the cases' order) and hint count, with engine.propagate's settings replaced by `settings`
-    for the run."""
+@contextmanager
+def propagation_settings(settings: dict | None):
+    """engine.propagate's settings replaced by `settings` (names from SETTINGS) inside the block, put back after."""
     unknown = set(settings or {}) - set(SETTINGS)
     if unknown:
         raise ValueError(f"unknown propagation settings: {', '.join(sorted(unknown))}")
@@ -56,13 +56,20 @@ def score_photos(colorizer, cases: list[dict], settings: dict | None = None) -> 
     try:
         for k, v in (settings or {}).items():
             setattr(propagate, k, type(saved[k])(v))
-        got: dict[int, list[float]] = {}
-        for c in cases:
-            rgb = colorizer.finish(c["job"], c["ab"]).rgb
-            got.setdefault(c["n"], []).append(metrics.psnr(np.asarray(rgb), c["photo"].rgb))
+        yield
     finally:
         for k, v in saved.items():
             setattr(propagate, k, v)
+
+
+def score_photos(colorizer, cases: list[dict], settings: dict | None = None) -> dict[int, list[float]]:
+    """PSNR per photo (in the cases' order) and hint count, with engine.propagate's settings replaced by `settings`
+    for the run."""
+    got: dict[int, list[float]] = {}
+    with propagation_settings(settings):
+        for c in cases:
+            rgb = colorizer.finish(c["job"], c["ab"]).rgb
+            got.setdefault(c["n"], []).append(metrics.psnr(np.asarray(rgb), c["photo"].rgb))
     return got
 
 
