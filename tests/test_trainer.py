@@ -341,12 +341,31 @@ def test_the_perceptual_loss_is_zero_for_the_truth_and_grows_as_colour_departs_f
     assert float(ab.grad.abs().sum()) > 0 and all(not p.requires_grad for p in loss.parameters())
 
 
+def test_the_pooled_feature_loss_is_zero_for_the_truth_and_grows_as_colour_departs_from_it():
+    from trainer.gpu_data import rgb_to_lab
+    from trainer.perceptual import PerceptualLoss
+
+    rng = np.random.default_rng(3)
+    rgb = torch.as_tensor(np.stack([_photo(rng, 64, 64) for _ in range(2)])).permute(0, 3, 1, 2).float() / 255
+    lab = rgb_to_lab(rgb)
+    L, ab = lab[:, :1], lab[:, 1:]
+    loss = PerceptualLoss(pooled=True)
+    maps, pooled = loss.terms(L, ab, rgb)
+    assert float(maps) < 1e-6 and float(pooled) < 1e-6
+    pale, gray = float(loss.terms(L, 0.5 * ab, rgb)[1]), float(loss.terms(L, 0 * ab, rgb)[1])
+    assert 0 < pale < gray
+    assert float(loss.terms(L, 0.5 * ab, rgb)[0]) == pytest.approx(float(PerceptualLoss()(L, 0.5 * ab, rgb)), rel=1e-5)
+    ab = ab.clone().requires_grad_(True)
+    loss.terms(L, 0.5 * ab, rgb)[1].backward()
+    assert float(ab.grad.abs().sum()) > 0
+
+
 def test_the_perceptual_term_trains_with_the_others(tmp_path, shard):
     _train(["--data", str(shard), "--crop", "64", "--batch", "4", "--workers", "0", "--prior_images", "8",
-            "--val_images", "2", "--log_every", "1", "--max_steps", "2", "--w_perc", "0.5",
+            "--val_images", "2", "--log_every", "1", "--max_steps", "2", "--w_perc", "0.5", "--w_sem", "0.5",
             "--out", str(tmp_path / "p")])
     rows = [json.loads(x) for x in (tmp_path / "p" / "log.jsonl").read_text().splitlines()]
-    assert all(r["perc"] > 0 for r in rows if r["kind"] == "train")
+    assert all(r["perc"] > 0 and r["sem"] > 0 for r in rows if r["kind"] == "train")
 
 
 def test_sigterm_saves_the_steps_done_and_ends(tmp_path, shard, monkeypatch):

@@ -59,6 +59,7 @@ class TrainConfig:
     critic_lr: float = 2e-4
     critic_width: int = 32
     w_perc: float = 0.0           # >0: a perceptual loss on EfficientNet-Lite1 feature maps (trainer/perceptual.py)
+    w_sem: float = 0.0            # >0: Lite1's pooled feature matched too (trainer/perceptual.py, pooled=True)
     # optimisation
     batch: int = 32
     lr: float = 1e-3

@@ -299,9 +299,9 @@ class Trainer:
         prior = np.asarray(self.state["prior"], np.float32)
         self.class_w = torch.as_tensor(rebalance_weights(prior, cfg.rebalance_lambda), device=self.device)
         self.perceptual = None
-        if cfg.w_perc > 0:
+        if cfg.w_perc > 0 or cfg.w_sem > 0:
             from trainer.perceptual import PerceptualLoss
-            self.perceptual = PerceptualLoss().to(self.device)
+            self.perceptual = PerceptualLoss(pooled=cfg.w_sem > 0).to(self.device)
         self.teacher = None
         if cfg.scene_head:
             self.teacher = load_pretrained(EfficientNetLite0()).to(self.device).eval().requires_grad_(False)
@@ -460,7 +460,11 @@ class Trainer:
             terms["seg"] = cfg.w_seg * losses.seg_loss(out["seg"], b["seg"])
         if self.perceptual is not None:
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cuda):
-                terms["perc"] = cfg.w_perc * self.perceptual(L, out["ab_reg"], b["rgb"]).float()
+                perc, sem = self.perceptual.terms(L, out["ab_reg"], b["rgb"])
+            if cfg.w_perc > 0:
+                terms["perc"] = cfg.w_perc * perc.float()
+            if cfg.w_sem > 0:
+                terms["sem"] = cfg.w_sem * sem.float()
         if self.critic is not None:
             from trainer.adversarial import adv_weight, generator_loss
             w = adv_weight(step, cfg.adv_start, cfg.adv_ramp, cfg.w_adv)

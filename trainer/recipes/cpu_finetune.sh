@@ -47,6 +47,7 @@ REG_REBALANCE=${REG_REBALANCE:-0}  # the regression loss's rarity weighting (tra
 W_ADV=${W_ADV:-0}          # >0: a short adversarial stage, a patch critic on the regression colours (trainer/adversarial.py);
                            # 0.05 and 0.2 from 1.2 were level or worse on the decoding study
 W_PERC=${W_PERC:-5}        # the perceptual loss on Lite1 features (trainer/perceptual.py): 5 made tinta-base 1.3 from 1.2
+W_SEM=${W_SEM:-0}          # >0: Lite1's pooled feature matched too (--w_sem; docs/cpu-finetune-tinta-base.md, 2026-12-02)
 GROUP_BALANCE=${GROUP_BALANCE:-0}  # >0: small photo groups drawn more (--group_balance; 0.5: square-root balancing)
 DETAIL=${DETAIL:-0.5}      # share of crops shown crisper or softer (--detail_jitter, trainer/detail_jitter.py):
                            # 0.5 made tinta-base 2.0 from 1.9 (two runs, 38 + 58 minutes); 0 turns it off
@@ -60,7 +61,7 @@ python -m trainer.train --data "$DATA" --out "$OUT" --init_from "$INIT" \
     --freeze_encoder true --scene_head false --in_memory true --min_colourfulness 10 --workers 0 \
     --batch 16 --minutes "$MINUTES" --log_every 50 --ckpt_every 500 --val_images 256 --prior_images 4000 \
     --lr "$LR" --warmup 200 --unfreeze_blocks "$UNFREEZE" --seg_repeat 4 --reg_rebalance "$REG_REBALANCE" \
-    --w_adv "$W_ADV" --w_perc "$W_PERC" --group_balance "$GROUP_BALANCE" \
+    --w_adv "$W_ADV" --w_perc "$W_PERC" --w_sem "$W_SEM" --group_balance "$GROUP_BALANCE" \
     --detail_jitter "$DETAIL" --scale_fit "$SCALE_FIT" --scale_min "$SCALE_MIN" --scale_max "$SCALE_MAX"
 python -m trainer.slim --delta-from "$BASE" "$OUT/last.pt" "$DELTA"
 # the candidate sees what the shipped model sees: the shipped card's input levels and sharpness (trainer/export.py)
