@@ -47,7 +47,9 @@ REG_REBALANCE=${REG_REBALANCE:-0}  # the regression loss's rarity weighting (tra
 W_ADV=${W_ADV:-0}          # >0: a short adversarial stage, a patch critic on the regression colours (trainer/adversarial.py);
                            # 0.05 and 0.2 from 1.2 were level or worse on the decoding study
 W_PERC=${W_PERC:-5}        # the perceptual loss on Lite1 features (trainer/perceptual.py): 5 made tinta-base 1.3 from 1.2
-W_SEM=${W_SEM:-0}          # >0: Lite1's pooled feature matched too (--w_sem; docs/cpu-finetune-tinta-base.md, 2026-12-02)
+W_SEM=${W_SEM:-0}          # >0: Lite1's pooled feature matched too (--w_sem). From 2.1, 835 steps at 2 were closer on
+                           # both judges in every draw (0.555 vs 0.577) but more colourful, so 2.1's decoding put the
+                           # cast at 3.2 (docs/cpu-finetune-tinta-base.md, 2026-12-02); ~3x slower a step than without
 GROUP_BALANCE=${GROUP_BALANCE:-0}  # >0: small photo groups drawn more (--group_balance; 0.5: square-root balancing)
 DETAIL=${DETAIL:-0.5}      # share of crops shown crisper or softer (--detail_jitter, trainer/detail_jitter.py):
                            # 0.5 made tinta-base 2.0 from 1.9 (two runs, 38 + 58 minutes); 0 turns it off

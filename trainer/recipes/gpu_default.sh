@@ -52,6 +52,11 @@ DETAIL=${DETAIL:-0.5}  # share of crops shown crisper or softer (trainer/detail_
 SCALE_FIT=${SCALE_FIT:-false}  # true: crops framed as the engine frames a photo (--scale_fit, zoom SCALE_MIN-MAX on
 SCALE_MIN=${SCALE_MIN:-1.0}    # that); a CPU fine-tune of the last blocks so framed was further on Lite0, closer on
 SCALE_MAX=${SCALE_MAX:-1.6}    # Lite2 (docs/cpu-finetune-tinta-base.md, 2026-12-02): untested over the whole encoder
+# The perceptual loss (W_PERC; 5 made 1.3 from 1.2) and Lite1's pooled feature (W_SEM; 2 from 2.1 was closer on
+# both judges in every draw, docs/cpu-finetune-tinta-base.md, 2026-12-02) need Lite1's weights on the machine:
+# carry the .pth (about 21 MB) and set TINTA_LITE1_WEIGHTS to it. Off by default, untested on the GPU.
+W_PERC=${W_PERC:-0}
+W_SEM=${W_SEM:-0}
 export PYTHONUNBUFFERED=1
 mkdir -p "$OUT" "$WORK"
 if [[ "$PACK" == *.gz ]]; then  # unpacked where the run works, not beside the carried copy
@@ -70,7 +75,7 @@ PY
 common=(--data "$PACK" --batch "$BATCH" --workers "$WORKERS" --crop 128 --log_every 25 --ckpt_every "$CKPT"
         --prior_images 4000 --val_images 512 --min_colourfulness 10 --seg_classes "$SEG" --scene_head "$SCENE"
         --stem_hints "$STEM_HINTS" --detail_jitter "$DETAIL" --scale_fit "$SCALE_FIT" --scale_min "$SCALE_MIN"
-        --scale_max "$SCALE_MAX")
+        --scale_max "$SCALE_MAX" --w_perc "$W_PERC" --w_sem "$W_SEM")
 base=(--out "$WORK/base" --lr "$LR" $( [ -n "$INIT" ] && echo --init_from "$INIT" --warmup 100 || echo --warmup 300 ))
 # The stage's limit leaves room for its start-up (decoding, prior: ~1 minute); SIGTERM from `timeout` makes the
 # trainer save the steps done and end (a device call's limit once cut a run that had not saved).
