@@ -110,8 +110,11 @@ class Sampler:
         z = np.ascontiguousarray(np.atleast_2d(z), np.float32)
         if z.shape[1] != self.latent_dim:
             raise ValueError(f"z has {z.shape[1]} dimensions; model {self.card.name!r} needs {self.latent_dim}")
-        feeds = {**feats, "z": z, "temperature": np.array([temperature], np.float32)}
-        return self._dec.run(["ab"], {k: feeds[k] for k in self._dec_in})[0]
+        # One run per z: a batched run's kernels may round differently from a single one, and a variant
+        # re-rendered alone from its z (`--z-from`, the app's pick) must match its batch render exactly.
+        t = np.array([temperature], np.float32)
+        return np.concatenate([self._dec.run(["ab"], {k: {**feats, "z": z[i:i + 1], "temperature": t}[k]
+                                                      for k in self._dec_in})[0] for i in range(len(z))])
 
 
 def sampler_card(card: ModelCard) -> ModelCard | None:
