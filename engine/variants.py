@@ -23,7 +23,7 @@ from .providers import physical_cores, session_for
 ROLES = ("encoder", "decoder")
 MAX_SEED = 2**63 - 1
 DERIVED = 2**31 - 1  # derived seeds stay 31-bit, like the app's, so they survive any JSON reader
-MAX_VARIANTS = 64  # one decoder batch holds N copies of the stride-4 maps
+MAX_VARIANTS = 64  # all N variants' chroma is held at once before each is rendered
 # Below this many pixels the variants render side by side, one per core (a 500 x 500 photo: 8 variants 1.66-1.93x
 # one colorization, against 2.24x when each is split into bands instead).
 SIDE_BY_SIDE_PIXELS = 1 << 18
@@ -106,15 +106,18 @@ class Sampler:
         self._encoded.clear()
 
     def decode(self, feats: dict, z: np.ndarray, temperature: float) -> np.ndarray:
-        """z N x D float32 -> ab N x 2 x Hp x Wp float32, one decoder run for all N."""
+        """z N x D float32 -> ab N x 2 x Hp x Wp float32, one decoder run per z."""
         z = np.ascontiguousarray(np.atleast_2d(z), np.float32)
         if z.shape[1] != self.latent_dim:
             raise ValueError(f"z has {z.shape[1]} dimensions; model {self.card.name!r} needs {self.latent_dim}")
         # One run per z: a batched run's kernels may round differently from a single one, and a variant
         # re-rendered alone from its z (`--z-from`, the app's pick) must match its batch render exactly.
-        t = np.array([temperature], np.float32)
-        return np.concatenate([self._dec.run(["ab"], {k: {**feats, "z": z[i:i + 1], "temperature": t}[k]
-                                                      for k in self._dec_in})[0] for i in range(len(z))])
+        feeds = {**feats, "temperature": np.array([temperature], np.float32)}
+        out = []
+        for row in z:
+            feeds["z"] = row[None]
+            out.append(self._dec.run(["ab"], {k: feeds[k] for k in self._dec_in})[0])
+        return np.concatenate(out)
 
 
 def sampler_card(card: ModelCard) -> ModelCard | None:
