@@ -145,3 +145,23 @@ def test_the_config_can_set_the_gain_the_head_adds_to(base, tmp_path):
     import dataclasses
     got = torch.load(train(dataclasses.replace(cfg, reg_gain=card_gain + 0.5)), weights_only=False)["reg_gain"]
     assert got == pytest.approx(card_gain + 0.5)
+
+
+def test_a_head_trains_only_on_the_base_its_cache_was_built_from(base, tmp_path):
+    """The export puts cfg.base's encoder under the head, so a cache from another base is refused, with the fix."""
+    from trainer.export import export_onnx
+    from trainer.variant_train import VariantConfig, build_cache, main
+
+    write_shard(tmp_path / "s.tar")
+    build_cache(tmp_path / "c", 8, base, tmp_path / "s.tar", crop=64, batch=4)
+    other = tmp_path / "other" / "tiny-base.onnx"
+    other.parent.mkdir()
+    export_onnx(small_net(batchnorm=False, std=0.2), other)
+    other.with_suffix(".json").write_text(base.with_suffix(".json").read_text())
+    cfg = VariantConfig(out=str(tmp_path / "c"), base=str(other), latent_dim=4, width=16, batch=4, max_steps=1,
+                        log_every=1000)
+    with pytest.raises(ValueError, match="pass that file as --base"):
+        from trainer.variant_train import train
+        train(cfg)
+    assert main(["train", "--out", str(tmp_path / "c"), "--base", str(base), "--latent_dim", "4", "--width", "16",
+                 "--batch", "4", "--max_steps", "1"]) == 0

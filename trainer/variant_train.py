@@ -170,6 +170,12 @@ def train(cfg: VariantConfig) -> Path:
     sampler, version 3: 4,000 steps of 64 in 25 minutes on 2 cores)."""
     out = Path(cfg.out)
     cache = torch.load(out / "cache.pt", weights_only=False)
+    # The exported sampler runs cfg.base's encoder under this head: a head fitted to another base's features
+    # would be exported beside the wrong network without a word (2.2's first head nearly was).
+    built_on = cache.get("meta", {}).get("base_sha256")
+    if built_on is not None and built_on != file_sha256(Path(cfg.base)):
+        raise ValueError(f"{out / 'cache.pt'} was built on {cache['meta'].get('base')} (sha256 {built_on[:12]}), "
+                         f"not on {cfg.base}: pass that file as --base")
     card = json.loads(Path(cfg.base).with_suffix(".json").read_text())
     gain = float(cfg.reg_gain or card.get("decoding", {}).get("reg_gain", 1.0))
     tr, val = split_cache(cache, cfg.val_fraction, cfg.seed)
@@ -244,7 +250,11 @@ def main(argv=None) -> int:
     if a.cmd == "cache":
         build_cache(Path(a.out), a.photos, a.base, Path(a.data))
     elif a.cmd == "train":
-        train(VariantConfig(**{f.name: getattr(a, f.name) for f in dataclasses.fields(VariantConfig)}))
+        try:
+            train(VariantConfig(**{f.name: getattr(a, f.name) for f in dataclasses.fields(VariantConfig)}))
+        except (OSError, ValueError) as e:
+            print(f"variant_train: {e}", file=sys.stderr)
+            return 2
     else:
         from trainer.variant_export import export_sampler
         card = export_sampler(Path(a.checkpoint), Path(a.out), a.name, a.spread, a.version)
