@@ -1,5 +1,6 @@
 """The decoding study (trainer/decoding_study.py) and the per-set comparison (trainer/compare.py)."""
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -349,3 +350,22 @@ def test_the_training_photos_detail_is_measured_as_the_engine_measures_it_at_the
     assert len(training_detail([tmp_path / "s.tar"], 96, photos=5)) == 5
     assert main([str(tmp_path / "s.tar"), "--photos", "20", "--size", "96"]) == 0
     assert "| 90 |" in capsys.readouterr().out
+
+
+def test_compare_takes_a_released_models_column_from_its_card(tmp_path, capsys):
+    row = {"images": 3, "psnr_minus_gray": 1.5, "colourfulness_ratio": 0.8, "fd_ratio": 0.6, "cast": 2.0}
+    new = {"images": 3, "psnr_minus_gray": 0.5, "colourfulness_ratio": 0.9, "fd_ratio": 0.5, "cast": 2.5}
+    old_card = tmp_path / "old.json"
+    old_card.write_text(json.dumps({"metrics": {"per_set": {"eval": {"2.1": {"setA": row}},
+                                                            "validation": {"2.1": {"setA": new}}}}}))
+    card = tmp_path / "card.json"
+    card.write_text(json.dumps({"metrics": {"per_set": {"eval": {"2.2": {"setA": new}}}}}))
+    assert compare.main([f"{old_card}:2.1", f"{card}:2.2", "--split", "eval", "--card", str(card)]) == 0
+    out = capsys.readouterr().out
+    assert "| setA | 3 | +1.50 dB | 0.80 | 0.60x | 2.0 | +0.50 dB | 0.90 | 0.50x | 2.5 |" in out
+    stored = json.loads(card.read_text())["metrics"]["per_set"]["eval"]
+    assert stored == {"2.1": {"setA": row}, "2.2": {"setA": new}}
+    # a column the card does not hold: one line naming the file, no traceback
+    assert compare.main([f"{old_card}:2.0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{old_card}: ") and "'2.0'" in err and "2.1" in err and len(err.splitlines()) == 1

@@ -4,7 +4,9 @@
 
 Each JSON is what `python -m trainer.decoding_study` wrote (validation.json or eval.json); the method
 is the row to take ("card" in eval files; a candidate's label such as "annealed T=0.38" in validation
-files; default: the file's chosen one). Prints a markdown table per set (PSNR - gray, colourfulness /
+files; default: the file's chosen one). A model card may stand in for a study: CARD.json:LABEL takes the column
+LABEL that an earlier --card stored under its metrics.per_set[--split], so a released model's rows need not be
+measured again. Prints a markdown table per set (PSNR - gray, colourfulness /
 true, FD / gray, FD2 / gray on the second judge where the studies have it, mean a*/b* cast) and, with --card,
 stores it in the card's metrics["per_set"].
 """
@@ -34,6 +36,15 @@ def set_rows(study: dict, method: str) -> dict[str, dict]:
         if "frechet2" in r and "frechet2" in g:  # the second judge (Lite2 features), in studies that have it
             out[s]["fd2_ratio"] = round(r["frechet2"] / max(g["frechet2"], 1e-9), 3)
     return out
+
+
+def card_rows(card: dict, split: str, label: str) -> dict[str, dict]:
+    """The rows a card stored for `label` under metrics.per_set[split]; a ValueError names what is there."""
+    stored = card.get("metrics", {}).get("per_set", {}).get(split, {})
+    if label not in stored:
+        raise ValueError(f"the card has no per-set rows for {label!r} under {split!r} (it has: "
+                         f"{', '.join(stored) or 'none'})")
+    return stored[label]
 
 
 def table(columns: list[tuple[str, dict[str, dict]]]) -> str:
@@ -67,6 +78,13 @@ def main(argv=None) -> int:
     for spec in a.studies:
         path, label, *method = spec.split(":")
         study = json.loads(Path(path).read_text())
+        if "result" not in study and "metrics" in study:  # a model card: its stored column
+            try:
+                columns.append((label, card_rows(study, a.split, label)))
+            except ValueError as e:
+                print(f"{path}: {e}", file=sys.stderr)
+                return 2
+            continue
         columns.append((label, set_rows(study, method[0] if method else study["chosen"])))
     print(table(columns))
     if a.card:
