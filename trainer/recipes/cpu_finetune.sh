@@ -12,6 +12,7 @@
 # 40-step runs from 1.5 with other seeds, 0.650 and 0.634 against 1.6's 0.610: runs scatter, so score each one).
 # tinta-base 2.0 came from 1.9 with half of the crops shown crisper or softer (DETAIL=0.5, now the default): two
 # runs, 2,468 + 3,000 steps, 96 minutes (docs/cpu-finetune-tinta-base.md, 2026-12-02).
+# tinta-base 2.2 came from 2.1 with Lite1's pooled feature as a loss too (W_SEM=2: 835 steps, 60 minutes).
 # It starts from the committed delta trainer/checkpoints/tinta-base-cpu.pt when there is one (the shipped ONNX
 # file with what was trained so far on top; trainer/slim.py), else from the shipped ONNX file itself (weights
 # recovered by trainer/from_onnx.py).
@@ -47,9 +48,10 @@ REG_REBALANCE=${REG_REBALANCE:-0}  # the regression loss's rarity weighting (tra
 W_ADV=${W_ADV:-0}          # >0: a short adversarial stage, a patch critic on the regression colours (trainer/adversarial.py);
                            # 0.05 and 0.2 from 1.2 were level or worse on the decoding study
 W_PERC=${W_PERC:-5}        # the perceptual loss on Lite1 features (trainer/perceptual.py): 5 made tinta-base 1.3 from 1.2
-W_SEM=${W_SEM:-0}          # >0: Lite1's pooled feature matched too (--w_sem). From 2.1, 835 steps at 2 were closer on
-                           # both judges in every draw (0.555 vs 0.577) but more colourful, so 2.1's decoding put the
-                           # cast at 3.2 (docs/cpu-finetune-tinta-base.md, 2026-12-02); ~3x slower a step than without
+W_SEM=${W_SEM:-0}          # >0: Lite1's pooled feature matched too (--w_sem). W_SEM=2 made tinta-base 2.2 from 2.1
+                           # (835 steps, 60 minutes: FD/gray 0.553 vs 0.577, closer on both judges in every draw, at
+                           # its own study's decoding; docs/cpu-finetune-tinta-base.md, 2026-12-02); ~3x slower a step
+SEED=${SEED:-0}            # the crops' and hints' random draws (--seed): another seed shows a run other crops
 GROUP_BALANCE=${GROUP_BALANCE:-0}  # >0: small photo groups drawn more (--group_balance; 0.5: square-root balancing)
 DETAIL=${DETAIL:-0.5}      # share of crops shown crisper or softer (--detail_jitter, trainer/detail_jitter.py):
                            # 0.5 made tinta-base 2.0 from 1.9 (two runs, 38 + 58 minutes); 0 turns it off
@@ -64,7 +66,8 @@ python -m trainer.train --data "$DATA" --out "$OUT" --init_from "$INIT" \
     --batch 16 --minutes "$MINUTES" --log_every 50 --ckpt_every 500 --val_images 256 --prior_images 4000 \
     --lr "$LR" --warmup 200 --unfreeze_blocks "$UNFREEZE" --seg_repeat 4 --reg_rebalance "$REG_REBALANCE" \
     --w_adv "$W_ADV" --w_perc "$W_PERC" --w_sem "$W_SEM" --group_balance "$GROUP_BALANCE" \
-    --detail_jitter "$DETAIL" --scale_fit "$SCALE_FIT" --scale_min "$SCALE_MIN" --scale_max "$SCALE_MAX"
+    --detail_jitter "$DETAIL" --scale_fit "$SCALE_FIT" --scale_min "$SCALE_MIN" --scale_max "$SCALE_MAX" \
+    --seed "$SEED"
 python -m trainer.slim --delta-from "$BASE" "$OUT/last.pt" "$DELTA"
 # the candidate sees what the shipped model sees: the shipped card's input levels and sharpness (trainer/export.py)
 python -m trainer.export "$OUT/last.pt" --name tinta-base-candidate --out "$OUT/export" \
