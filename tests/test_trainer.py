@@ -360,12 +360,34 @@ def test_the_pooled_feature_loss_is_zero_for_the_truth_and_grows_as_colour_depar
     assert float(ab.grad.abs().sum()) > 0
 
 
+def test_the_colour_term_measures_what_the_release_rule_reads_and_holds_the_truths_colourfulness():
+    from trainer.gpu_data import rgb_to_lab
+    from trainer.metrics import colourfulness
+
+    rng = np.random.default_rng(4)
+    photos = np.stack([_photo(rng, 64, 64) for _ in range(2)])
+    rgb = torch.as_tensor(photos).permute(0, 3, 1, 2).float() / 255
+    got = losses.colourfulness(rgb)
+    assert got.numpy() == pytest.approx([colourfulness(p) for p in photos], rel=1e-3)
+    lab = rgb_to_lab(rgb)
+    L, ab = lab[:, :1], lab[:, 1:]
+    assert float(losses.colour_loss(L, ab, rgb)) < 0.01
+    pale, gray = float(losses.colour_loss(L, 0.5 * ab, rgb)), float(losses.colour_loss(L, 0 * ab, rgb))
+    assert 0.01 < pale < gray
+    assert float(losses.colour_loss(L, 2 * ab, rgb)) > 0.01  # too colourful is off the truth too
+    # the gain stands for the decoding's: a head at 1/gain of the truth's colour is then held where it is
+    assert float(losses.colour_loss(L, ab / 1.25, rgb, gain=1.25)) < 0.01
+    ab = ab.clone().requires_grad_(True)
+    losses.colour_loss(L, 0.5 * ab, rgb).backward()
+    assert float(ab.grad.abs().sum()) > 0
+
+
 def test_the_perceptual_term_trains_with_the_others(tmp_path, shard):
     _train(["--data", str(shard), "--crop", "64", "--batch", "4", "--workers", "0", "--prior_images", "8",
             "--val_images", "2", "--log_every", "1", "--max_steps", "2", "--w_perc", "0.5", "--w_sem", "0.5",
-            "--out", str(tmp_path / "p")])
+            "--w_colour", "2", "--out", str(tmp_path / "p")])
     rows = [json.loads(x) for x in (tmp_path / "p" / "log.jsonl").read_text().splitlines()]
-    assert all(r["perc"] > 0 and r["sem"] > 0 for r in rows if r["kind"] == "train")
+    assert all(r["perc"] > 0 and r["sem"] > 0 and r["colour"] > 0 for r in rows if r["kind"] == "train")
 
 
 def test_sigterm_saves_the_steps_done_and_ends(tmp_path, shard, monkeypatch):

@@ -60,6 +60,8 @@ class TrainConfig:
     critic_width: int = 32
     w_perc: float = 0.0           # >0: a perceptual loss on EfficientNet-Lite1 feature maps (trainer/perceptual.py)
     w_sem: float = 0.0            # >0: Lite1's pooled feature matched too (trainer/perceptual.py, pooled=True)
+    w_colour: float = 0.0         # >0: each crop's colourfulness held at the truth's (losses.colour_loss)
+    colour_gain: float = 1.0      # the regression gain the colour term sees (the decoding's, e.g. 1.15)
     # optimisation
     batch: int = 32
     lr: float = 1e-3

@@ -78,3 +78,32 @@ def kl_loss(mu: torch.Tensor, logvar: torch.Tensor, free_bits: float) -> tuple[t
     kl = 0.5 * (mu.float() ** 2 + logvar.float().exp() - 1 - logvar.float())  # [N, D]
     per_dim = kl.mean(0)
     return torch.clamp(per_dim, min=free_bits).sum(), kl.sum(1).mean()
+
+
+def colourfulness(rgb: torch.Tensor) -> torch.Tensor:
+    """Hasler & Suesstrunk's M per image, differentiable: rgb [N,3,H,W] in 0..1 -> [N] in 8-bit units.
+
+    The same measure as trainer/metrics.py's colourfulness, which the release rule reads.
+    """
+    p = rgb.float() * 255
+    rg = p[:, 0] - p[:, 1]
+    yb = 0.5 * (p[:, 0] + p[:, 1]) - p[:, 2]
+    sd = (rg.var(dim=(1, 2), unbiased=False) + yb.var(dim=(1, 2), unbiased=False) + 1e-6).sqrt()
+    mean = (rg.mean(dim=(1, 2)) ** 2 + yb.mean(dim=(1, 2)) ** 2 + 1e-6).sqrt()
+    return sd + 0.3 * mean
+
+
+def colour_loss(L: torch.Tensor, ab_pred: torch.Tensor, rgb_true: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
+    """How far each crop's colourfulness is from the true crop's, |M(pred) - M(true)| / 100, averaged.
+
+    The per-pixel and feature losses both reward a paler answer where the colour is uncertain (a pale guess is
+    never far wrong), and a paler model also scores closer on a Frechet distance; this term holds each crop's
+    overall colourfulness at the truth's without saying which hue. `gain` is the decoding's regression gain, so the
+    decoded colour, not the raw head, is what is held. L [N,1,H,W] 0..100, ab [N,2,H,W], rgb_true [N,3,H,W] 0..1.
+    """
+    from trainer.perceptual import lab_to_rgb
+
+    pred = lab_to_rgb(torch.cat([L.float(), gain * ab_pred.float()], 1))
+    with torch.no_grad():
+        want = colourfulness(rgb_true)
+    return ((colourfulness(pred) - want).abs() / 100).mean()

@@ -44,7 +44,8 @@ def fine_tune_block(export_training: dict, base: dict, recipe: str) -> dict:
         "wall_time_s": round(before["wall_s"] + float(export_training["wall_time_s"]), 1),
         "last_run": {"steps": steps, "wall_time_s": export_training["wall_time_s"]},
         "hardware": export_training.get("hardware"),
-        "w_perc": cfg.get("w_perc", 0.0), "w_sem": cfg.get("w_sem", 0.0), "lr": cfg.get("lr"),
+        "w_perc": cfg.get("w_perc", 0.0), "w_sem": cfg.get("w_sem", 0.0),
+        "w_colour": cfg.get("w_colour", 0.0), "lr": cfg.get("lr"),
         "unfreeze_blocks": cfg.get("unfreeze_blocks"),
         "trained": prev.get("trained"), "data": prev.get("data"), "loss": prev.get("loss"),
         "config": cfg, "earlier": earlier}

@@ -465,6 +465,8 @@ class Trainer:
                 terms["perc"] = cfg.w_perc * perc.float()
             if cfg.w_sem > 0:
                 terms["sem"] = cfg.w_sem * sem.float()
+        if cfg.w_colour > 0:
+            terms["colour"] = cfg.w_colour * losses.colour_loss(L, out["ab_reg"], b["rgb"], cfg.colour_gain)
         if self.critic is not None:
             from trainer.adversarial import adv_weight, generator_loss
             w = adv_weight(step, cfg.adv_start, cfg.adv_ramp, cfg.w_adv)

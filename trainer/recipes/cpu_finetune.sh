@@ -51,6 +51,9 @@ W_PERC=${W_PERC:-5}        # the perceptual loss on Lite1 features (trainer/perc
 W_SEM=${W_SEM:-0}          # >0: Lite1's pooled feature matched too (--w_sem). W_SEM=2 made tinta-base 2.2 from 2.1
                            # (835 steps, 60 minutes: FD/gray 0.553 vs 0.577, closer on both judges in every draw, at
                            # its own study's decoding; docs/cpu-finetune-tinta-base.md, 2026-12-02); ~3x slower a step
+W_COLOUR=${W_COLOUR:-0}    # >0: each crop's colourfulness held at the truth's (--w_colour, trainer/losses.py: colour_loss),
+COLOUR_GAIN=${COLOUR_GAIN:-1.15}  # seen through the shipped decoding's regression gain: the pooled loss alone turns
+                           # the head paler the longer it runs (docs/cpu-finetune-tinta-base.md, 2026-12-03)
 SEED=${SEED:-0}            # the crops' and hints' random draws (--seed): another seed shows a run other crops
 GROUP_BALANCE=${GROUP_BALANCE:-0}  # >0: small photo groups drawn more (--group_balance; 0.5: square-root balancing)
 DETAIL=${DETAIL:-0.5}      # share of crops shown crisper or softer (--detail_jitter, trainer/detail_jitter.py):
@@ -66,6 +69,7 @@ python -m trainer.train --data "$DATA" --out "$OUT" --init_from "$INIT" \
     --batch 16 --minutes "$MINUTES" --log_every 50 --ckpt_every 500 --val_images 256 --prior_images 4000 \
     --lr "$LR" --warmup 200 --unfreeze_blocks "$UNFREEZE" --seg_repeat 4 --reg_rebalance "$REG_REBALANCE" \
     --w_adv "$W_ADV" --w_perc "$W_PERC" --w_sem "$W_SEM" --group_balance "$GROUP_BALANCE" \
+    --w_colour "$W_COLOUR" --colour_gain "$COLOUR_GAIN" \
     --detail_jitter "$DETAIL" --scale_fit "$SCALE_FIT" --scale_min "$SCALE_MIN" --scale_max "$SCALE_MAX" \
     --seed "$SEED"
 python -m trainer.slim --delta-from "$BASE" "$OUT/last.pt" "$DELTA"
