@@ -52,8 +52,9 @@ W_SEM=${W_SEM:-0}          # >0: Lite1's pooled feature matched too (--w_sem). W
                            # (835 steps, 60 minutes: FD/gray 0.553 vs 0.577, closer on both judges in every draw, at
                            # its own study's decoding; docs/cpu-finetune-tinta-base.md, 2026-12-02); ~3x slower a step
 W_COLOUR=${W_COLOUR:-0}    # >0: each crop's colourfulness held at the truth's (--w_colour, trainer/losses.py: colour_loss),
-COLOUR_GAIN=${COLOUR_GAIN:-1.15}  # seen through the shipped decoding's regression gain: the pooled loss alone turns
-                           # the head paler the longer it runs (docs/cpu-finetune-tinta-base.md, 2026-12-03)
+COLOUR_GAIN=${COLOUR_GAIN:-1.15}  # seen through the shipped decoding's regression gain. From 2.2 with W_SEM=2,
+                           # W_COLOUR=3 kept the colour (0.89-0.99 of true) but was not closer than 2.2 on Lite2
+                           # (two seeds), and 10 was further on both judges (docs/cpu-finetune-tinta-base.md, 2026-12-03)
 SEED=${SEED:-0}            # the crops' and hints' random draws (--seed): another seed shows a run other crops
 GROUP_BALANCE=${GROUP_BALANCE:-0}  # >0: small photo groups drawn more (--group_balance; 0.5: square-root balancing)
 DETAIL=${DETAIL:-0.5}      # share of crops shown crisper or softer (--detail_jitter, trainer/detail_jitter.py):
