@@ -135,7 +135,9 @@ def build_card(net: TintaNet, onnx_path: Path, name: str, ck: dict, default: boo
                      "wall_time_s": round(float(st.get("wall", 0.0)), 1), "hardware": ck.get("hardware"),
                      "batch": cfg.get("batch"), "crop": cfg.get("crop"), "config": cfg,
                      # a run started from a committed delta (trainer/slim.py): the runs before it, added up
-                     **({"before_this_run": st["delta_totals"]} if st.get("delta_totals") else {})},
+                     **({"before_this_run": st["delta_totals"]} if st.get("delta_totals") else {}),
+                     # a soup (trainer/soup.py): the runs whose weights were averaged; steps and wall time add up
+                     **({"soup_of": st["soup"]} if st.get("soup") else {})},
         "licences": DATA_LICENCES,
         "metrics": {},
     }

@@ -38,7 +38,7 @@ def fine_tune_block(export_training: dict, base: dict, recipe: str) -> dict:
         "from": f"{base['name']} {base['version']} (its ONNX file, weights recovered by trainer/from_onnx.py; "
                 f"sha256 {base['sha256']})",
         "recipe": recipe,
-        "runs": before["runs"] + 1,
+        "runs": before["runs"] + max(1, len(export_training.get("soup_of") or [])),  # a soup's runs each count
         "steps": before["steps"] + steps, "batch": batch, "crop": int(cfg.get("crop", 128)),
         "crops": before["crops"] + steps * batch,
         "wall_time_s": round(before["wall_s"] + float(export_training["wall_time_s"]), 1),
@@ -48,7 +48,8 @@ def fine_tune_block(export_training: dict, base: dict, recipe: str) -> dict:
         "w_colour": cfg.get("w_colour", 0.0), "lr": cfg.get("lr"),
         "unfreeze_blocks": cfg.get("unfreeze_blocks"),
         "trained": prev.get("trained"), "data": prev.get("data"), "loss": prev.get("loss"),
-        "config": cfg, "earlier": earlier}
+        "config": cfg, "earlier": earlier,
+        **({"soup_of": export_training["soup_of"]} if export_training.get("soup_of") else {})}
 
 
 def build(export_card: dict, study: dict | None, base: dict, version: str, recipe: str, note: str,
