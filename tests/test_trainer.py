@@ -428,3 +428,46 @@ def test_no_profile_unless_asked(tmp_path, shard):
     _train(["--data", str(shard), "--crop", "64", "--batch", "4", "--workers", "0", "--prior_images", "8",
             "--val_images", "2", "--out", str(tmp_path / "n"), "--max_steps", "16", "--ckpt_every", "100"])
     assert not (tmp_path / "n" / "profile.json").exists() and not (tmp_path / "n" / "profile.txt").exists()
+
+
+def _budgeted_run(monkeypatch, seconds_per_step, budget_min=50.0, ckpt_every=500, ckpt_s=25.0, start_step=0,
+                  start_wall=0.0, total=10_000):
+    """Step through Trainer._retarget with a fake clock; seconds_per_step(step) -> seconds. Returns (final wall,
+    final step, the step counts set along the way)."""
+    from types import SimpleNamespace
+
+    from trainer import train as T
+    clock = [start_wall]
+    monkeypatch.setattr(T, "time", SimpleNamespace(time=lambda: clock[0]))
+    fake = SimpleNamespace(state={"step": start_step, "wall": start_wall, "total_steps": total},
+                           cfg=SimpleNamespace(minutes=budget_min), world=1, device=torch.device("cpu"))
+    st, mark, totals = fake.state, None, []
+    while st["step"] < st["total_steps"]:
+        clock[0] += seconds_per_step(st["step"])
+        st["step"] += 1
+        st["wall"] = clock[0]
+        before = st["total_steps"]
+        mark = T.Trainer._retarget(fake, mark)
+        if st["total_steps"] != before:
+            totals.append((st["step"], st["total_steps"]))
+        if st["step"] % ckpt_every == 0:
+            clock[0] += ckpt_s
+    return clock[0], st["step"], totals
+
+
+def test_a_budgeted_run_fills_its_minutes_though_its_first_steps_are_slow(monkeypatch):
+    # as two CPU arms side by side did: 2.7 s a step at first, 2.1 s once under way, 25 s a checkpoint
+    wall, steps, totals = _budgeted_run(monkeypatch, lambda s: 2.7 if s < 60 else 2.1)
+    assert 0.95 * 3000 <= wall <= 3000, (wall, totals)
+    assert totals[0][0] == 40 and len(totals) > 3
+    last_set = totals[-1][0]
+    assert last_set <= 0.5 * steps + 100  # the schedule's second half is left alone
+    # a resumed run sets its count from its own steps, and fills what is left of the budget
+    wall, steps, _ = _budgeted_run(monkeypatch, lambda s: 2.1, start_step=300, start_wall=700.0, total=1000)
+    assert 0.95 * 3000 <= wall <= 3000 and steps > 1000
+
+
+def test_a_budgeted_run_keeps_the_schedule_tail_when_the_machine_slows_late(monkeypatch):
+    wall, steps, totals = _budgeted_run(monkeypatch, lambda s: 2.0 if s < 1000 else 2.6)
+    assert totals[-1][0] <= 0.5 * steps + 100
+    assert wall > 3000  # it runs over rather than reshaping the learning rate's tail

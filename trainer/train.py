@@ -122,6 +122,30 @@ def compute_prior(ds: ColorDataset, idx: np.ndarray, bins: torch.Tensor, n_image
     return counts.cpu().numpy()
 
 
+# A run with a wall-time budget (--minutes) sets its step count from the rate it measures. Set once from steps 10-40,
+# two CPU arms side by side stopped at 38 of their 50 minutes (2026-12-03): their first 50 steps ran at 5.9 crops/s,
+# the whole run at 7.6. So from step 40 the count is set again every RETARGET_EVERY steps from the rate since step 40
+# (checkpoints included, as they will be to the end) while the run is in the first RETARGET_UNTIL of its steps;
+# after that the cosine schedule's tail stays as it is. Decided on steps alone, so every rank agrees.
+RETARGET_EVERY = 100
+RETARGET_UNTIL = 0.5
+
+
+def retarget_due(step: int, mark_step: int, total_steps: int) -> bool:
+    """Whether a budgeted run sets its step count at `step`, measuring its rate from `mark_step` (step 10 until step
+    40 has set it first, then step 40, or the first step a resumed run took)."""
+    if step == 40 and mark_step < 40:
+        return True
+    since = step - mark_step
+    return since >= RETARGET_EVERY and since % RETARGET_EVERY == 0 and step <= RETARGET_UNTIL * total_steps
+
+
+def retargeted_total(step: int, mark: tuple[int, float], now: float, wall: float, budget_s: float) -> int:
+    """The steps that fit the budget at the rate since `mark` (step, time), with 3% kept for the last checkpoint."""
+    rate = (step - mark[0]) / max(1e-9, now - mark[1])
+    return step + max(1, int(rate * (budget_s - wall) * 0.97))
+
+
 def lr_factor(step: int, total: int, warmup: int) -> float:
     if step < warmup:
         return (step + 1) / warmup
@@ -609,18 +633,20 @@ class Trainer:
             bar.close()
 
     def _retarget(self, mark):
-        """With a wall-time budget, set total steps from the rate seen between steps 10 and 40."""
+        """With a wall-time budget, set total steps from the rate: first over steps 10-40, then every
+        RETARGET_EVERY steps from the rate since step 40 while the run is in its first RETARGET_UNTIL (retarget_due)."""
         st = self.state
-        if st["step"] == 10:
-            return (10, time.time())
-        if mark and st["step"] == 40:
-            rate = (40 - mark[0]) / (time.time() - mark[1])
-            left = self.cfg.minutes * 60 - st["wall"]
-            total = torch.tensor([st["step"] + int(rate * left * 0.97)], device=self.device)
-            if self.world > 1:
-                dist.broadcast(total, 0)
-            st["total_steps"] = int(total)
-        return mark
+        if mark is None:  # a new run marks step 10; a resumed one the first step it takes
+            return (st["step"], time.time()) if st["step"] >= 10 else None
+        if not retarget_due(st["step"], mark[0], st["total_steps"]):
+            return mark
+        now = time.time()
+        total = torch.tensor([retargeted_total(st["step"], mark, now, st["wall"], self.cfg.minutes * 60)],
+                             device=self.device)
+        if self.world > 1:
+            dist.broadcast(total, 0)
+        st["total_steps"] = int(total)
+        return (st["step"], now) if mark[0] < 40 <= st["step"] else mark  # steps 10-40 were the slow start
 
     def _checkpoint(self) -> None:
         if self.rank == 0:
