@@ -10,7 +10,7 @@ from trainer_fixtures import small_net  # noqa: E402
 
 
 def _run(tmp_path, name: str, seed: int, shift: float, init_from: str = "resources/models/tinta-base.onnx",
-         **model_changes) -> str:
+         delta: bool = False, **model_changes) -> str:
     """A checkpoint as trainer.train writes it: small_net's weights with every float tensor moved by `shift`."""
     net = small_net()
     state = {k: (v + shift if v.is_floating_point() and k != "bins" else v.clone())
@@ -19,7 +19,9 @@ def _run(tmp_path, name: str, seed: int, shift: float, init_from: str = "resourc
         if k.endswith("num_batches_tracked"):
             v.fill_(seed)
     ck = {"model": state, "opt": {}, "state": {"step": 100 * seed, "epoch": 0, "wall": 60.0 * seed,
-                                               "prior": [0.5, 0.5]},
+                                               "prior": [0.5, 0.5],
+                                               **({"delta_totals": {"steps": 50, "crops": 800, "wall_s": 30.0,
+                                                                    "runs": 1}} if delta else {})},
           "config": {"init_from": init_from, "seed": seed, "batch": 16, "crop": 128, "lr": 5e-5},
           "model_config": {**dataclasses.asdict(net.cfg), **model_changes}, "hardware": "CPU"}
     path = tmp_path / name / "last.pt"
@@ -51,6 +53,18 @@ def test_a_soup_is_the_mean_of_its_runs_and_the_card_names_them(tmp_path):
     base = {"name": "tinta-base", "version": "2.2", "sha256": "0" * 64, "training": {}}
     ft = fine_tune_block(json.loads(json.dumps(card["training"])), base, "recipe")
     assert ft["runs"] == 2 and ft["steps"] == 400 and len(ft["soup_of"]) == 2
+
+
+def test_a_soup_of_runs_from_a_committed_delta_counts_the_runs_before_it_once(tmp_path):
+    from trainer.release import fine_tune_block
+    from trainer.soup import soup
+    ck = soup([_run(tmp_path, "a", 1, 0.1, delta=True), _run(tmp_path, "b", 3, 0.3, delta=True)])
+    assert ck["state"]["delta_totals"]["steps"] == 50
+    training = {"steps": ck["state"]["step"], "wall_time_s": ck["state"]["wall"], "hardware": "CPU",
+                "config": ck["config"], "before_this_run": ck["state"]["delta_totals"], "soup_of": ck["state"]["soup"]}
+    base = {"name": "tinta-base", "version": "2.2", "sha256": "0" * 64, "training": {}}
+    ft = fine_tune_block(training, base, "recipe")
+    assert ft["runs"] == 3 and ft["steps"] == 450
 
 
 @pytest.mark.parametrize("other, why", [

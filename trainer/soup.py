@@ -8,11 +8,12 @@ A uniform soup (Wortsman et al. 2022): runs that started from the same weights a
 (crops, hints) land near one another, and their mean weights keep what they learned in common and average out
 what each learned by chance. Runs from different starts, or of different networks, are refused: their mean is
 not a model of either. Floating-point tensors are averaged (BatchNorm statistics too: a run that trained them
-moved them from the same values); integer buffers (BatchNorm's batch counts) must agree or the first's is kept,
-since nothing reads them in eval mode; the colour bins must be identical.
+moved them from the same values); integer buffers (BatchNorm's batch counts) are the first run's, since nothing
+reads them in eval mode; the colour bins must be identical.
 
 The checkpoint's state adds up the ingredients' steps and wall time (the crops behind the soup) and lists each
 ingredient under "soup" (path, step, wall, seed), which trainer.export carries into the card's training block.
+Runs started from a committed delta (trainer/slim.py) share its record of the runs before it, which the soup keeps.
 """
 from __future__ import annotations
 
@@ -74,6 +75,8 @@ def soup(paths: list[Path]) -> dict:
              "prior": states[0].get("prior"),
              "soup": [{"path": str(p), "step": int(s.get("step", 0)), "wall": round(float(s.get("wall", 0.0)), 1),
                        "seed": ck.get("config", {}).get("seed")} for p, s, ck in zip(paths, states, cks)]}
+    if states[0].get("delta_totals"):  # one start, so one record of the runs before it
+        state["delta_totals"] = states[0]["delta_totals"]
     return {"model": soup_state([ck["model"] for ck in cks]), "state": state, "config": cks[0].get("config", {}),
             "model_config": cks[0]["model_config"], "hardware": cks[0].get("hardware")}
 
