@@ -31,7 +31,7 @@ def _export(data=b"onnx bytes"):
             "parity_max_abs_diff": {"ab": 2e-5},
             "training": {"steps": 1400, "wall_time_s": 3300.0, "hardware": "CPU",
                          "config": {"batch": 16, "crop": 128, "lr": 5e-5, "w_perc": 5.0, "w_colour": 3.0,
-                                    "unfreeze_blocks": 5},
+                                    "w_cast": 2.0, "unfreeze_blocks": 5},
                          "before_this_run": {"steps": 1138, "crops": 18208, "wall_s": 1800.0, "runs": 1}}}
 
 
@@ -40,7 +40,7 @@ def test_card_adds_this_run_to_the_runs_its_delta_carried_and_keeps_the_shipped_
     ft = card["training"]["fine_tune"]
     assert (ft["steps"], ft["crops"], ft["runs"], ft["wall_time_s"]) == (2538, 2538 * 16, 2, 5100.0)
     assert ft["last_run"] == {"steps": 1400, "wall_time_s": 3300.0} and ft["w_perc"] == 5.0
-    assert ft["w_colour"] == 3.0  # the run's colour term is on the card with its other losses
+    assert (ft["w_colour"], ft["w_cast"]) == (3.0, 2.0)  # the run's colour and cast terms are on the card
     assert ft["from"].startswith("tinta-base 1.3") and "b" * 64 in ft["from"]
     assert ft["earlier"]["1.3"]["steps"] == 835 and "config" not in ft["earlier"]["1.3"]
     assert ft["earlier"]["1.2"] == {"steps": 1685} and ft["trained"] == "the decoder"

@@ -382,12 +382,37 @@ def test_the_colour_term_measures_what_the_release_rule_reads_and_holds_the_trut
     assert float(ab.grad.abs().sum()) > 0
 
 
+def test_the_cast_term_is_the_release_rules_cast_of_the_batch_and_ignores_hue_errors_that_cancel():
+    from trainer.metrics import cast
+
+    rng = np.random.default_rng(5)
+    ab = torch.as_tensor(rng.normal(0, 20, (4, 2, 8, 8)), dtype=torch.float32)
+    assert float(losses.cast_loss(ab, ab)) < 1e-3
+    # every crop 3 a* redder and 4 b* yellower: a cast of 5 ab, the metric's number / 10
+    tint = torch.tensor([3.0, 4.0])[None, :, None, None]
+    assert float(losses.cast_loss(ab + tint, ab)) == pytest.approx(0.5, abs=1e-3)
+    means = lambda x: x.mean(dim=(2, 3)).numpy()  # noqa: E731
+    assert float(losses.cast_loss(ab + tint, ab)) == pytest.approx(cast(means(ab + tint), means(ab)) / 10, abs=1e-3)
+    # two crops wrong in opposite directions: each crop's hue is off, the batch leans no way
+    opposite = torch.zeros_like(ab)
+    opposite[0, 0], opposite[1, 0] = 10.0, -10.0
+    assert float(losses.cast_loss(ab + opposite, ab)) < 1e-3
+    # the gain is the decoding's: a head at 1/gain of the truth is held where it is, and at the truth it is not
+    assert float(losses.cast_loss(ab / 1.25, ab, gain=1.25)) < 1e-3
+    offset = ab + torch.tensor([0.0, 8.0])[None, :, None, None]
+    assert float(losses.cast_loss(offset, offset, gain=1.25)) > 0.1
+    pred = (ab + tint).requires_grad_(True)
+    losses.cast_loss(pred, ab).backward()
+    assert float(pred.grad[:, 1].sum()) > 0  # descending it lowers the too-high b*
+
+
 def test_the_perceptual_term_trains_with_the_others(tmp_path, shard):
     _train(["--data", str(shard), "--crop", "64", "--batch", "4", "--workers", "0", "--prior_images", "8",
             "--val_images", "2", "--log_every", "1", "--max_steps", "2", "--w_perc", "0.5", "--w_sem", "0.5",
-            "--w_colour", "2", "--out", str(tmp_path / "p")])
+            "--w_colour", "2", "--w_cast", "1", "--out", str(tmp_path / "p")])
     rows = [json.loads(x) for x in (tmp_path / "p" / "log.jsonl").read_text().splitlines()]
-    assert all(r["perc"] > 0 and r["sem"] > 0 and r["colour"] > 0 for r in rows if r["kind"] == "train")
+    assert all(r["perc"] > 0 and r["sem"] > 0 and r["colour"] > 0 and r["cast"] > 0
+               for r in rows if r["kind"] == "train")
 
 
 def test_sigterm_saves_the_steps_done_and_ends(tmp_path, shard, monkeypatch):

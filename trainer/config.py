@@ -61,7 +61,8 @@ class TrainConfig:
     w_perc: float = 0.0           # >0: a perceptual loss on EfficientNet-Lite1 feature maps (trainer/perceptual.py)
     w_sem: float = 0.0            # >0: Lite1's pooled feature matched too (trainer/perceptual.py, pooled=True)
     w_colour: float = 0.0         # >0: each crop's colourfulness held at the truth's (losses.colour_loss)
-    colour_gain: float = 1.0      # the regression gain the colour term sees (the decoding's, e.g. 1.15)
+    colour_gain: float = 1.0      # the regression gain the colour and cast terms see (the decoding's, e.g. 1.15)
+    w_cast: float = 0.0           # >0: the batch's mean tint held at the truth's (losses.cast_loss)
     # optimisation
     batch: int = 32
     lr: float = 1e-3

@@ -45,7 +45,7 @@ def fine_tune_block(export_training: dict, base: dict, recipe: str) -> dict:
         "last_run": {"steps": steps, "wall_time_s": export_training["wall_time_s"]},
         "hardware": export_training.get("hardware"),
         "w_perc": cfg.get("w_perc", 0.0), "w_sem": cfg.get("w_sem", 0.0),
-        "w_colour": cfg.get("w_colour", 0.0), "lr": cfg.get("lr"),
+        "w_colour": cfg.get("w_colour", 0.0), "w_cast": cfg.get("w_cast", 0.0), "lr": cfg.get("lr"),
         "unfreeze_blocks": cfg.get("unfreeze_blocks"),
         "trained": prev.get("trained"), "data": prev.get("data"), "loss": prev.get("loss"),
         "config": cfg, "earlier": earlier,

@@ -55,6 +55,8 @@ W_COLOUR=${W_COLOUR:-0}    # >0: each crop's colourfulness held at the truth's (
 COLOUR_GAIN=${COLOUR_GAIN:-1.15}  # seen through the shipped decoding's regression gain. From 2.2 with W_SEM=2,
                            # W_COLOUR=3 kept the colour (0.89-0.99 of true) but was not closer than 2.2 on Lite2
                            # (two seeds), and 10 was further on both judges (docs/cpu-finetune-tinta-base.md, 2026-12-03)
+W_CAST=${W_CAST:-0}        # >0: the batch's mean tint held at the truth's through COLOUR_GAIN (--w_cast, trainer/losses.py:
+                           # cast_loss): the whole-encoder arms' casts of 3.1-3.7 ab were mean b* too high (2026-12-03)
 SEED=${SEED:-0}            # the crops' and hints' random draws (--seed): another seed shows a run other crops
 GROUP_BALANCE=${GROUP_BALANCE:-0}  # >0: small photo groups drawn more (--group_balance; 0.5: square-root balancing)
 DETAIL=${DETAIL:-0.5}      # share of crops shown crisper or softer (--detail_jitter, trainer/detail_jitter.py):
@@ -70,7 +72,7 @@ python -m trainer.train --data "$DATA" --out "$OUT" --init_from "$INIT" \
     --batch 16 --minutes "$MINUTES" --log_every 50 --ckpt_every 500 --val_images 256 --prior_images 4000 \
     --lr "$LR" --warmup 200 --unfreeze_blocks "$UNFREEZE" --seg_repeat 4 --reg_rebalance "$REG_REBALANCE" \
     --w_adv "$W_ADV" --w_perc "$W_PERC" --w_sem "$W_SEM" --group_balance "$GROUP_BALANCE" \
-    --w_colour "$W_COLOUR" --colour_gain "$COLOUR_GAIN" \
+    --w_colour "$W_COLOUR" --colour_gain "$COLOUR_GAIN" --w_cast "$W_CAST" \
     --detail_jitter "$DETAIL" --scale_fit "$SCALE_FIT" --scale_min "$SCALE_MIN" --scale_max "$SCALE_MAX" \
     --seed "$SEED"
 python -m trainer.slim --delta-from "$BASE" "$OUT/last.pt" "$DELTA"
