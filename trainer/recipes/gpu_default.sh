@@ -57,6 +57,13 @@ SCALE_MAX=${SCALE_MAX:-1.6}    # Lite2 (docs/cpu-finetune-tinta-base.md, 2026-12
 # carry the .pth (about 21 MB) and set TINTA_LITE1_WEIGHTS to it. Off by default, untested on the GPU.
 W_PERC=${W_PERC:-0}
 W_SEM=${W_SEM:-0}
+# The colour term (W_COLOUR, through the decoding's gain COLOUR_GAIN) and the cast term (W_CAST): each crop's
+# colourfulness and each batch's mean tint held at the truth's (trainer/losses.py). W_COLOUR=3 over every encoder
+# block on the CPU was closer on both judges in the mean, with casts of 3.1-3.7 ab (docs/cpu-finetune-tinta-base.md,
+# 2026-12-03): off by default, untested on the GPU.
+W_COLOUR=${W_COLOUR:-0}
+COLOUR_GAIN=${COLOUR_GAIN:-1.15}
+W_CAST=${W_CAST:-0}
 export PYTHONUNBUFFERED=1
 mkdir -p "$OUT" "$WORK"
 if [[ "$PACK" == *.gz ]]; then  # unpacked where the run works, not beside the carried copy
@@ -75,7 +82,8 @@ PY
 common=(--data "$PACK" --batch "$BATCH" --workers "$WORKERS" --crop 128 --log_every 25 --ckpt_every "$CKPT"
         --prior_images 4000 --val_images 512 --min_colourfulness 10 --seg_classes "$SEG" --scene_head "$SCENE"
         --stem_hints "$STEM_HINTS" --detail_jitter "$DETAIL" --scale_fit "$SCALE_FIT" --scale_min "$SCALE_MIN"
-        --scale_max "$SCALE_MAX" --w_perc "$W_PERC" --w_sem "$W_SEM")
+        --scale_max "$SCALE_MAX" --w_perc "$W_PERC" --w_sem "$W_SEM" --w_colour "$W_COLOUR"
+        --colour_gain "$COLOUR_GAIN" --w_cast "$W_CAST")
 base=(--out "$WORK/base" --lr "$LR" $( [ -n "$INIT" ] && echo --init_from "$INIT" --warmup 100 || echo --warmup 300 ))
 # The stage's limit leaves room for its start-up (decoding, prior: ~1 minute); SIGTERM from `timeout` makes the
 # trainer save the steps done and end (a device call's limit once cut a run that had not saved).
