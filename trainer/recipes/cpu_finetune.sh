@@ -55,9 +55,10 @@ W_COLOUR=${W_COLOUR:-0}    # >0: each crop's colourfulness held at the truth's (
 COLOUR_GAIN=${COLOUR_GAIN:-1.15}  # seen through the shipped decoding's regression gain. From 2.2 with W_SEM=2,
                            # W_COLOUR=3 kept the colour (0.89-0.99 of true) but was not closer than 2.2 on Lite2
                            # (two seeds), and 10 was further on both judges (docs/cpu-finetune-tinta-base.md, 2026-12-03)
-W_CAST=${W_CAST:-0}        # >0: the batch's mean tint held at the truth's through COLOUR_GAIN (--w_cast, trainer/losses.py:
-                           # cast_loss). W_CAST=2 from the whole-encoder soup took 0.5 ab off its cast and was further
-                           # on both judges in every draw (docs/cpu-finetune-tinta-base.md, 2026-12-03 night)
+W_CAST=${W_CAST:-0}        # >0: the batch's mean tint held at the truth's through COLOUR_GAIN (--w_cast,
+                           # trainer/losses.py: cast_loss). W_CAST=2 from the whole-encoder soup took 0.5 ab off
+                           # its cast and was further on both judges in every draw (docs/cpu-finetune-tinta-base.md,
+                           # 2026-12-03 night)
 SEED=${SEED:-0}            # the crops' and hints' random draws (--seed): another seed shows a run other crops
 GROUP_BALANCE=${GROUP_BALANCE:-0}  # >0: small photo groups drawn more (--group_balance; 0.5: square-root balancing)
 DETAIL=${DETAIL:-0.5}      # share of crops shown crisper or softer (--detail_jitter, trainer/detail_jitter.py):
