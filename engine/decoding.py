@@ -10,6 +10,10 @@ invents a colour; the regression head is accurate on average but pale. Modes:
               instead: reg_gain + d / (c + lift_knee), so every pixel's chroma is lifted by about d along the head's
               own hue (less below c ~ lift_knee, so gray stays gray) where a flat gain lifts a colour the head is
               already sure of (skin, sky) in proportion and over-colours it
+              with `tint_gain` t the photo's mean regression chroma (its overall tint) is scaled by t in place of
+              reg_gain, so a gain that adds colour to the photo's parts does not also multiply a tint the head
+              already over-guesses (2.x: b* too high on scenes, more so at every gain); t = 1 keeps the head's
+              own tint
   blend       per pixel w * annealed + (1 - w) * the regression chroma as above, with w the class head's confidence
               (1 - normalised entropy of `prob`) mapped linearly from [conf_lo, conf_hi] onto [0, 1]
 
@@ -37,6 +41,7 @@ class Decoding:
     chroma_knee: float = 0.0
     chroma_lift: float = 0.0
     lift_knee: float = 2.0
+    tint_gain: float | None = None
     scales: tuple[float, ...] = ()
 
     def __post_init__(self):
@@ -50,6 +55,10 @@ class Decoding:
         if not self.chroma_lift >= 0 or not self.lift_knee > 0 or (self.chroma_lift and self.chroma_knee):
             raise ValueError(f"decoding needs chroma_lift >= 0, lift_knee > 0 and not both a knee and a lift, "
                              f"got {self}")
+        if self.tint_gain is not None:
+            object.__setattr__(self, "tint_gain", float(self.tint_gain))
+            if not self.tint_gain >= 0:
+                raise ValueError(f"decoding needs tint_gain >= 0 (or none), got {self}")
 
     @property
     def needs_regression(self) -> bool:
@@ -83,13 +92,16 @@ class Decoding:
         return cls(mode=str(raw.get("mode", "annealed")), reg_gain=float(raw.get("reg_gain", 1.0)),
                    conf_lo=float(raw.get("conf_lo", 0.0)), conf_hi=float(raw.get("conf_hi", 1.0)),
                    chroma_knee=float(raw.get("chroma_knee", 0.0)), chroma_lift=float(raw.get("chroma_lift", 0.0)),
-                   lift_knee=float(raw.get("lift_knee", 2.0)), scales=tuple(raw.get("scales") or ()))
+                   lift_knee=float(raw.get("lift_knee", 2.0)), scales=tuple(raw.get("scales") or ()),
+                   tint_gain=raw.get("tint_gain"))
 
     def to_raw(self) -> dict:
         raw = {"mode": self.mode, "reg_gain": self.reg_gain, "conf_lo": self.conf_lo, "conf_hi": self.conf_hi,
                "chroma_knee": self.chroma_knee}
         if self.chroma_lift:  # absent from cards without a lift, as before the fields existed
             raw.update(chroma_lift=self.chroma_lift, lift_knee=self.lift_knee)
+        if self.tint_gain is not None:  # absent from cards whose tint takes the gain, as before the field existed
+            raw["tint_gain"] = self.tint_gain
         if self.scales:  # absent from cards of one working size, as before the field existed
             raw["scales"] = list(self.scales)
         return raw
@@ -119,6 +131,15 @@ def chroma_lift(ab_reg: np.ndarray, dec: Decoding, vividness: float = 1.0) -> np
     return (ab_reg * scale).astype(np.float32, copy=False)
 
 
+def tint_shift(ab_reg: np.ndarray, dec: Decoding, vividness: float = 1.0) -> np.ndarray:
+    """The tint part of a regression decoding, v * (tint_gain - reg_gain) * the photo's mean ab_reg: N x 2 x 1 x 1
+    (zeros without a tint gain). The variant sampler adds it to its samples too (engine/variants.py)."""
+    if dec.tint_gain is None:
+        return np.zeros((ab_reg.shape[0], 2, 1, 1), np.float32)
+    mean = ab_reg.mean(axis=(2, 3), keepdims=True, dtype=np.float64)
+    return (mean * (vividness * (dec.tint_gain - dec.reg_gain))).astype(np.float32)
+
+
 def decode(ab: np.ndarray, ab_reg: np.ndarray | None, prob: np.ndarray | None, dec: Decoding,
            vividness: float = 1.0) -> np.ndarray:
     """Chroma N x 2 x H x W from the network's outputs; `ab` is already the annealed mean at the
@@ -133,6 +154,8 @@ def decode(ab: np.ndarray, ab_reg: np.ndarray | None, prob: np.ndarray | None, d
     reg = ab_reg * gain
     if dec.chroma_lift > 0:
         reg = reg + chroma_lift(ab_reg, dec, vividness)
+    if dec.tint_gain is not None:
+        reg = reg + tint_shift(ab_reg, dec, vividness)
     if dec.mode == "regression" or prob is None or prob.shape[1] < 2:
         return reg.astype(np.float32, copy=False)
     w = blend_weight(prob, dec, ab.shape[2:])

@@ -182,13 +182,14 @@ def interpolate(z_a: np.ndarray, z_b: np.ndarray, t: float) -> np.ndarray:
 
 
 def with_lift(ab: np.ndarray, feats: dict, dec: decoding.Decoding, vividness: float) -> np.ndarray:
-    """Samples (N x 2 x Hp x Wp) plus the default decoding's chroma lift from the same regression chroma. The
-    sampler learned its_gain * ab_reg + offset without a lift (docs/history-tinta-vae.md); where its gain is the
-    card's reg_gain (tinta-vae 4 beside tinta-base 2.1, checked in tests/test_engine_models.py) a sample whose
-    offset is zero is then the default's colours."""
-    if not dec.chroma_lift > 0 or "ab_reg" not in feats:
+    """Samples (N x 2 x Hp x Wp) plus the default decoding's chroma lift and tint shift from the same regression
+    chroma. The sampler learned its_gain * ab_reg + offset without either (docs/history-tinta-vae.md); where its
+    gain is the card's reg_gain (tinta-vae 4 beside tinta-base 2.1, checked in tests/test_engine_models.py) a
+    sample whose offset is zero is then the default's colours."""
+    if (not dec.chroma_lift > 0 and dec.tint_gain is None) or "ab_reg" not in feats:
         return ab
-    return ab + decoding.chroma_lift(feats["ab_reg"], dec, vividness)
+    return ab + decoding.chroma_lift(feats["ab_reg"], dec, vividness) + decoding.tint_shift(feats["ab_reg"], dec,
+                                                                                             vividness)
 
 
 def iter_decoded(colorizer, sampler: Sampler, source: Source, zs: np.ndarray, seeds: list[int],

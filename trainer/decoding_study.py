@@ -78,14 +78,20 @@ def default_candidates(card_temperature: float) -> list[Candidate]:
              (1.15, 8.0, 3.0), (1.25, 5.0, 3.0), (1.1, 12.0, 5.0), (1.0, 12.0, 2.0))
     c += [Candidate(label(d), d) for d in (Decoding("regression", reg_gain=g, chroma_lift=d, lift_knee=k)
                                            for g, d, k in lifts)]
+    # The gain on the photo's parts only, its mean tint kept at the head's own (x1) or a little under it: every gain
+    # of the whole-encoder soup over-coloured b* (pooled mean 7.2 at x1, 9.0 at x1.25, truth 5.8; 2026-12-03).
+    tints = ((1.3, 0.0, 1.0), (1.5, 0.0, 1.0), (1.7, 0.0, 1.0), (2.0, 60.0, 1.0), (1.5, 0.0, 0.85))
+    c += [Candidate(label(d), d) for d in (Decoding("regression", reg_gain=g, chroma_knee=k, tint_gain=t)
+                                           for g, k, t in tints)]
     return c
 
 
 def label(d: Decoding) -> str:
-    """A regression decoding's label in the study: 'regression x1.5', 'regression x1.75 knee 40' or
-    'regression x1 lift 8/(c+2)'."""
+    """A regression decoding's label in the study: 'regression x1.5', 'regression x1.75 knee 40',
+    'regression x1 lift 8/(c+2)' or 'regression x1.5 tint x1'."""
     return f"regression x{d.reg_gain:g}" + (f" knee {d.chroma_knee:g}" if d.chroma_knee else "") + \
-        (f" lift {d.chroma_lift:g}/(c+{d.lift_knee:g})" if d.chroma_lift else "")
+        (f" lift {d.chroma_lift:g}/(c+{d.lift_knee:g})" if d.chroma_lift else "") + \
+        (f" tint x{d.tint_gain:g}" if d.tint_gain is not None else "")
 
 
 def validation_photos(root: Path = TRAIN_ROOT, per_group: int = 40) -> list[Photo]:

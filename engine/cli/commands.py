@@ -324,6 +324,7 @@ def info_command(args) -> int:
           + (f" growing with chroma (knee {d.chroma_knee:g})" if d.mode != "annealed" and d.chroma_knee else "")
           + (f" + chroma lift {d.chroma_lift:g} / (c + {d.lift_knee:g})" if d.mode != "annealed" and d.chroma_lift
              else "")
+          + (f", the photo's tint x{d.tint_gain:g}" if d.mode != "annealed" and d.tint_gain is not None else "")
           + (f", confidence {d.conf_lo:g}-{d.conf_hi:g}" if d.mode == "blend" else ""))
     if colorizer._session is not None:
         runs = [o.name for o in colorizer._session.get_outputs()]
