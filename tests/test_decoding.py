@@ -63,6 +63,38 @@ def test_a_chroma_lift_adds_about_the_same_chroma_to_pale_and_vivid_pixels_and_k
         Decoding("regression", chroma_lift=8.0, lift_knee=0.0)
 
 
+def test_a_tint_gain_scales_the_photos_mean_chroma_apart_from_the_gain_on_its_parts():
+    rng = np.random.default_rng(3)
+    reg = (rng.normal(0, 10, (2, 2, 6, 8)) + np.array([2.0, 7.0]).reshape(1, 2, 1, 1)).astype(np.float32)
+    mean = reg.mean(axis=(2, 3), keepdims=True)
+    for t, v in ((1.0, 1.0), (0.85, 1.0), (1.0, 1.5)):
+        out = decode(None, reg, None, Decoding("regression", reg_gain=1.6, tint_gain=t), vividness=v)
+        assert np.allclose(out.mean(axis=(2, 3), keepdims=True), v * t * mean, atol=1e-4)   # per photo
+        assert np.allclose(out - out.mean(axis=(2, 3), keepdims=True), v * 1.6 * (reg - mean), atol=1e-4)
+    dec = Decoding("regression", reg_gain=1.6, tint_gain=1.0)
+    assert Decoding.from_raw(dec.to_raw()) == dec
+    assert "tint_gain" not in Decoding("regression", reg_gain=1.6).to_raw()   # older cards' shape is kept
+    assert Decoding.from_raw({"mode": "regression"}).tint_gain is None
+    assert np.allclose(decode(None, reg, None, Decoding("regression", reg_gain=1.6)), 1.6 * reg)
+    with pytest.raises(ValueError):
+        Decoding("regression", tint_gain=-0.5)
+
+
+def test_a_sample_gets_the_defaults_tint_shift_and_lift_so_a_zero_offset_is_the_default():
+    """The sampler outputs its gain x ab_reg + offset (engine/variants.py); the default's tint and lift terms are added
+    to it, so a zero offset at the card's gain is exactly the default's decoding."""
+    from engine.variants import with_lift
+
+    rng = np.random.default_rng(4)
+    reg = (rng.normal(0, 10, (1, 2, 6, 8)) + 5).astype(np.float32)
+    for dec in (Decoding("regression", reg_gain=1.6, tint_gain=1.0),
+                Decoding("regression", reg_gain=1.25, chroma_lift=6.0, lift_knee=3.0, tint_gain=0.9)):
+        for v in (1.0, 1.4):
+            sample = np.repeat(reg * np.float32(dec.reg_gain * v), 3, 0)
+            got = with_lift(sample, {"ab_reg": reg}, dec, v)
+            assert np.allclose(got, decode(None, reg, None, dec, v), atol=1e-4)
+
+
 def test_blend_follows_the_class_head_where_confident_and_regression_where_not():
     ab, reg, k = _heads()
     prob = np.full((1, k, 2, 3), 1 / k, np.float32)
