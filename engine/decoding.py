@@ -57,8 +57,10 @@ class Decoding:
                              f"got {self}")
         if self.tint_gain is not None:
             object.__setattr__(self, "tint_gain", float(self.tint_gain))
-            if not self.tint_gain >= 0:
-                raise ValueError(f"decoding needs tint_gain >= 0 (or none), got {self}")
+            # With a knee the gain differs per pixel, so reg_gain is not what the mean took: the shift would miss it
+            # (x2 knee 60 tint x1 on the soup: cast 4.0 where the flat ones keep 1.5).
+            if not self.tint_gain >= 0 or self.chroma_knee:
+                raise ValueError(f"decoding needs tint_gain >= 0 (or none) and no chroma knee beside it, got {self}")
 
     @property
     def needs_regression(self) -> bool:

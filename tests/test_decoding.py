@@ -78,6 +78,8 @@ def test_a_tint_gain_scales_the_photos_mean_chroma_apart_from_the_gain_on_its_pa
     assert np.allclose(decode(None, reg, None, Decoding("regression", reg_gain=1.6)), 1.6 * reg)
     with pytest.raises(ValueError):
         Decoding("regression", tint_gain=-0.5)
+    with pytest.raises(ValueError):
+        Decoding("regression", reg_gain=2.0, chroma_knee=60.0, tint_gain=1.0)
 
 
 def test_a_sample_gets_the_defaults_tint_shift_and_lift_so_a_zero_offset_is_the_default():

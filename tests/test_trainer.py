@@ -404,12 +404,16 @@ def test_the_cast_term_is_the_release_rules_cast_of_the_batch_and_ignores_hue_er
     pred = (ab + tint).requires_grad_(True)
     losses.cast_loss(pred, ab).backward()
     assert float(pred.grad[:, 1].sum()) > 0  # descending it lowers the too-high b*
+    # per crop, opposite tints no longer cancel: each of the two crops is 10 ab off, the other two are right
+    assert float(losses.cast_loss(ab + opposite, ab, per_crop=True)) == pytest.approx(0.5, abs=1e-3)
+    assert float(losses.cast_loss(ab + tint, ab, per_crop=True)) == pytest.approx(0.5, abs=1e-3)
+    assert float(losses.cast_loss(ab / 1.25, ab, gain=1.25, per_crop=True)) < 1e-3
 
 
 def test_the_perceptual_term_trains_with_the_others(tmp_path, shard):
     _train(["--data", str(shard), "--crop", "64", "--batch", "4", "--workers", "0", "--prior_images", "8",
             "--val_images", "2", "--log_every", "1", "--max_steps", "2", "--w_perc", "0.5", "--w_sem", "0.5",
-            "--w_colour", "2", "--w_cast", "1", "--out", str(tmp_path / "p")])
+            "--w_colour", "2", "--w_cast", "1", "--cast_per_crop", "true", "--out", str(tmp_path / "p")])
     rows = [json.loads(x) for x in (tmp_path / "p" / "log.jsonl").read_text().splitlines()]
     assert all(r["perc"] > 0 and r["sem"] > 0 and r["colour"] > 0 and r["cast"] > 0
                for r in rows if r["kind"] == "train")

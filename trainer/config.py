@@ -63,6 +63,7 @@ class TrainConfig:
     w_colour: float = 0.0         # >0: each crop's colourfulness held at the truth's (losses.colour_loss)
     colour_gain: float = 1.0      # the regression gain the colour and cast terms see (the decoding's, e.g. 1.15)
     w_cast: float = 0.0           # >0: the batch's mean tint held at the truth's (losses.cast_loss)
+    cast_per_crop: bool = False   # the cast term on each crop's own mean tint, not the batch's
     # optimisation
     batch: int = 32
     lr: float = 1e-3

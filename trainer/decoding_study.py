@@ -80,9 +80,10 @@ def default_candidates(card_temperature: float) -> list[Candidate]:
                                            for g, d, k in lifts)]
     # The gain on the photo's parts only, its mean tint kept at the head's own (x1) or a little under it: every gain
     # of the whole-encoder soup over-coloured b* (pooled mean 7.2 at x1, 9.0 at x1.25, truth 5.8; 2026-12-03).
-    tints = ((1.3, 0.0, 1.0), (1.5, 0.0, 1.0), (1.7, 0.0, 1.0), (2.0, 60.0, 1.0), (1.5, 0.0, 0.85))
-    c += [Candidate(label(d), d) for d in (Decoding("regression", reg_gain=g, chroma_knee=k, tint_gain=t)
-                                           for g, k, t in tints)]
+    # On the soup they cured the cast (1.5 ab) but cost Lite0 0.012 and Lite2 0.015 at the same colour: faces and
+    # skies need their tint lifted with the rest (docs/cpu-finetune-tinta-base.md, 2026-12-03 late).
+    tints = ((1.3, 1.0), (1.5, 1.0), (1.7, 1.0), (1.5, 0.85))
+    c += [Candidate(label(d), d) for d in (Decoding("regression", reg_gain=g, tint_gain=t) for g, t in tints)]
     return c
 
 

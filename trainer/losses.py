@@ -109,13 +109,17 @@ def colour_loss(L: torch.Tensor, ab_pred: torch.Tensor, rgb_true: torch.Tensor, 
     return ((colourfulness(pred) - want).abs() / 100).mean()
 
 
-def cast_loss(ab_pred: torch.Tensor, ab_true: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
+def cast_loss(ab_pred: torch.Tensor, ab_true: torch.Tensor, gain: float = 1.0, per_crop: bool = False) -> torch.Tensor:
     """The batch's systematic tint: the ab distance between the decoded colours' mean and the truth's, / 10.
+
+    per_crop: each crop's own tint instead, the mean over crops of that distance, so tints that differ with content
+    (2026-12-03: OSIE and weather scenes made yellow, other groups not) no longer cancel across the batch.
 
     The release rule's cast (trainer/metrics.py) over a batch: per-crop hue errors that go different ways cancel,
     so the term does not say which hue a crop has, only that the colours as a whole lean no way. A head whose
     colour is lifted by a gain (the decoding's, or the colour term's) lifts its mean tint with it: the validation
     casts over 3 ab came from mean b* too high (yellow), at x1 already and more at every gain. ab [N,2,H,W].
     """
-    d = gain * ab_pred.float().mean(dim=(0, 2, 3)) - ab_true.float().mean(dim=(0, 2, 3))
-    return torch.sqrt((d * d).sum() + 1e-6) / 10
+    dims = (2, 3) if per_crop else (0, 2, 3)
+    d = gain * ab_pred.float().mean(dim=dims) - ab_true.float().mean(dim=dims)
+    return (torch.sqrt((d * d).sum(-1) + 1e-6) / 10).mean()

@@ -492,7 +492,7 @@ class Trainer:
         if cfg.w_colour > 0:
             terms["colour"] = cfg.w_colour * losses.colour_loss(L, out["ab_reg"], b["rgb"], cfg.colour_gain)
         if cfg.w_cast > 0:
-            terms["cast"] = cfg.w_cast * losses.cast_loss(out["ab_reg"], ab, cfg.colour_gain)
+            terms["cast"] = cfg.w_cast * losses.cast_loss(out["ab_reg"], ab, cfg.colour_gain, cfg.cast_per_crop)
         if self.critic is not None:
             from trainer.adversarial import adv_weight, generator_loss
             w = adv_weight(step, cfg.adv_start, cfg.adv_ramp, cfg.w_adv)
