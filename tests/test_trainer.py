@@ -500,3 +500,20 @@ def test_a_budgeted_run_keeps_the_schedule_tail_when_the_machine_slows_late(monk
     wall, steps, totals = _budgeted_run(monkeypatch, lambda s: 2.0 if s < 1000 else 2.6)
     assert totals[-1][0] <= 0.5 * steps + 100
     assert wall > 3000  # it runs over rather than reshaping the learning rate's tail
+
+
+def test_every_trainer_flag_the_recipes_pass_is_one_the_trainer_knows():
+    """A misspelt flag in a recipe fails only when the recipe runs, on the GPU machine's short lease: every
+    underscored flag (the trainer's spelling; the other tools' flags use hyphens) must be a TrainConfig field."""
+    import dataclasses
+    import re
+
+    from trainer.config import TrainConfig
+
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    recipes = sorted((Path(__file__).resolve().parents[1] / "trainer" / "recipes").glob("*.sh"))
+    assert len(recipes) >= 2
+    for recipe in recipes:
+        flags = set(re.findall(r"--([a-z0-9]+_[a-z0-9_]+)", recipe.read_text()))
+        assert flags - fields == set(), f"{recipe.name}: unknown trainer flags {sorted(flags - fields)}"
+    assert "cast_per_crop" in fields

@@ -59,6 +59,9 @@ W_CAST=${W_CAST:-0}        # >0: the batch's mean tint held at the truth's throu
                            # trainer/losses.py: cast_loss). W_CAST=2 from the whole-encoder soup took 0.5 ab off
                            # its cast and was further on both judges in every draw (docs/cpu-finetune-tinta-base.md,
                            # 2026-12-03 night)
+CAST_PER_CROP=${CAST_PER_CROP:-false}  # true: the cast term on each crop's own tint (--cast_per_crop); W_CAST=2
+                           # per crop, 646 steps from that soup: cast 5.0 -> 3.03 ab at 2.2's decoding, colour 0.97 ->
+                           # 0.91 of true, FD level on both judges (docs/cpu-finetune-tinta-base.md, 2026-12-03 late)
 SEED=${SEED:-0}            # the crops' and hints' random draws (--seed): another seed shows a run other crops
 GROUP_BALANCE=${GROUP_BALANCE:-0}  # >0: small photo groups drawn more (--group_balance; 0.5: square-root balancing)
 DETAIL=${DETAIL:-0.5}      # share of crops shown crisper or softer (--detail_jitter, trainer/detail_jitter.py):
@@ -75,7 +78,7 @@ python -m trainer.train --data "$DATA" --out "$OUT" --init_from "$INIT" \
     --lr "$LR" --warmup 200 --unfreeze_blocks "$UNFREEZE" --seg_repeat 4 --reg_rebalance "$REG_REBALANCE" \
     --w_adv "$W_ADV" --w_perc "$W_PERC" --w_sem "$W_SEM" --group_balance "$GROUP_BALANCE" \
     --w_colour "$W_COLOUR" --colour_gain "$COLOUR_GAIN" --w_cast "$W_CAST" \
-    --detail_jitter "$DETAIL" --scale_fit "$SCALE_FIT" --scale_min "$SCALE_MIN" --scale_max "$SCALE_MAX" \
+    --cast_per_crop "$CAST_PER_CROP" --detail_jitter "$DETAIL" --scale_fit "$SCALE_FIT" --scale_min "$SCALE_MIN" --scale_max "$SCALE_MAX" \
     --seed "$SEED"
 python -m trainer.slim --delta-from "$BASE" "$OUT/last.pt" "$DELTA"
 # the candidate sees what the shipped model sees: the shipped card's input levels and sharpness (trainer/export.py)

@@ -64,6 +64,7 @@ W_SEM=${W_SEM:-0}
 W_COLOUR=${W_COLOUR:-0}
 COLOUR_GAIN=${COLOUR_GAIN:-1.15}
 W_CAST=${W_CAST:-0}
+CAST_PER_CROP=${CAST_PER_CROP:-false}  # true: each crop's own tint (a CPU arm: the cast 2 ab lower, FD level)
 export PYTHONUNBUFFERED=1
 mkdir -p "$OUT" "$WORK"
 if [[ "$PACK" == *.gz ]]; then  # unpacked where the run works, not beside the carried copy
@@ -83,7 +84,7 @@ common=(--data "$PACK" --batch "$BATCH" --workers "$WORKERS" --crop 128 --log_ev
         --prior_images 4000 --val_images 512 --min_colourfulness 10 --seg_classes "$SEG" --scene_head "$SCENE"
         --stem_hints "$STEM_HINTS" --detail_jitter "$DETAIL" --scale_fit "$SCALE_FIT" --scale_min "$SCALE_MIN"
         --scale_max "$SCALE_MAX" --w_perc "$W_PERC" --w_sem "$W_SEM" --w_colour "$W_COLOUR"
-        --colour_gain "$COLOUR_GAIN" --w_cast "$W_CAST")
+        --colour_gain "$COLOUR_GAIN" --w_cast "$W_CAST" --cast_per_crop "$CAST_PER_CROP")
 base=(--out "$WORK/base" --lr "$LR" $( [ -n "$INIT" ] && echo --init_from "$INIT" --warmup 100 || echo --warmup 300 ))
 # The stage's limit leaves room for its start-up (decoding, prior: ~1 minute); SIGTERM from `timeout` makes the
 # trainer save the steps done and end (a device call's limit once cut a run that had not saved).
